@@ -1,0 +1,57 @@
+"""napari-colorgan: colorize grayscale scientific images with conditional GANs.
+
+The top-level names load lazily, so ``import napari_colorgan`` (e.g. by napari reading the
+plugin manifest) does not import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+try:
+    from importlib.metadata import PackageNotFoundError, version
+
+    __version__ = version("napari-colorgan")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    __version__ = "0.0.0+unknown"
+
+if TYPE_CHECKING:
+    from . import metrics
+    from .core.colorizer import Colorizer
+    from .core.config import InputNormalization, ModelConfig, preset
+    from .core.pix2pix_import import load_pix2pix_generator
+
+_LAZY = {
+    "Colorizer": ("napari_colorgan.core.colorizer", "Colorizer"),
+    "ModelConfig": ("napari_colorgan.core.config", "ModelConfig"),
+    "InputNormalization": ("napari_colorgan.core.config", "InputNormalization"),
+    "preset": ("napari_colorgan.core.config", "preset"),
+    "load_pix2pix_generator": ("napari_colorgan.core.pix2pix_import", "load_pix2pix_generator"),
+    "metrics": ("napari_colorgan.metrics", None),
+}
+
+__all__ = [
+    "Colorizer",
+    "InputNormalization",
+    "ModelConfig",
+    "__version__",
+    "load_pix2pix_generator",
+    "metrics",
+    "preset",
+]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'napari_colorgan' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,94 @@
+"""Differentiable sRGB <-> CIE Lab (D65, 2° observer) in torch, matching ``skimage.color``.
+
+Channels are on axis ``dim`` (default -3, i.e. (..., 3, h, w)). RGB is in [0, 1]; L in [0, 100],
+a and b roughly in [-110, 110].
+"""
+
+from __future__ import annotations
+
+import torch
+
+# sRGB primaries to CIE XYZ (the matrix scikit-image uses), and the D65 reference white.
+_XYZ_FROM_RGB = torch.tensor(
+    [
+        [0.412453, 0.357580, 0.180423],
+        [0.212671, 0.715160, 0.072169],
+        [0.019334, 0.119193, 0.950227],
+    ],
+    dtype=torch.float64,
+)
+_RGB_FROM_XYZ = torch.linalg.inv(_XYZ_FROM_RGB)
+_WHITE_D65 = torch.tensor([0.95047, 1.0, 1.08883], dtype=torch.float64)
+_EPS = 1e-8  # keeps pow() differentiable at 0
+
+
+def _mix(x: torch.Tensor, matrix: torch.Tensor, dim: int) -> torch.Tensor:
+    """Apply a 3x3 colour matrix along ``dim``."""
+    x = x.movedim(dim, -1)
+    y = x @ matrix.to(dtype=x.dtype, device=x.device).T
+    return y.movedim(-1, dim)
+
+
+def _shape_white(x: torch.Tensor, dim: int) -> torch.Tensor:
+    shape = [1] * x.ndim
+    shape[dim] = 3
+    return _WHITE_D65.to(dtype=x.dtype, device=x.device).view(shape)
+
+
+def _check(x: torch.Tensor, dim: int) -> None:
+    if x.shape[dim] != 3:
+        raise ValueError(f"expected 3 colour channels on axis {dim}, got shape {tuple(x.shape)}")
+
+
+def rgb_to_lab(rgb: torch.Tensor, dim: int = -3) -> torch.Tensor:
+    """Convert sRGB in [0, 1] to CIE Lab.
+
+    Parameters
+    ----------
+    rgb
+        Tensor with 3 channels on ``dim``.
+    dim
+        The channel axis.
+
+    Returns
+    -------
+    torch.Tensor
+        L, a, b on ``dim``; L in [0, 100].
+    """
+    _check(rgb, dim)
+    linear = torch.where(
+        rgb > 0.04045, ((rgb.clamp_min(0) + 0.055) / 1.055).clamp_min(_EPS) ** 2.4, rgb / 12.92
+    )
+    xyz = _mix(linear, _XYZ_FROM_RGB, dim) / _shape_white(rgb, dim)
+    f = torch.where(xyz > 0.008856, xyz.clamp_min(_EPS) ** (1 / 3), 7.787 * xyz + 16 / 116)
+    fx, fy, fz = f.unbind(dim)
+    lab = [116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)]
+    return torch.stack(lab, dim)
+
+
+def lab_to_rgb(lab: torch.Tensor, dim: int = -3) -> torch.Tensor:
+    """Convert CIE Lab to sRGB, clipped to [0, 1] like ``skimage.color.lab2rgb``.
+
+    Parameters
+    ----------
+    lab
+        Tensor with L, a, b on ``dim``.
+    dim
+        The channel axis.
+
+    Returns
+    -------
+    torch.Tensor
+        RGB on ``dim`` in [0, 1].
+    """
+    _check(lab, dim)
+    L, a, b = lab.unbind(dim)
+    fy = (L + 16) / 116
+    # Negative z is out of gamut; scikit-image clips it to 0 the same way.
+    f = torch.stack([a / 500 + fy, fy, (fy - b / 200).clamp_min(0)], dim)
+    xyz = torch.where(f > 0.2068966, f**3, (f - 16 / 116) / 7.787) * _shape_white(lab, dim)
+    linear = _mix(xyz, _RGB_FROM_XYZ, dim)
+    rgb = torch.where(
+        linear > 0.0031308, 1.055 * linear.clamp_min(_EPS) ** (1 / 2.4) - 0.055, 12.92 * linear
+    )
+    return rgb.clamp(0, 1)

@@ -1,0 +1,190 @@
+"""Frozen settings shared by the networks, the model files and the trainers.
+
+Every dataclass here round-trips through JSON (``to_dict`` / ``from_dict``) so the exact
+settings a model was built with travel inside its model file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+ColorSpace = Literal["lab", "rgb"]
+NormKind = Literal["batch", "instance", "none"]
+
+T = TypeVar("T")
+
+
+def _from_dict(cls: type[T], data: dict[str, Any]) -> T:
+    """Build ``cls`` from ``data``, naming unknown keys instead of failing deep inside."""
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ValueError(f"{cls.__name__} got unknown settings {unknown}; known: {sorted(names)}")
+    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    return cls(**kwargs)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of a colorizer: the U-Net generator and its PatchGAN critic.
+
+    Parameters
+    ----------
+    color_space
+        ``"lab"``: the generator predicts the a, b chroma channels and the input's own lightness
+        is kept; ``"rgb"``: it predicts all three channels.
+    context
+        Number of neighbouring slices on each side fed as extra input channels (0 = single plane).
+    num_downs
+        U-Net depth. Each level halves the resolution; 8 is pix2pix's ``unet_256``.
+    ngf
+        Generator filters in the outermost level (doubling per level, capped at ``8 * ngf``).
+    norm
+        Normalisation layer of both networks. Batch norm is the pix2pix default and, in eval mode,
+        a fixed per-channel affine map, so tiles computed separately agree exactly.
+    dropout
+        Dropout (p = 0.5) in the innermost decoder blocks, as in pix2pix.
+    ndf
+        Discriminator filters in its first layer.
+    n_layers
+        Strided layers of the PatchGAN; 3 gives the 70 x 70 patch of the paper.
+    tile
+        Side of the training patches in pixels, also the default inference tile.
+    """
+
+    color_space: ColorSpace = "lab"
+    context: int = 0
+    num_downs: int = 8
+    ngf: int = 64
+    norm: NormKind = "batch"
+    dropout: bool = True
+    ndf: int = 64
+    n_layers: int = 3
+    tile: int = 256
+
+    def __post_init__(self) -> None:
+        if self.color_space not in ("lab", "rgb"):
+            raise ValueError(f"color_space must be 'lab' or 'rgb', got {self.color_space!r}")
+        if self.norm not in ("batch", "instance", "none"):
+            raise ValueError(f"norm must be 'batch', 'instance' or 'none', got {self.norm!r}")
+        if self.num_downs < 2:
+            raise ValueError(f"num_downs must be at least 2, got {self.num_downs}")
+        if self.context < 0:
+            raise ValueError(f"context must be >= 0, got {self.context}")
+        if self.tile % (2**self.num_downs):
+            raise ValueError(
+                f"tile {self.tile} must be a multiple of 2**num_downs = {2**self.num_downs}"
+            )
+
+    @property
+    def in_channels(self) -> int:
+        """Generator input channels: the plane and ``context`` neighbours on each side."""
+        return 1 + 2 * self.context
+
+    @property
+    def out_channels(self) -> int:
+        """Generator output channels: a, b for Lab; R, G, B for RGB."""
+        return 2 if self.color_space == "lab" else 3
+
+    @property
+    def receptive_field(self) -> int:
+        """Receptive field of the generator in pixels (``4 * 2**num_downs - 2``)."""
+        # The 4x4 stride-2 convs reach 3 * 2**n - 2 px on the way down; the 4x4 transposed convs
+        # on the way up widen it by 2**n - 1 more. Checked against gradient support in the tests.
+        return 4 * 2**self.num_downs - 2
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        """Inverse of :meth:`to_dict`."""
+        return _from_dict(cls, data)
+
+
+#: Named architectures. ``small`` and ``medium`` have receptive fields (126 and 254 px) that allow
+#: exact tiled inference with a halo of half that; ``pix2pix`` is the paper's unet_256 (1022 px).
+PRESETS: dict[str, ModelConfig] = {
+    "small": ModelConfig(num_downs=5, ngf=16, ndf=32, n_layers=3, tile=128),
+    "medium": ModelConfig(num_downs=6, ngf=32, ndf=64, n_layers=3, tile=256),
+    "pix2pix": ModelConfig(num_downs=8, ngf=64, ndf=64, n_layers=3, tile=256),
+}
+
+
+def preset(name: str, **overrides: Any) -> ModelConfig:
+    """Return the named preset architecture, with optional field overrides.
+
+    Parameters
+    ----------
+    name
+        One of ``"small"`` (CPU), ``"medium"`` (modest GPU) or ``"pix2pix"`` (the paper's).
+    **overrides
+        Fields of :class:`ModelConfig` to change, e.g. ``color_space="rgb"``.
+
+    Returns
+    -------
+    ModelConfig
+    """
+    try:
+        base = PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}") from None
+    return dataclasses.replace(base, **overrides)
+
+
+NormalizeMethod = Literal["percentile", "minmax", "asinh", "none"]
+
+
+@dataclass(frozen=True)
+class InputNormalization:
+    """How raw grayscale values become the network's [0, 1] input; stored in every model file.
+
+    Parameters
+    ----------
+    method
+        ``"percentile"`` clips at robust low/high percentiles, ``"minmax"`` at the data range,
+        ``"asinh"`` applies ``asinh((x - low) / softening)`` first (astronomy), ``"none"`` expects
+        data already in [0, 1].
+    low, high
+        The values mapped to 0 and 1, measured once on the training data and reused unchanged at
+        inference, so every tile and every plane is scaled the same way.
+    softening
+        The asinh knee, in data units (``"asinh"`` only).
+    """
+
+    method: NormalizeMethod = "none"
+    low: float = 0.0
+    high: float = 1.0
+    softening: float = 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> InputNormalization:
+        """Inverse of :meth:`to_dict`."""
+        return _from_dict(cls, data)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a model came from: free-form facts recorded at save time."""
+
+    package_version: str = ""
+    created: str = ""
+    source: str = ""
+    perceptual_weights: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Provenance:
+        """Inverse of :meth:`to_dict`."""
+        return _from_dict(cls, data)

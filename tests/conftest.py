@@ -1,0 +1,38 @@
+"""Shared fixtures: tiny models and images so the suite stays fast on a 2-core CPU."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from napari_colorgan.core.colorizer import Colorizer
+from napari_colorgan.core.config import InputNormalization, ModelConfig
+
+
+@pytest.fixture(autouse=True)
+def _no_user_vgg(monkeypatch, tmp_path_factory):
+    """Keep the user's VGG19 weights and torch hub cache out of the tests."""
+    monkeypatch.delenv("NAPARI_COLORGAN_VGG19", raising=False)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path_factory.mktemp("torch_home")))
+
+
+@pytest.fixture
+def tiny_config() -> ModelConfig:
+    """A 4-level U-Net with 8 filters: 62 px receptive field, a few thousand parameters."""
+    return ModelConfig(num_downs=4, ngf=8, ndf=8, n_layers=2, tile=64)
+
+
+@pytest.fixture
+def tiny_colorizer(tiny_config: ModelConfig) -> Colorizer:
+    torch.manual_seed(0)
+    model = Colorizer.from_config(
+        tiny_config, seed=1, normalization=InputNormalization("minmax", 0.0, 255.0)
+    )
+    model.generator.eval()
+    return model
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
