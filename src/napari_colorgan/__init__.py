@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from .core.colorizer import Colorizer
     from .core.config import InputNormalization, ModelConfig, preset
     from .core.pix2pix_import import load_pix2pix_generator
+    from .core.train_config import TrainConfig
+    from .core.training import train, train_iter
 
 _LAZY = {
     "Colorizer": ("napari_colorgan.core.colorizer", "Colorizer"),
@@ -29,16 +31,22 @@ _LAZY = {
     "preset": ("napari_colorgan.core.config", "preset"),
     "load_pix2pix_generator": ("napari_colorgan.core.pix2pix_import", "load_pix2pix_generator"),
     "metrics": ("napari_colorgan.metrics", None),
+    "TrainConfig": ("napari_colorgan.core.train_config", "TrainConfig"),
+    "train": ("napari_colorgan.core.training", "train"),
+    "train_iter": ("napari_colorgan.core.training", "train_iter"),
 }
 
 __all__ = [
     "Colorizer",
     "InputNormalization",
     "ModelConfig",
+    "TrainConfig",
     "__version__",
     "load_pix2pix_generator",
     "metrics",
     "preset",
+    "train",
+    "train_iter",
 ]
 
 

@@ -200,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("model", help="a napari-colorgan model file (.safetensors)")
     info.add_argument("--json", action="store_true", help="print the raw metadata as JSON")
     info.set_defaults(func=_cmd_info)
+    _add_train(sub)
+    _add_evaluate(sub)
     return parser
 
 

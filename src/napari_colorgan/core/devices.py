@@ -1,0 +1,45 @@
+"""Device selection and out-of-memory advice shared by training and inference."""
+
+from __future__ import annotations
+
+import torch
+
+
+def pick_device(device: str | torch.device = "auto") -> torch.device:
+    """Resolve ``"auto"`` to CUDA, then Apple MPS, then CPU; check explicit choices exist.
+
+    Raises
+    ------
+    ValueError
+        A CUDA or MPS device was asked for and is not available.
+    """
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for, but CUDA is not available here")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"device {device!r}: only {torch.cuda.device_count()} CUDA device(s)")
+    return dev
+
+
+def autocast_dtype(device: torch.device) -> torch.dtype | None:
+    """Mixed-precision dtype for training on ``device``: bf16 on CUDA that has it, else none."""
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return None
+
+
+def out_of_memory_message(device: torch.device, setting: str) -> str:
+    """An actionable message for an out-of-memory error."""
+    return (
+        f"out of memory on {device}: lower {setting} (or use a smaller preset / tile), "
+        "then run again"
+    )

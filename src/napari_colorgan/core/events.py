@@ -1,0 +1,92 @@
+"""Typed events yielded by long-running work, so the GUI, the CLI and scripts drive one code path.
+
+A consumer loops over a generator and dispatches on the event type::
+
+    for event in train_iter(...):
+        if isinstance(event, StepDone):
+            ...
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+
+class StopSignal(Protocol):
+    """Anything with ``is_set()``, e.g. a :class:`threading.Event`: set it to stop cleanly."""
+
+    def is_set(self) -> bool:
+        """True once a stop was requested."""
+        ...
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of all events."""
+
+
+@dataclass(frozen=True)
+class Started(Event):
+    """Training set up: what it runs on and with."""
+
+    device: str
+    total_steps: int | None
+    start_step: int
+    train_planes: int
+    val_planes: int
+    perceptual: str
+
+
+@dataclass(frozen=True)
+class StepDone(Event):
+    """One optimisation step finished."""
+
+    step: int
+    total_steps: int | None
+    losses: dict[str, float]
+    lr: float
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class Validated(Event):
+    """Metrics on the held-out validation tiles."""
+
+    step: int
+    metrics: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Preview(Event):
+    """A fixed validation tile: input (y, x) float in [0, 1], prediction and truth uint8 RGB."""
+
+    step: int
+    gray: np.ndarray = field(repr=False)
+    prediction: np.ndarray = field(repr=False)
+    target: np.ndarray = field(repr=False)
+
+
+@dataclass(frozen=True)
+class CheckpointSaved(Event):
+    """A resumable checkpoint was written (atomically)."""
+
+    step: int
+    path: Path
+
+
+@dataclass(frozen=True)
+class Finished(Event):
+    """The run ended; ``result`` holds the product (e.g. the trained ``Colorizer``)."""
+
+    step: int
+    result: Any = field(repr=False)
+    stopped: bool = False
+
+
+def stop_requested(stop: StopSignal | None) -> bool:
+    """True when ``stop`` is set."""
+    return stop is not None and stop.is_set()

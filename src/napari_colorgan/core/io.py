@@ -1,0 +1,121 @@
+"""Open images and stacks lazily from files or arrays: TIFF, zarr / OME-Zarr, NPY, PNG/JPEG, FITS.
+
+Everything returns an array-like (numpy memmap, zarr array or dask array) that is read only where
+indexed, so stacks larger than memory are never loaded whole.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: File suffixes each reader handles (lower case).
+TIFF_SUFFIXES = (".tif", ".tiff", ".btf")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz")
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith(".fits.gz"):
+        return ".fits.gz"
+    if name.endswith(".ome.zarr"):
+        return ".zarr"
+    return path.suffix.lower()
+
+
+def _open_zarr(path: Path) -> Any:
+    import zarr
+
+    node = zarr.open(str(path), mode="r")
+    if isinstance(node, zarr.Array):
+        return node
+    # A group: OME-Zarr keeps the full-resolution level first in its multiscales metadata.
+    attrs = dict(node.attrs)
+    multiscales = attrs.get("multiscales") or attrs.get("ome", {}).get("multiscales")
+    if multiscales:
+        return node[multiscales[0]["datasets"][0]["path"]]
+    arrays = sorted(name for name, _ in node.arrays())
+    if not arrays:
+        raise ValueError(f"{path}: the zarr group holds no array")
+    return node[arrays[0]]
+
+
+def _open_tiff(path: Path) -> Any:
+    import tifffile
+
+    try:
+        return tifffile.memmap(str(path), mode="r")
+    except ValueError:
+        # Compressed or tiled TIFFs cannot be memory-mapped: read them through zarr, lazily.
+        import zarr
+
+        store = tifffile.imread(str(path), aszarr=True)
+        node = zarr.open(store, mode="r")
+        return node if isinstance(node, zarr.Array) else node["0"]
+
+
+def _open_fits(path: Path) -> Any:
+    try:
+        from astropy.io import fits
+    except ImportError:
+        raise ImportError(
+            f"reading {path.name} needs astropy: pip install 'napari-colorgan[astro]'"
+        ) from None
+    with fits.open(str(path), memmap=True) as hdus:
+        for hdu in hdus:
+            if hdu.data is not None and hdu.data.ndim >= 2:
+                return np.asarray(hdu.data)
+    raise ValueError(f"{path}: no image HDU in the FITS file")
+
+
+def open_image(source: Any) -> Any:
+    """Open ``source`` as an array-like without reading it all.
+
+    Parameters
+    ----------
+    source
+        A path (TIFF/OME-TIFF, zarr/OME-Zarr, NPY, PNG/JPEG, FITS) or an array (numpy, dask,
+        zarr), or a napari multiscale list (the full-resolution level is used).
+
+    Returns
+    -------
+    array-like
+        With ``shape``, ``dtype``, ``ndim`` and numpy indexing.
+
+    Raises
+    ------
+    FileNotFoundError
+        The path does not exist.
+    ValueError
+        The format is unknown.
+    """
+    if isinstance(source, list | tuple) and source and hasattr(source[0], "shape"):
+        return source[0]  # napari multiscale data: level 0 is full resolution
+    if not isinstance(source, str | os.PathLike):
+        if not hasattr(source, "shape"):
+            return np.asarray(source)
+        return source
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"no such file or directory: {path}")
+    suffix = _suffix(path)
+    if suffix == ".zarr" or (path.is_dir() and (path / "zarr.json").exists()):
+        return _open_zarr(path)
+    if suffix in TIFF_SUFFIXES:
+        return _open_tiff(path)
+    if suffix == ".npy":
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    if suffix in IMAGE_SUFFIXES:
+        from skimage.io import imread
+
+        return imread(str(path))
+    if suffix in FITS_SUFFIXES:
+        return _open_fits(path)
+    raise ValueError(
+        f"{path.name}: unknown image format {suffix!r}; use TIFF, zarr/OME-Zarr, NPY, PNG/JPEG "
+        "or FITS"
+    )

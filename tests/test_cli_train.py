@@ -1,0 +1,154 @@
+"""``napari-colorgan train`` and ``evaluate``: the contract other tools script against."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+import tifffile
+
+from napari_colorgan.cli import main
+from napari_colorgan.core.colorizer import Colorizer
+
+TINY = [
+    "--preset",
+    "small",
+    "--tile",
+    "64",
+    "--batch-size",
+    "2",
+    "--steps",
+    "3",
+    "--perceptual-weights",
+    "random",
+]
+
+
+@pytest.fixture
+def files(tmp_path):
+    rng = np.random.default_rng(0)
+    gray = rng.integers(0, 256, (3, 72, 80)).astype(np.uint8)
+    rgb = rng.integers(0, 256, (3, 72, 80, 3)).astype(np.uint8)
+    labels = np.zeros((3, 72, 80), np.uint8)
+    labels[1, 10:30, 10:50] = 1
+    labels[1, 40:50, :] = 2
+    paths = {
+        "gray": tmp_path / "gray.tif",
+        "rgb": tmp_path / "rgb.tif",
+        "labels": tmp_path / "labels.tif",
+        "palette": tmp_path / "palette.json",
+    }
+    tifffile.imwrite(paths["gray"], gray)
+    tifffile.imwrite(paths["rgb"], rgb, photometric="rgb")
+    tifffile.imwrite(paths["labels"], labels)
+    paths["palette"].write_text(json.dumps({"1": [255, 0, 0], "2": [0, 0, 255]}))
+    return {k: str(v) for k, v in paths.items()}
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_train_on_rgb_target_writes_a_model_and_checkpoint(files, tmp_path, capsys):
+    model = tmp_path / "m.safetensors"
+    code, out, _ = run(
+        capsys, "train", files["gray"], "--target", files["rgb"], "-o", model, *TINY
+    )
+    assert code == 0, out
+    assert "saved" in out and "PSNR" in out
+    assert Colorizer.load(model).training["steps_done"] == 3
+    assert (tmp_path / "m.ckpt.safetensors").exists()
+
+
+def test_train_on_labels_and_resume(files, tmp_path, capsys):
+    model = tmp_path / "m.safetensors"
+    args = [
+        "train",
+        files["gray"],
+        "--labels",
+        files["labels"],
+        "--palette",
+        files["palette"],
+        "-o",
+        model,
+    ]
+    assert run(capsys, *args, *TINY)[0] == 0
+    more = [a if a != "3" else "5" for a in TINY]
+    code, out, _ = run(capsys, *args, *more, "--resume", tmp_path / "m.ckpt.safetensors")
+    assert code == 0 and "after 5 steps" in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--target", "missing.tif"], "target not found"),
+        (["--labels", "{labels}"], "--labels needs --palette"),
+        (["--labels", "{labels}", "--palette", "{bad_palette}"], "labels \\[2\\] have no colour"),
+        (["--target", "{small_rgb}"], "does not match the image"),
+        (
+            ["--labels", "{labels}", "--palette", "{palette}", "--slices", "2:3"],
+            "no annotated pixel",
+        ),
+        (
+            ["--labels", "{labels}", "--palette", "{palette}", "--slices", "2:1"],
+            "empty slice range",
+        ),
+    ],
+)
+def test_bad_input_exits_non_zero_with_one_line(files, tmp_path, capsys, extra, message):
+    bad_palette = tmp_path / "bad.json"
+    bad_palette.write_text(json.dumps({"1": [255, 0, 0]}))
+    small_rgb = tmp_path / "small.tif"
+    tifffile.imwrite(small_rgb, np.zeros((3, 10, 10, 3), np.uint8), photometric="rgb")
+    fill = {**files, "bad_palette": str(bad_palette), "small_rgb": str(small_rgb)}
+    argv = [
+        "train",
+        files["gray"],
+        *[e.format(**fill) for e in extra],
+        "-o",
+        tmp_path / "m.safetensors",
+        *TINY,
+    ]
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert err.count("\n") == 1
+    assert re.search(message, err), err
+
+
+def test_rgb_given_as_grayscale_input(files, tmp_path, capsys):
+    code, _, err = run(
+        capsys,
+        "train",
+        files["rgb"],
+        "--target",
+        files["rgb"],
+        "-o",
+        tmp_path / "m.safetensors",
+        *TINY,
+    )
+    assert code == 2 and "must be grayscale" in err
+
+
+def test_missing_input(tmp_path, capsys):
+    code, _, err = run(capsys, "train", tmp_path / "none.tif", "-o", tmp_path / "m.safetensors")
+    assert code == 2 and "input not found" in err
+
+
+def test_evaluate_table_json_mask_and_slices(files, tmp_path, capsys):
+    code, out, _ = run(capsys, "evaluate", files["rgb"], files["rgb"])
+    assert code == 0 and "PSNR (dB)" in out and "inf" in out
+    mask = tmp_path / "mask.tif"
+    tifffile.imwrite(mask, np.ones((3, 72, 80), np.uint8))
+    code, out, _ = run(
+        capsys, "evaluate", files["rgb"], files["rgb"], "--mask", mask, "--slices", "1:3", "--json"
+    )
+    assert code == 0 and json.loads(out)["accuracy"] == 1.0
+
+
+def test_evaluate_shape_mismatch(files, tmp_path, capsys):
+    other = tmp_path / "other.tif"
+    tifffile.imwrite(other, np.zeros((2, 72, 80, 3), np.uint8), photometric="rgb")
+    code, _, err = run(capsys, "evaluate", files["rgb"], other)
+    assert code == 2 and "differ in shape" in err
