@@ -18,11 +18,13 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 
 if TYPE_CHECKING:
     from . import metrics
+    from .core.colorize import colorize
     from .core.colorizer import Colorizer
     from .core.config import InputNormalization, ModelConfig, preset
     from .core.pix2pix_import import load_pix2pix_generator
     from .core.train_config import TrainConfig
     from .core.training import train, train_iter
+    from .core.zarr_output import colorize_to_zarr, colorize_to_zarr_iter, open_multiscale
 
 _LAZY = {
     "Colorizer": ("napari_colorgan.core.colorizer", "Colorizer"),
@@ -34,6 +36,10 @@ _LAZY = {
     "TrainConfig": ("napari_colorgan.core.train_config", "TrainConfig"),
     "train": ("napari_colorgan.core.training", "train"),
     "train_iter": ("napari_colorgan.core.training", "train_iter"),
+    "colorize": ("napari_colorgan.core.colorize", "colorize"),
+    "colorize_to_zarr": ("napari_colorgan.core.zarr_output", "colorize_to_zarr"),
+    "colorize_to_zarr_iter": ("napari_colorgan.core.zarr_output", "colorize_to_zarr_iter"),
+    "open_multiscale": ("napari_colorgan.core.zarr_output", "open_multiscale"),
 }
 
 __all__ = [
@@ -42,8 +48,12 @@ __all__ = [
     "ModelConfig",
     "TrainConfig",
     "__version__",
+    "colorize",
+    "colorize_to_zarr",
+    "colorize_to_zarr_iter",
     "load_pix2pix_generator",
     "metrics",
+    "open_multiscale",
     "preset",
     "train",
     "train_iter",

@@ -202,6 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(func=_cmd_info)
     _add_train(sub)
     _add_evaluate(sub)
+    from . import _cli_colorize, _cli_demo
+
+    _cli_colorize.add_parser(sub, "planes of the first axis, e.g. 0:20")
+    _cli_demo.add_parser(sub)
     return parser
 
 

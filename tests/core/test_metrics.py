@@ -118,8 +118,14 @@ def test_public_module_reexports_core():
         (np.zeros((4, 4, 3)), np.zeros((4, 4, 3)), np.zeros((4, 4), bool), "selects no pixel"),
         (np.zeros((0, 4, 3)), np.zeros((0, 4, 3)), None, "empty"),
         (np.zeros((2, 2, 3)), np.zeros((2, 2, 3)), None, "at least 3 x 3"),
+        (np.zeros((4, 4, 3), np.int64), np.zeros((4, 4, 3)), None, "dtype int64"),
     ],
 )
 def test_bad_inputs_are_named(pred, target, mask, message):
     with pytest.raises(ValueError, match=message):
         evaluate(pred, target, mask)
+
+
+def test_threshold_must_be_non_negative():
+    with pytest.raises(ValueError, match="threshold"):
+        accuracy(np.zeros((4, 4, 3)), np.zeros((4, 4, 3)), threshold=-1)

@@ -114,11 +114,12 @@ class Colorizer:
             raise ValueError(f"expected one grayscale plane (y, x), got shape {plane.shape}")
         if self.config.context:
             raise ValueError("this model needs neighbouring slices: use napari_colorgan.colorize")
-        side = 2**self.config.num_downs
+        from .tiling import pad_to_multiple
+
         h, w = plane.shape
-        ph, pw = -h % side, -w % side
-        x = apply_normalization(plane, self.normalization)
-        x = np.pad(x, ((0, ph), (0, pw)), mode="reflect" if min(h, w) > 1 else "edge")
+        x = pad_to_multiple(
+            apply_normalization(plane, self.normalization), 2**self.config.num_downs
+        )
         self.generator.eval()
         device = torch.device(device) if device is not None else self.device
         self.generator.to(device)

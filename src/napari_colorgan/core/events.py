@@ -79,6 +79,16 @@ class CheckpointSaved(Event):
 
 
 @dataclass(frozen=True)
+class Progress(Event):
+    """Work units (e.g. output chunks) done out of the total; ``skipped`` were done before."""
+
+    done: int
+    total: int
+    skipped: int
+    elapsed: float
+
+
+@dataclass(frozen=True)
 class Finished(Event):
     """The run ended; ``result`` holds the product (e.g. the trained ``Colorizer``)."""
 

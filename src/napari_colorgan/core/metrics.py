@@ -39,8 +39,12 @@ def _as_float_rgb(image: Any, name: str = "image") -> np.ndarray:
         raise ValueError(f"{name} is empty (shape {arr.shape})")
     if arr.ndim < 3 or arr.shape[-1] != 3:
         raise ValueError(f"{name} must be RGB with shape (..., y, x, 3), got {arr.shape}")
-    if np.issubdtype(arr.dtype, np.integer):
+    if arr.dtype in (np.uint8, np.uint16):
         return arr.astype(np.float64) / np.iinfo(arr.dtype).max
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise ValueError(
+            f"{name} has dtype {arr.dtype}; expected uint8, uint16 or float in [0, 1]"
+        )
     return arr.astype(np.float64, copy=False)
 
 
@@ -121,6 +125,8 @@ def ssim(pred: Any, target: Any, mask: Any = None) -> float:
 
 
 def _accuracy(p: np.ndarray, t: np.ndarray, mask: np.ndarray | None, threshold: float) -> float:
+    if not threshold >= 0:  # also rejects NaN
+        raise ValueError(f"threshold must be >= 0, got {threshold}")
     dist = np.linalg.norm(_pixels(p, mask) - _pixels(t, mask), axis=-1)
     return float(np.mean(dist <= threshold))
 

@@ -80,6 +80,8 @@ class Pix2PixStep(nn.Module):
         The objective's weights and adversarial loss (see :mod:`~napari_colorgan.core.losses`).
     lr, beta1
         Adam settings of both networks (pix2pix: 2e-4, 0.5).
+    adversarial
+        False drops the critic and ``L_cGAN`` (an "L1 only" / "L1 + VGG" ablation).
     """
 
     def __init__(
@@ -92,6 +94,7 @@ class Pix2PixStep(nn.Module):
         gan_mode: GanMode = "vanilla",
         lr: float = 2e-4,
         beta1: float = 0.5,
+        adversarial: bool = True,
     ) -> None:
         super().__init__()
         self.colorizer = colorizer
@@ -100,7 +103,7 @@ class Pix2PixStep(nn.Module):
         self.discriminator.to(colorizer.device)
         self.perceptual = perceptual or PerceptualLoss(weights="none")
         self.gan_loss = GANLoss(gan_mode)
-        self.gamma, self.lambda_l1 = gamma, lambda_l1
+        self.gamma, self.lambda_l1, self.adversarial = gamma, lambda_l1, adversarial
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=lr, betas=(beta1, 0.999))
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=lr, betas=(beta1, 0.999))
 
@@ -129,21 +132,26 @@ class Pix2PixStep(nn.Module):
             # whatever the target holds there never reaches L1, VGG or the critic.
             real_out = _fill_unknown(real_out, fake_out.detach(), mask)
 
-        # Discriminator: real pairs -> 1, generated pairs -> 0; detach so G gets no gradient.
-        self.discriminator.requires_grad_(True)
-        self.opt_d.zero_grad(set_to_none=True)
-        logits_fake = self.discriminator(torch.cat([real_in, fake_out.detach()], 1))
-        logits_real = self.discriminator(torch.cat([real_in, real_out], 1))
-        weight = _patch_weight(mask, logits_real)
-        d_fake = self.gan_loss(logits_fake, False, weight)
-        d_real = self.gan_loss(logits_real, True, weight)
-        ((d_fake + d_real) * 0.5).backward()
-        self.opt_d.step()
+        zero = fake_out.new_zeros(())
+        d_fake = d_real = g_gan = zero
+        if self.adversarial:
+            # Discriminator: real pairs -> 1, generated pairs -> 0; detached: no gradient to G.
+            self.discriminator.requires_grad_(True)
+            self.opt_d.zero_grad(set_to_none=True)
+            logits_fake = self.discriminator(torch.cat([real_in, fake_out.detach()], 1))
+            logits_real = self.discriminator(torch.cat([real_in, real_out], 1))
+            weight = _patch_weight(mask, logits_real)
+            d_fake = self.gan_loss(logits_fake, False, weight)
+            d_real = self.gan_loss(logits_real, True, weight)
+            ((d_fake + d_real) * 0.5).backward()
+            self.opt_d.step()
+            self.discriminator.requires_grad_(False)
 
         # Generator: fool the frozen discriminator, stay close in L1 and in VGG feature space.
-        self.discriminator.requires_grad_(False)
         self.opt_g.zero_grad(set_to_none=True)
-        g_gan = self.gan_loss(self.discriminator(torch.cat([real_in, fake_out], 1)), True, weight)
+        if self.adversarial:
+            fake_pair = torch.cat([real_in, fake_out], 1)
+            g_gan = self.gan_loss(self.discriminator(fake_pair), True, weight)
         g_l1 = masked_l1(fake_out, real_out, mask)
         if self.perceptual.enabled and self.gamma < 1:
             fake_rgb = self.colorizer.output_to_rgb(fake_out, x)  # (b, 3, h, w) in [0, 1]
@@ -151,7 +159,7 @@ class Pix2PixStep(nn.Module):
                 target_rgb = _fill_unknown(target_rgb, fake_rgb.detach(), mask)
             g_vgg = self.perceptual(fake_rgb, target_rgb, mask)
         else:
-            g_vgg = fake_out.new_zeros(())
+            g_vgg = zero
         g_total = generator_objective(g_gan, g_l1, g_vgg, self.gamma, self.lambda_l1)
         g_total.backward()
         self.opt_g.step()

@@ -30,6 +30,8 @@ class TrainConfig:
         ``L_G = γ·(L_cGAN + λ·L1) + (1 − γ)·L_VGG``.
     gan_mode
         ``"vanilla"`` (BCE, pix2pix) or ``"lsgan"``.
+    adversarial
+        False trains without the critic (``L_cGAN`` = 0): the "L1 only" ablation.
     perceptual_weights
         ``"auto"``, ``"imagenet"``, ``"random"``, ``"none"`` or a path to VGG19 weights.
     perceptual_layers
@@ -63,6 +65,7 @@ class TrainConfig:
     gamma: float = DEFAULT_GAMMA
     lambda_l1: float = DEFAULT_LAMBDA_L1
     gan_mode: Literal["vanilla", "lsgan"] = "vanilla"
+    adversarial: bool = True
     perceptual_weights: str = "auto"
     perceptual_layers: tuple[str, ...] = ("relu5_4",)
     color_space: ColorSpace = "lab"

@@ -99,6 +99,7 @@ class _Run:
             gan_mode=config.gan_mode,
             lr=config.lr,
             beta1=config.beta1,
+            adversarial=config.adversarial,
         ).to(device)
         self.step = 0
         if resume is not None:
