@@ -63,8 +63,13 @@ def run(args: argparse.Namespace) -> int:
             raise CLIError(f"--slices {args.slices} selects no plane of {data.shape}")
     model = as_colorizer(args.model)
     batch = args.batch_size if args.batch_size == "auto" else int(args.batch_size)
-    kwargs = {"tile": args.tile, "overlap": args.overlap, "batch_size": batch,
-              "device": args.device, "precision": args.precision}  # fmt: skip
+    kwargs = {
+        "tile": args.tile,
+        "overlap": args.overlap,
+        "batch_size": batch,
+        "device": args.device,
+        "precision": args.precision,
+    }
     with _client(args.scheduler):
         if suffix in ZARR_SUFFIXES:
             _to_zarr(data, out, model, args, kwargs)

@@ -54,9 +54,16 @@ def run(args: argparse.Namespace) -> int:
     minutes = args.minutes / len(splits)
     for name, split in splits.items():
         print(f"== {name}: training for {minutes:.1f} min", file=sys.stderr)
-        config = TrainConfig(preset="small", tile=64, batch_size=8, minutes=minutes,
-                             steps=10**6, perceptual_weights="none", val_every=200,
-                             checkpoint_every=0)  # fmt: skip
+        config = TrainConfig(
+            preset="small",
+            tile=64,
+            batch_size=8,
+            minutes=minutes,
+            steps=10**6,
+            perceptual_weights="none",
+            val_every=200,
+            checkpoint_every=0,
+        )
         model = None
         for event in drive_training(train_iter(**split.train, config=config, device=args.device)):
             if isinstance(event, Finished):
@@ -68,10 +75,15 @@ def run(args: argparse.Namespace) -> int:
         pred = np.asarray(open_multiscale(store)[0])
         figure = out / f"{name}.png"
         gray = (split.test_lightness * 255 + 0.5).astype(np.uint8)
-        imsave(figure, _side_by_side(_first(gray), _first(pred), _first(split.test_truth)),
-               check_contrast=False)  # fmt: skip
-        print(f"{name}: model {model_path}, colorized {store}, figure {figure} "
-              "(input | prediction | truth)")  # fmt: skip
+        imsave(
+            figure,
+            _side_by_side(_first(gray), _first(pred), _first(split.test_truth)),
+            check_contrast=False,
+        )
+        print(
+            f"{name}: model {model_path}, colorized {store}, figure {figure} "
+            "(input | prediction | truth)"
+        )
         print(format_table(evaluate(pred, split.test_truth)))
     if args.gui:
         from ._demo_gui import show

@@ -81,13 +81,25 @@ def _train_config(args: argparse.Namespace):  # -> TrainConfig, imported lazily
     return TrainConfig(**{k: v for k, v in values.items() if v is not None})
 
 
+def _is_main_process() -> bool:
+    """False in the non-zero ranks of a ``torchrun`` data-parallel run (they write nothing)."""
+    import os
+
+    return os.environ.get("RANK", "0") == "0"
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from .core.annotations import read_palette
     from .core.events import Finished, Validated
     from .core.training import save_path_for_checkpoint, train_iter
 
-    for path, what in ((args.input, "input"), (args.target, "target"), (args.labels, "labels"),
-                       (args.palette, "palette"), (args.resume, "checkpoint")):  # fmt: skip
+    for path, what in (
+        (args.input, "input"),
+        (args.target, "target"),
+        (args.labels, "labels"),
+        (args.palette, "palette"),
+        (args.resume, "checkpoint"),
+    ):
         _require(path, what)
     if args.labels and not args.palette:
         raise CLIError("--labels needs --palette PALETTE.json (label id -> [r, g, b])")
@@ -111,7 +123,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     for event in drive_training(events):
         if isinstance(event, Validated):
             final = event.metrics
-        if isinstance(event, Finished):
+        if isinstance(event, Finished) and _is_main_process():
             path = event.result.save(args.output)
             print(f"saved {path} after {event.step} steps (checkpoint: {checkpoint})")
     if final:

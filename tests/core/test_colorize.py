@@ -16,8 +16,14 @@ from napari_colorgan.core.tiling import TilePlan, pad_to_multiple
 
 
 def model(color_space="lab", num_downs=5, context=0, ngf=8) -> Colorizer:
-    cfg = ModelConfig(color_space=color_space, num_downs=num_downs, ngf=ngf, tile=2**num_downs * 2,
-                      dropout=False, context=context)  # fmt: skip
+    cfg = ModelConfig(
+        color_space=color_space,
+        num_downs=num_downs,
+        ngf=ngf,
+        tile=2**num_downs * 2,
+        dropout=False,
+        context=context,
+    )
     m = Colorizer.from_config(cfg, normalization=InputNormalization("minmax", 0, 255))
     init_weights(m.generator, gain=0.3, seed=7)  # strong weights: every pixel matters
     with torch.no_grad():

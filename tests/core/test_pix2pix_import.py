@@ -17,8 +17,17 @@ from napari_colorgan.core.networks import init_weights
 class ReferenceBlock(nn.Module):
     """One level of the reference's recursive U-Net: down, the sub-block, up, then the skip."""
 
-    def __init__(self, outer, inner, in_ch=None, sub=None, outermost=False, innermost=False,
-                 norm=nn.BatchNorm2d, dropout=False):  # fmt: skip
+    def __init__(
+        self,
+        outer,
+        inner,
+        in_ch=None,
+        sub=None,
+        outermost=False,
+        innermost=False,
+        norm=nn.BatchNorm2d,
+        dropout=False,
+    ):
         super().__init__()
         self.outermost = outermost
         bias = norm is nn.InstanceNorm2d

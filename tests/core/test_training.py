@@ -21,9 +21,15 @@ from napari_colorgan.core.training import NonFiniteLossError, train, train_iter
 
 def tiny(**overrides) -> TrainConfig:
     base = dict(
-        preset="small", tile=64, batch_size=2, steps=6, perceptual_weights="random",
-        perceptual_layers=("relu2_2",), val_every=3, checkpoint_every=3,
-    )  # fmt: skip
+        preset="small",
+        tile=64,
+        batch_size=2,
+        steps=6,
+        perceptual_weights="random",
+        perceptual_layers=("relu2_2",),
+        val_every=3,
+        checkpoint_every=3,
+    )
     return TrainConfig(**{**base, **overrides})
 
 

@@ -134,9 +134,17 @@ class _nothing:
         return None
 
 
-def _plane(src: da.Array, index: tuple[int, ...], lead: tuple[int, ...], ctx: int,
-           y_edges: list[tuple[int, int]], x_edges: list[tuple[int, int]], plan: TilePlan,
-           payload: Any, job: BlockJob) -> da.Array:  # fmt: skip
+def _plane(
+    src: da.Array,
+    index: tuple[int, ...],
+    lead: tuple[int, ...],
+    ctx: int,
+    y_edges: list[tuple[int, int]],
+    x_edges: list[tuple[int, int]],
+    plan: TilePlan,
+    payload: Any,
+    job: BlockJob,
+) -> da.Array:
     """The lazy RGB (y, x, 3) of one plane, assembled from its blocks."""
     rows = []
     for y0, y1 in y_edges:
@@ -155,8 +163,9 @@ def _plane(src: da.Array, index: tuple[int, ...], lead: tuple[int, ...], ctx: in
     return da.concatenate(rows, axis=0) if len(rows) > 1 else rows[0]
 
 
-def _window(src: da.Array, index: tuple[int, ...], lead: tuple[int, ...], ctx: int,
-            ys: slice, xs: slice) -> da.Array:  # fmt: skip
+def _window(
+    src: da.Array, index: tuple[int, ...], lead: tuple[int, ...], ctx: int, ys: slice, xs: slice
+) -> da.Array:
     """Lazy input (1 + 2·ctx, y, x): the plane and its neighbours along the first axis."""
     if not ctx:
         return src[(*index, ys, xs)][None]

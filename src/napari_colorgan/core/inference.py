@@ -201,8 +201,13 @@ def _accumulate(
     total[ys, xs] += w
 
 
-def _block_task(payload: ModelPayload, job: BlockJob, window: np.ndarray, origin: tuple[int, int],
-                region: tuple[int, int, int, int]) -> np.ndarray:  # fmt: skip
+def _block_task(
+    payload: ModelPayload,
+    job: BlockJob,
+    window: np.ndarray,
+    origin: tuple[int, int],
+    region: tuple[int, int, int, int],
+) -> np.ndarray:
     """One dask task: colorize a block; returns uint8 (y, x, 3)."""
     model = cached_model(payload, job.device)
     window = np.asarray(window)

@@ -106,6 +106,10 @@ class Pix2PixStep(nn.Module):
         self.gamma, self.lambda_l1, self.adversarial = gamma, lambda_l1, adversarial
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=lr, betas=(beta1, 0.999))
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=lr, betas=(beta1, 0.999))
+        # What runs forward passes that need gradients averaged across processes (DDP wrappers
+        # under torchrun); the plain modules stay for saving and for D's frozen pass in G's step.
+        self.g_forward: nn.Module = self.generator
+        self.d_forward: nn.Module = self.discriminator
 
     def step(
         self, x: torch.Tensor, target_rgb: torch.Tensor, mask: torch.Tensor | None = None
@@ -126,7 +130,7 @@ class Pix2PixStep(nn.Module):
         self.discriminator.train()
         real_in = 2 * x - 1  # what the generator sees, in (-1, 1)
         real_out = target_to_output_space(self.colorizer, target_rgb)  # (b, 2|3, h, w)
-        fake_out = self.generator(real_in)  # (b, 2|3, h, w)
+        fake_out = self.g_forward(real_in)  # (b, 2|3, h, w)
         if mask is not None:
             # Unannotated pixels take the generator's own (detached) colour as their "truth", so
             # whatever the target holds there never reaches L1, VGG or the critic.
@@ -138,8 +142,8 @@ class Pix2PixStep(nn.Module):
             # Discriminator: real pairs -> 1, generated pairs -> 0; detached: no gradient to G.
             self.discriminator.requires_grad_(True)
             self.opt_d.zero_grad(set_to_none=True)
-            logits_fake = self.discriminator(torch.cat([real_in, fake_out.detach()], 1))
-            logits_real = self.discriminator(torch.cat([real_in, real_out], 1))
+            logits_fake = self.d_forward(torch.cat([real_in, fake_out.detach()], 1))
+            logits_real = self.d_forward(torch.cat([real_in, real_out], 1))
             weight = _patch_weight(mask, logits_real)
             d_fake = self.gan_loss(logits_fake, False, weight)
             d_real = self.gan_loss(logits_real, True, weight)

@@ -24,6 +24,7 @@ from .colorizer import Colorizer
 from .config import InputNormalization, Provenance
 from .dataset import AnnotatedStack, PatchSampler, split_regions
 from .devices import autocast_dtype, out_of_memory_message, pick_device
+from .distributed_training import World, any_process, barrier, current_world, device_for, wrap
 from .events import (
     CheckpointSaved,
     Event,
@@ -65,8 +66,14 @@ def _to_uint8(rgb: np.ndarray) -> np.ndarray:
 class _Run:
     """The mutable state of one run; ``train_iter`` drives it."""
 
-    def __init__(self, config: TrainConfig, stack: AnnotatedStack, device: torch.device,
-                 resume: CheckpointState | None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        config: TrainConfig,
+        stack: AnnotatedStack,
+        device: torch.device,
+        resume: CheckpointState | None,
+        world: World,
+    ) -> None:
         self.config, self.device = config, device
         tile = config.model_config().tile
         train_regions, val_regions = split_regions(stack, tile, config.val_fraction)
@@ -82,7 +89,10 @@ class _Run:
             for i in range(N_VAL_TILES)
         ]
         torch.manual_seed(config.seed)
-        self.rng = np.random.default_rng(config.seed)
+        # Each process of a data-parallel run draws its own patches.
+        self.rng = np.random.default_rng(
+            [config.seed, world.rank] if world.parallel else config.seed
+        )
         self.colorizer = Colorizer.from_config(
             config.model_config(),
             seed=config.seed,
@@ -104,6 +114,12 @@ class _Run:
         self.step = 0
         if resume is not None:
             self._restore(resume)
+            if (
+                world.parallel
+            ):  # the checkpoint holds rank 0's sampler; the others re-derive theirs
+                self.rng = np.random.default_rng([config.seed, world.rank, self.step])
+        self.step_fn.g_forward = wrap(self.step_fn.generator, world, device)
+        self.step_fn.d_forward = wrap(self.step_fn.discriminator, world, device)
 
     def _restore(self, ckpt: CheckpointState) -> None:
         s = self.step_fn
@@ -227,18 +243,25 @@ def train_iter(
         normalization = InputNormalization.from_dict(ckpt.normalization)
     else:
         normalization = _fit_input_normalization(image, target, labels, config)
-    dev = pick_device(device)
+    world = current_world()
+    dev = device_for(world, pick_device(device))
     stack = AnnotatedStack(
-        image, target=target, labels=labels, palette=palette, slices=slices,
-        normalization=normalization, context=config.context,
-    )  # fmt: skip
-    run = _Run(config, stack, dev, ckpt)
+        image,
+        target=target,
+        labels=labels,
+        palette=palette,
+        slices=slices,
+        normalization=normalization,
+        context=config.context,
+    )
+    run = _Run(config, stack, dev, ckpt, world)
     total = None if config.minutes else config.steps
     yield Started(str(dev), total, run.step, run.n_train, run.n_val, run.perceptual.source)
 
     def write_checkpoint() -> Iterator[Event]:
-        if checkpoint is not None:
+        if checkpoint is not None and world.is_main:  # one writer in a data-parallel run
             yield CheckpointSaved(run.step, save_checkpoint(checkpoint, run.state()))
+        barrier(world)
 
     t0 = time.perf_counter()
     budget = None if config.minutes is None else config.minutes * 60
@@ -248,9 +271,9 @@ def train_iter(
         while True:
             elapsed = time.perf_counter() - t0
             done = run.step >= config.steps if budget is None else elapsed >= budget
-            if done:
+            if any_process(done, world):
                 break
-            if stop_requested(stop):
+            if any_process(stop_requested(stop), world):
                 stopped = True
                 break
             progress = run.step / config.steps if budget is None else elapsed / budget
@@ -271,7 +294,7 @@ def train_iter(
                 )
             run.step += 1
             yield StepDone(run.step, total, values, lr, time.perf_counter() - t0)
-            if run.step % config.val_every == 0:
+            if run.step % config.val_every == 0 and world.is_main:
                 scores, preview = run.validate()
                 yield Validated(run.step, scores)
                 yield preview
@@ -279,10 +302,10 @@ def train_iter(
                 yield from write_checkpoint()
     except GeneratorExit:
         # The consumer closed us (e.g. napari's worker.quit()): keep the work done so far.
-        if checkpoint is not None:
+        if checkpoint is not None and world.is_main:
             save_checkpoint(checkpoint, run.state())
         raise
-    if run.step % max(config.val_every, 1) != 0 and run.step > 0:
+    if run.step % max(config.val_every, 1) != 0 and run.step > 0 and world.is_main:
         scores, preview = run.validate()
         yield Validated(run.step, scores)
         yield preview

@@ -21,9 +21,28 @@ VGG19_ENV_VAR = "NAPARI_COLORGAN_VGG19"
 
 # torchvision's configuration "E": conv widths per block, "M" = 2x2 max-pool.
 _VGG19_CFG: tuple[int | str, ...] = (
-    64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M",
-    512, 512, 512, 512, "M", 512, 512, 512, 512, "M",
-)  # fmt: skip
+    64,
+    64,
+    "M",
+    128,
+    128,
+    "M",
+    256,
+    256,
+    256,
+    256,
+    "M",
+    512,
+    512,
+    512,
+    512,
+    "M",
+    512,
+    512,
+    512,
+    512,
+    "M",
+)
 
 # ImageNet statistics the published weights were trained with.
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)

@@ -41,8 +41,9 @@ def _fingerprint(lazy: da.Array, token: str, plan: TilePlan) -> dict[str, Any]:
     }
 
 
-def _open_store(path: Path, lazy: da.Array, fingerprint: dict[str, Any], resume: bool,
-                overwrite: bool) -> tuple[Any, Any]:  # fmt: skip
+def _open_store(
+    path: Path, lazy: da.Array, fingerprint: dict[str, Any], resume: bool, overwrite: bool
+) -> tuple[Any, Any]:
     """Create the store (or reopen a compatible one); return the level-0 and done arrays."""
     import zarr
 
@@ -149,8 +150,14 @@ def colorize_to_zarr_iter(
     yield Finished(finished, path)
 
 
-def colorize_to_zarr(data: Any, store: str | os.PathLike[str], colorizer: Any, *,
-                     progress: bool = False, **kwargs: Any) -> Path:  # fmt: skip
+def colorize_to_zarr(
+    data: Any,
+    store: str | os.PathLike[str],
+    colorizer: Any,
+    *,
+    progress: bool = False,
+    **kwargs: Any,
+) -> Path:
     """Run :func:`colorize_to_zarr_iter` to the end and return the store's path.
 
     ``progress=True`` shows a tqdm bar (chunks, with rate and ETA).
@@ -203,13 +210,20 @@ def write_pyramid(path: Path, shape: tuple[int, ...]) -> int:
         level = da.from_zarr(str(path / name))
         paths.append(name)
     axes_meta = [{"name": f"dim_{i}", "type": "space"} for i in range(lead)]
-    axes_meta += [{"name": "y", "type": "space"}, {"name": "x", "type": "space"},
-                  {"name": "c", "type": "channel"}]  # fmt: skip
+    axes_meta += [
+        {"name": "y", "type": "space"},
+        {"name": "x", "type": "space"},
+        {"name": "c", "type": "channel"},
+    ]
     datasets = [
-        {"path": p, "coordinateTransformations": [
-            {"type": "scale", "scale": [1.0] * lead + [2.0**i, 2.0**i, 1.0]}]}
+        {
+            "path": p,
+            "coordinateTransformations": [
+                {"type": "scale", "scale": [1.0] * lead + [2.0**i, 2.0**i, 1.0]}
+            ],
+        }
         for i, p in enumerate(paths)
-    ]  # fmt: skip
+    ]
     group.attrs["ome"] = {
         "version": "0.5",
         "multiscales": [{"axes": axes_meta, "datasets": datasets}],

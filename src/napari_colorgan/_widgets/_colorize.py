@@ -1,0 +1,200 @@
+"""Colorize widget: preview the current plane, add a lazy colour layer, export to zarr."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from magicgui.widgets import (
+    CheckBox,
+    ComboBox,
+    Container,
+    FileEdit,
+    Label,
+    PushButton,
+    SpinBox,
+)
+
+from ._common import (
+    current_plane_index,
+    guarded,
+    keep_choices_fresh,
+    layer_choices,
+    model_from,
+    report,
+)
+
+if TYPE_CHECKING:
+    import napari
+
+
+class ColorizeWidget(Container):
+    """Pick a grayscale layer and a model; preview, colorize lazily, or export to zarr."""
+
+    def __init__(self, viewer: napari.viewer.Viewer) -> None:
+        super().__init__()
+        self._viewer = viewer
+        self._image = ComboBox(label="image", choices=layer_choices(viewer, ("image",), rgb=False))
+        self._model_file = FileEdit(label="model", mode="r", filter="*.safetensors")
+        self._use_session = CheckBox(label="use model trained in this session", value=False)
+        self._device = ComboBox(
+            label="device", choices=["auto", "cpu", "cuda:0", "mps"], value="auto"
+        )
+        self._precision = ComboBox(
+            label="precision", choices=["auto", "fp32", "bf16", "fp16"], value="auto"
+        )
+        self._tile = SpinBox(label="tile (0 = model default)", min=0, max=8192, step=32, value=0)
+        self._overlap = SpinBox(label="overlap (0 = default)", min=0, max=4096, step=16, value=0)
+        self._preview = PushButton(text="Preview current plane")
+        self._colorize = PushButton(text="Colorize (lazy layer)")
+        self._export_path = FileEdit(label="export to", mode="w", filter="*.zarr")
+        self._export = PushButton(text="Export to zarr")
+        self._cancel = PushButton(text="Cancel export", enabled=False)
+        self._status = Label(value="")
+        self.extend(
+            [
+                self._image,
+                self._model_file,
+                self._use_session,
+                self._device,
+                self._precision,
+                self._tile,
+                self._overlap,
+                self._preview,
+                self._colorize,
+                self._export_path,
+                self._export,
+                self._cancel,
+                self._status,
+            ]
+        )
+        self._preview.changed.connect(guarded(self.preview))
+        self._colorize.changed.connect(guarded(self.colorize))
+        self._export.changed.connect(guarded(self.export))
+        self._cancel.changed.connect(self.cancel)
+        self._worker: Any = None
+        keep_choices_fresh(viewer, self)
+
+    # ---- values -> settings --------------------------------------------------------------
+
+    def _layer(self) -> Any:
+        layer = self._image.value
+        if layer is None:
+            raise ValueError("choose a grayscale image layer first")
+        if getattr(layer, "rgb", False):
+            raise ValueError(f"layer {layer.name!r} is RGB: colorize takes a grayscale layer")
+        return layer
+
+    def _model(self) -> Any:
+        return model_from(self._model_file.value, self._use_session.value)
+
+    def _kwargs(self) -> dict[str, Any]:
+        return {
+            "tile": self._tile.value or None,
+            "overlap": self._overlap.value or None,
+            "device": self._device.value,
+            "precision": self._precision.value,
+        }
+
+    # ---- actions -------------------------------------------------------------------------
+
+    def preview(self) -> None:
+        """Colorize the plane shown now, in a worker thread, into a preview layer."""
+        from napari.qt.threading import create_worker
+
+        from ..core.colorize import colorize
+
+        layer, model = self._layer(), self._model()
+        data = layer.data[0] if layer.multiscale else layer.data
+        # Read the plane here, on the main thread; the worker only computes.
+        plane = np.asarray(data[current_plane_index(self._viewer, data.ndim)])
+        worker = create_worker(lambda: colorize(plane, model, **self._kwargs()).compute())
+        worker.returned.connect(lambda rgb: self._show_preview(layer, rgb))
+        worker.errored.connect(report)
+        self._status.value = "previewing..."
+        worker.start()
+
+    def _show_preview(self, layer: Any, rgb: np.ndarray) -> None:
+        name = f"{layer.name} preview"
+        if name in self._viewer.layers:
+            self._viewer.layers[name].data = rgb
+        else:
+            self._viewer.add_image(
+                rgb, rgb=True, name=name, scale=layer.scale[-2:], translate=layer.translate[-2:]
+            )
+        self._status.value = "preview ready"
+
+    def colorize(self) -> Any:
+        """Add a lazy RGB layer: planes are computed when the viewer shows them."""
+        from ..core.colorize import colorize
+
+        layer, model = self._layer(), self._model()
+        data = layer.data[0] if layer.multiscale else layer.data
+        rgb = colorize(data, model, **self._kwargs())
+        self._status.value = f"lazy colour layer of shape {rgb.shape}"
+        return self._viewer.add_image(
+            rgb,
+            rgb=True,
+            name=f"{layer.name} colorized",
+            scale=layer.scale,
+            translate=layer.translate,
+        )
+
+    def export(self) -> None:
+        """Stream the colorization into zarr in a worker, with progress and Cancel; resumable."""
+        from napari.qt.threading import create_worker
+        from napari.utils import progress
+
+        from ..core.events import Finished, Progress
+        from ..core.zarr_output import colorize_to_zarr_iter
+
+        layer, model = self._layer(), self._model()
+        path = Path(str(self._export_path.value))
+        if not str(self._export_path.value) or path.suffix != ".zarr":
+            raise ValueError("choose an export path ending in .zarr (e.g. result.ome.zarr)")
+        data = layer.data[0] if layer.multiscale else layer.data
+        events = colorize_to_zarr_iter(data, path, model, **self._kwargs())
+        worker = create_worker(lambda: (yield from events))
+        bar = progress(total=0, desc="colorizing")
+
+        def on_event(event: Any) -> None:
+            if isinstance(event, Progress):
+                bar.total = event.total
+                bar.n = event.done
+                bar.refresh()
+                self._status.value = f"{event.done}/{event.total} chunks"
+            elif isinstance(event, Finished) and not event.stopped:
+                self._open_result(path, layer)
+
+        def done() -> None:
+            bar.close()
+            self._export.enabled, self._cancel.enabled = True, False
+
+        worker.yielded.connect(on_event)
+        worker.errored.connect(report)
+        worker.finished.connect(done)
+        self._worker = worker
+        self._export.enabled, self._cancel.enabled = False, True
+        worker.start()
+
+    def cancel(self) -> None:
+        """Stop the export after the chunk in flight; exporting again resumes it."""
+        if self._worker is not None:
+            self._worker.quit()
+            self._status.value = "cancelled: export again to resume"
+
+    def _open_result(self, path: Path, layer: Any) -> None:
+        from ..core.zarr_output import open_multiscale
+
+        levels = open_multiscale(path)
+        data = levels if len(levels) > 1 else levels[0]
+        self._viewer.add_image(
+            data,
+            rgb=True,
+            multiscale=len(levels) > 1,
+            name=f"{layer.name} export",
+            scale=layer.scale,
+            translate=layer.translate,
+        )
+        self._status.value = f"exported {path.name}"

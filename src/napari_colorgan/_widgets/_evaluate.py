@@ -1,0 +1,87 @@
+"""Evaluate widget: metrics of a colour layer against ground truth, with CSV export."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from magicgui.widgets import ComboBox, Container, FileEdit, LineEdit, PushButton, Table
+
+from ._common import guarded, keep_choices_fresh, layer_choices
+
+if TYPE_CHECKING:
+    import napari
+
+
+class EvaluateWidget(Container):
+    """Compare a prediction layer with a ground-truth layer, optionally masked."""
+
+    def __init__(self, viewer: napari.viewer.Viewer) -> None:
+        super().__init__()
+        self._viewer = viewer
+        rgb_layers = layer_choices(viewer, ("image",), rgb=True)
+        self._pred = ComboBox(label="prediction", choices=rgb_layers)
+        self._truth = ComboBox(label="ground truth", choices=rgb_layers)
+        self._mask = ComboBox(label="mask (optional)", choices=self._mask_choices, nullable=True)
+        self._slices = LineEdit(label="slices (e.g. 2:8)", value="")
+        self._run = PushButton(text="Evaluate")
+        self._table = Table(value={"metric": [], "value": []})
+        self._csv = FileEdit(label="CSV", mode="w", filter="*.csv")
+        self._save = PushButton(text="Export CSV")
+        self.extend(
+            [
+                self._pred,
+                self._truth,
+                self._mask,
+                self._slices,
+                self._run,
+                self._table,
+                self._csv,
+                self._save,
+            ]
+        )
+        self._run.changed.connect(guarded(self.evaluate))
+        self._save.changed.connect(guarded(self.export_csv))
+        self.results: dict[str, float] = {}
+        keep_choices_fresh(viewer, self)
+
+    def _mask_choices(self, _widget: Any = None) -> list[tuple[str, Any]]:
+        return [*layer_choices(self._viewer, ("labels",))(), ("none", None)]
+
+    def evaluate(self) -> dict[str, float]:
+        """Compute the metrics (on the main thread: they are fast next to training)."""
+        from ..cli import parse_slices
+        from ..core.metrics import evaluate
+
+        pred, truth = self._pred.value, self._truth.value
+        if pred is None or truth is None:
+            raise ValueError("choose a prediction and a ground-truth colour layer")
+        p, t = np.asarray(pred.data), np.asarray(truth.data)
+        mask = None if self._mask.value is None else np.asarray(self._mask.value.data) > 0
+        sel = parse_slices(self._slices.value.strip() or None)
+        if sel is not None:
+            if p.ndim < 4:
+                raise ValueError("a slice range needs stacks; these are single images")
+            p, t = p[sel], t[sel]
+            mask = None if mask is None else mask[sel]
+        self.results = evaluate(p, t, mask)
+        self._table.value = {
+            "metric": list(self.results),
+            "value": [f"{v:.4f}" for v in self.results.values()],
+        }
+        return self.results
+
+    def export_csv(self) -> Path:
+        """Write the last results as CSV."""
+        if not self.results:
+            raise ValueError("evaluate first, then export")
+        path = Path(str(self._csv.value))
+        if path.suffix != ".csv":
+            raise ValueError("choose a CSV file name ending in .csv")
+        with open(path, "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["metric", "value"])
+            writer.writerows(self.results.items())
+        return path

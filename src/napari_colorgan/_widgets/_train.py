@@ -1,0 +1,213 @@
+"""Train widget: paint labels (or bring colour), train in a worker, watch losses and a preview."""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from magicgui.widgets import (
+    ComboBox,
+    Container,
+    FileEdit,
+    FloatSpinBox,
+    Label,
+    LineEdit,
+    PushButton,
+    SpinBox,
+)
+
+from ._common import SESSION, guarded, keep_choices_fresh, layer_choices, report
+
+if TYPE_CHECKING:
+    import napari
+
+
+def palette_of(layer: Any, labels: np.ndarray) -> dict[int, tuple[int, int, int]]:
+    """Colours of the labels present, taken from the Labels layer's own colormap."""
+    ids = [int(i) for i in np.unique(labels) if i > 0]
+    if not ids:
+        raise ValueError(f"no annotated pixel in {layer.name!r}: paint a few strokes first")
+    rgba = np.asarray(layer.colormap.map(np.array(ids)))
+    return {i: tuple(round(c * 255) for c in rgba[k, :3]) for k, i in enumerate(ids)}
+
+
+class TrainWidget(Container):
+    """Train a colorizer on the current layers; Start / Stop / Resume / Save."""
+
+    def __init__(self, viewer: napari.viewer.Viewer) -> None:
+        super().__init__()
+        self._viewer = viewer
+        self._image = ComboBox(
+            label="grayscale", choices=layer_choices(viewer, ("image",), rgb=False)
+        )
+        self._target = ComboBox(label="target (labels or RGB)", choices=self._target_choices)
+        self._slices = LineEdit(label="slices (e.g. 0:10)", value="")
+        self._preset = ComboBox(
+            label="preset", choices=["small", "medium", "pix2pix"], value="small"
+        )
+        self._steps = SpinBox(label="steps", min=1, max=1_000_000, value=500)
+        self._tile = SpinBox(label="tile", min=32, max=1024, step=32, value=128)
+        self._batch = SpinBox(label="batch size", min=1, max=256, value=8)
+        self._gamma = FloatSpinBox(label="γ", min=0.0, max=1.0, step=0.05, value=0.9)
+        self._lambda = FloatSpinBox(label="λ (L1)", min=0.0, max=1000.0, value=100.0)
+        self._vgg = ComboBox(
+            label="perceptual weights", choices=["auto", "random", "none"], value="auto"
+        )
+        self._device = ComboBox(
+            label="device", choices=["auto", "cpu", "cuda:0", "mps"], value="auto"
+        )
+        self._preview_every = SpinBox(label="preview every", min=1, max=10_000, value=50)
+        self._start = PushButton(text="Start")
+        self._stop = PushButton(text="Stop", enabled=False)
+        self._resume = PushButton(text="Resume", enabled=False)
+        self._save_path = FileEdit(label="save as", mode="w", filter="*.safetensors")
+        self._save = PushButton(text="Save model", enabled=False)
+        self._losses = Label(value="")
+        self.extend(
+            [
+                self._image,
+                self._target,
+                self._slices,
+                self._preset,
+                self._steps,
+                self._tile,
+                self._batch,
+                self._gamma,
+                self._lambda,
+                self._vgg,
+                self._device,
+                self._preview_every,
+                self._start,
+                self._stop,
+                self._resume,
+                self._save_path,
+                self._save,
+                self._losses,
+            ]
+        )
+        self._start.changed.connect(guarded(self.start))
+        self._resume.changed.connect(guarded(lambda: self.start(resume=True)))
+        self._stop.changed.connect(self.stop)
+        self._save.changed.connect(guarded(self.save))
+        self._stop_event = threading.Event()
+        self._checkpoint = Path(tempfile.mkdtemp(prefix="colorgan-")) / "session.ckpt.safetensors"
+        self.history: list[dict[str, float]] = []
+        self.model: Any = None
+        self.worker: Any = None
+        keep_choices_fresh(viewer, self)
+
+    def _target_choices(self, _widget: Any = None) -> list[tuple[str, Any]]:
+        return (
+            layer_choices(self._viewer, ("labels",))()
+            + layer_choices(self._viewer, ("image",), rgb=True)()
+        )
+
+    def _config(self) -> Any:
+        from ..core.train_config import TrainConfig
+
+        return TrainConfig(
+            preset=self._preset.value,
+            steps=self._steps.value,
+            tile=self._tile.value,
+            batch_size=self._batch.value,
+            gamma=self._gamma.value,
+            lambda_l1=self._lambda.value,
+            perceptual_weights=self._vgg.value,
+            val_every=self._preview_every.value,
+            checkpoint_every=self._preview_every.value,
+        )
+
+    def _inputs(self) -> dict[str, Any]:
+        """Layer data, read here on the main thread; the worker never touches layers."""
+        from ..cli import parse_slices
+
+        image, target = self._image.value, self._target.value
+        if image is None or target is None:
+            raise ValueError("choose a grayscale layer and a target (Labels or RGB layer)")
+        data = image.data[0] if image.multiscale else image.data
+        out: dict[str, Any] = {
+            "image": data,
+            "slices": parse_slices(self._slices.value.strip() or None),
+        }
+        if type(target).__name__ == "Labels":
+            labels = np.asarray(target.data)
+            out.update(labels=labels, palette=palette_of(target, labels))
+        else:
+            out["target"] = target.data
+        return out
+
+    def start(self, resume: bool = False) -> None:
+        """Train in a worker thread (Resume continues from this session's last checkpoint)."""
+        from napari.qt.threading import create_worker
+
+        from ..core.training import train_iter
+
+        inputs, config = self._inputs(), self._config()
+        self._stop_event.clear()
+        events = train_iter(
+            **inputs,
+            config=config,
+            device=self._device.value,
+            checkpoint=self._checkpoint,
+            stop=self._stop_event,
+            resume=self._checkpoint if resume else None,
+        )
+        self.worker = create_worker(lambda: (yield from events))
+        self.worker.yielded.connect(self._on_event)
+        self.worker.errored.connect(report)
+        self.worker.finished.connect(self._on_finished)
+        self._set_running(True)
+        self.worker.start()
+
+    def stop(self) -> None:
+        """Ask training to end after the current step (a checkpoint is written)."""
+        self._stop_event.set()
+
+    def save(self) -> Path:
+        """Write the trained model file."""
+        if self.model is None:
+            raise ValueError("train (or stop a training) first, then save")
+        path = Path(str(self._save_path.value))
+        if path.suffix != ".safetensors":
+            raise ValueError("choose a file name ending in .safetensors")
+        return self.model.save(path)
+
+    def _set_running(self, running: bool) -> None:
+        self._start.enabled = self._resume.enabled = not running
+        self._stop.enabled = running
+        if running:
+            self._resume.enabled = False
+
+    def _on_event(self, event: Any) -> None:
+        from ..core.events import Finished, Preview, StepDone
+
+        if isinstance(event, StepDone):
+            self.history.append({"step": event.step, **event.losses})
+            loss = event.losses
+            self._losses.value = (
+                f"step {event.step}: G {loss['g_total']:.3f} (GAN {loss['g_gan']:.3f}, "
+                f"L1 {loss['g_l1']:.4f}, VGG {loss['g_vgg']:.4f}), D {loss['d_real']:.3f}"
+            )
+        elif isinstance(event, Preview):
+            self._show_preview(event.prediction)
+        elif isinstance(event, Finished):
+            self.model = event.result
+            SESSION["model"] = event.result
+
+    def _show_preview(self, rgb: np.ndarray) -> None:
+        if "training preview" in self._viewer.layers:
+            self._viewer.layers["training preview"].data = rgb
+        else:
+            self._viewer.add_image(rgb, rgb=True, name="training preview")
+
+    def _on_finished(self) -> None:
+        self._set_running(False)
+        self._resume.enabled = self._checkpoint.exists()
+        self._save.enabled = self.model is not None
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()  # give the GPU memory back to the user

@@ -1,0 +1,133 @@
+"""The three widgets driven end to end in a real viewer (Xvfb in CI), on tiny data."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("qtpy")
+pytestmark = pytest.mark.gui
+
+from napari.utils.notifications import notification_manager  # noqa: E402
+
+from napari_colorgan._sample_data import em_sample, hubble_sample  # noqa: E402
+from napari_colorgan._widgets import ColorizeWidget, EvaluateWidget, TrainWidget  # noqa: E402
+from napari_colorgan._widgets._common import SESSION  # noqa: E402
+
+
+@pytest.fixture
+def viewer(make_napari_viewer):
+    v = make_napari_viewer()
+    for data, kwargs, kind in em_sample():
+        getattr(v, f"add_{kind}")(data, **kwargs)
+    SESSION["model"] = None
+    return v
+
+
+def errors_since(start):
+    return [str(n.message) for n in notification_manager.records[start:]]
+
+
+def tiny_training(w: TrainWidget, viewer, steps=4):
+    w._image.value = viewer.layers["em"]
+    w._target.value = viewer.layers["em labels"]
+    w._steps.value, w._tile.value, w._batch.value = steps, 64, 2
+    w._vgg.value, w._device.value, w._preview_every.value = "none", "cpu", 2
+
+
+def test_train_stop_resume_save_colorize_export_evaluate(viewer, qtbot, tmp_path):
+    train = TrainWidget(viewer)
+    viewer.window.add_dock_widget(train)
+    tiny_training(train, viewer, steps=200)
+    train.start()
+    qtbot.waitUntil(lambda: len(train.history) >= 2, timeout=60_000)
+    train.stop()
+    qtbot.waitUntil(lambda: train._start.enabled, timeout=60_000)
+    stopped_at = train.history[-1]["step"]
+    assert stopped_at < 200 and train.model is not None
+    assert "training preview" in viewer.layers
+
+    train._steps.value = stopped_at + 2
+    train.start(resume=True)
+    qtbot.waitUntil(lambda: train._start.enabled, timeout=60_000)
+    assert train.history[-1]["step"] == stopped_at + 2
+    train._save_path.value = tmp_path / "m.safetensors"
+    assert train.save().exists()
+
+    col = ColorizeWidget(viewer)
+    viewer.window.add_dock_widget(col)
+    col._image.value = viewer.layers["em"]
+    col._use_session.value = True
+    col._device.value = "cpu"
+    layer = col.colorize()
+    assert layer.rgb and layer.data.shape == (8, 256, 256, 3)
+    for z in (1, 5):  # browse: planes compute when shown
+        viewer.dims.set_current_step(0, z)
+        qtbot.wait(50)
+        assert np.asarray(layer.data[z]).std() > 0
+
+    col.preview()
+    qtbot.waitUntil(lambda: "em preview" in viewer.layers, timeout=60_000)
+
+    col._export_path.value = tmp_path / "out.ome.zarr"
+    col.export()
+    qtbot.waitUntil(lambda: "em export" in viewer.layers, timeout=120_000)
+    assert viewer.layers["em export"].data.shape == (8, 256, 256, 3)
+
+    ev = EvaluateWidget(viewer)
+    viewer.window.add_dock_widget(ev)
+    ev._pred.value = viewer.layers["em colorized"]
+    ev._truth.value = viewer.layers["em truth"]
+    ev._slices.value = "2:8"
+    results = ev.evaluate()
+    assert set(results) >= {"mae", "rmse", "psnr", "ssim", "accuracy", "colorfulness"}
+    ev._csv.value = tmp_path / "metrics.csv"
+    assert "psnr" in ev.export_csv().read_text()
+
+
+def test_cancel_mid_export_leaves_the_viewer_responsive(viewer, qtbot, tmp_path):
+    from napari_colorgan.core.colorizer import Colorizer
+    from napari_colorgan.core.config import preset
+
+    model = Colorizer.from_config(preset("small", tile=64))
+    path = model.save(tmp_path / "m.safetensors")
+    col = ColorizeWidget(viewer)
+    col._image.value = viewer.layers["em"]
+    col._model_file.value = path
+    col._device.value = "cpu"
+    col._tile.value, col._overlap.value = 128, 64  # many small chunks
+    col._export_path.value = tmp_path / "out.zarr"
+    col.export()
+    qtbot.waitUntil(lambda: "chunks" in col._status.value, timeout=60_000)
+    col.cancel()
+    qtbot.waitUntil(lambda: col._export.enabled, timeout=60_000)
+    viewer.dims.set_current_step(0, 3)  # the viewer still answers
+    assert "em export" not in viewer.layers
+    col.export()  # resumes
+    qtbot.waitUntil(lambda: "em export" in viewer.layers, timeout=120_000)
+
+
+def test_bad_input_becomes_a_notification(viewer, qtbot, tmp_path):
+    start = len(notification_manager.records)
+    col = ColorizeWidget(viewer)
+    viewer.add_image(np.zeros((32, 32, 3), np.uint8), rgb=True, name="colour")
+    col._image.value = viewer.layers["em"]
+    col._colorize.changed.emit(True)  # no model chosen yet
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"corrupt")
+    col._model_file.value = bad
+    col._colorize.changed.emit(True)
+    train = TrainWidget(viewer)
+    tiny_training(train, viewer)
+    viewer.layers["em labels"].data = np.zeros_like(viewer.layers["em labels"].data)
+    train._start.changed.emit(True)
+    messages = " | ".join(errors_since(start))
+    assert "choose a model file" in messages
+    assert "not a readable" in messages
+    assert "no annotated pixel" in messages
+
+
+def test_sample_data_and_rgb_layers_are_not_offered_as_input(viewer):
+    for data, kwargs, kind in hubble_sample():
+        getattr(viewer, f"add_{kind}")(data, **kwargs)
+    col = ColorizeWidget(viewer)
+    names = [layer.name for layer in col._image.choices]
+    assert "hubble" in names and "hubble colour" not in names and "em truth" not in names
