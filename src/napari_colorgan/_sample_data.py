@@ -11,9 +11,15 @@ LayerData = list[tuple[Any, dict[str, Any], str]]
 
 def em_sample() -> LayerData:
     """An EM-like stack with painted labels (colours = the palette) and its tinted truth."""
+    from .core.annotations import tint
+    from .core.normalize import apply_normalization, fit_normalization
     from .core.synthetic import LABEL_NAMES, synthetic_em
 
     em = synthetic_em((8, 256, 256), seed=0)
+    # The truth keeps the lightness a Lab model keeps: the grayscale after the percentile
+    # normalisation that training measures on this stack.
+    lightness = apply_normalization(em.gray, fit_normalization(em.gray, "percentile"))
+    truth = (tint(lightness, em.labels, em.palette)[0] * 255 + 0.5).astype(np.uint8)
     colors = {0: (0.0, 0.0, 0.0, 0.0), None: (0.0, 0.0, 0.0, 0.0)}
     colors.update({k: (*(np.array(c) / 255), 1.0) for k, c in em.palette.items()})
     sparse = em.labels.copy()
@@ -29,7 +35,7 @@ def em_sample() -> LayerData:
             },
             "labels",
         ),
-        (em.rgb, {"name": "em truth", "rgb": True, "visible": False}, "image"),
+        (truth, {"name": "em truth", "rgb": True, "visible": False}, "image"),
     ]
 
 

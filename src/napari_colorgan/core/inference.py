@@ -118,7 +118,9 @@ def _run_windows(model: Colorizer, tiles: list[np.ndarray], job: BlockJob) -> li
                 batch = batch.pin_memory()
             x = batch.to(dev, non_blocking=True)  # (b, c, s, s) in [0, 1]
             if dev.type != "cpu" or dtype != torch.float32:
+                # Channels-last lets oneDNN / cuDNN pick their fast bf16 and fp16 kernels.
                 x = x.contiguous(memory_format=torch.channels_last)
+                model.generator.to(memory_format=torch.channels_last)
             with torch.autocast(dev.type, dtype=dtype, enabled=dtype != torch.float32):
                 raw = model.generator(2 * x - 1)  # (b, 2|3, s, s)
             rgb = model.output_to_rgb(raw.float(), x.float())  # colour conversion in fp32
