@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import napari
-import numpy as np
 from qtpy.QtWidgets import QApplication
 
 from napari_colorgan._sample_data import em_sample
@@ -78,5 +77,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    np.random.seed(0)
     main()
