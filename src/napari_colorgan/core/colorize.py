@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import os
 from typing import Any
 
@@ -14,7 +15,7 @@ from .colorizer import Colorizer
 from .devices import pick_device
 from .inference import BLOCK, BlockJob, Precision, _block_task, model_payload
 from .io import open_image
-from .tiling import TilePlan
+from .tiling import TilePlan, round_up
 
 
 def as_colorizer(model: Colorizer | str | os.PathLike[str]) -> Colorizer:
@@ -53,8 +54,10 @@ def block_edges(length: int, plan: TilePlan, block: int = BLOCK) -> list[tuple[i
     """Split ``[0, length)`` into output blocks of about ``block`` px on the tiling's stride."""
     if length <= block:
         return [(0, length)]
-    # Regular blocks (the last one shorter) so they map one-to-one onto zarr chunks.
-    step = max(plan.stride, (block // plan.stride) * plan.stride)
+    # Regular blocks (the last one may be shorter) so they map one-to-one onto zarr chunks;
+    # an even split avoids a thin last block, whose border windows would be computed twice.
+    count = math.ceil(length / block)
+    step = round_up(math.ceil(length / count), plan.stride)
     return list(itertools.pairwise([*range(0, length, step), length]))
 
 

@@ -171,14 +171,17 @@ def colorize_region(
         norm = np.pad(norm, ((0, 0), (0, pad_y), (0, pad_x)), mode=mode)
     rows, cols = plan.windows(job.height, y0, y1), plan.windows(job.width, x0, x1)
     pairs = [(r, c) for r in rows for c in cols]
-    tiles = [
-        norm[:, r.start - oy : r.start - oy + r.size, c.start - ox : c.start - ox + c.size]
-        for r, c in pairs
-    ]
     acc = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
     total = np.zeros((y1 - y0, x1 - x0, 1), np.float32)
-    for (r, c), rgb in zip(pairs, _run_windows(model, tiles, job), strict=True):
-        _accumulate(acc, total, rgb, r, c, (y0, x0), plan, job)
+    # Stream batch by batch: only one batch of tiles and outputs is alive at a time.
+    for i in range(0, len(pairs), job.batch_size):
+        chunk = pairs[i : i + job.batch_size]
+        tiles = [
+            norm[:, r.start - oy : r.start - oy + r.size, c.start - ox : c.start - ox + c.size]
+            for r, c in chunk
+        ]
+        for (r, c), rgb in zip(chunk, _run_windows(model, tiles, job), strict=True):
+            _accumulate(acc, total, rgb, r, c, (y0, x0), plan, job)
     return np.clip(acc / np.maximum(total, 1e-12), 0, 1)
 
 
