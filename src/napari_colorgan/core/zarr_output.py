@@ -132,22 +132,35 @@ def colorize_to_zarr_iter(
     total, skipped = flags.size, int(flags.sum())
     t0 = time.perf_counter()
     yield Progress(skipped, total, skipped, 0.0)
-    group_size = parallel or max(2, _workers())
+    # Enough chunks in flight to keep every worker busy while others write.
+    group_size = parallel or 2 * max(2, _workers())
     finished = skipped
     for start in range(0, len(todo), group_size):
         if stop_requested(stop):
             yield Finished(finished, path, stopped=True)
             return
         batch = todo[start : start + group_size]
-        results = dask.compute(*[lazy.blocks[(*i, 0)] for i in batch])
-        for index, block in zip(batch, results, strict=True):
-            level0[_chunk_slices(lazy, index)] = block  # data first...
-            done[index] = 1  # ...then the flag: a chunk is never marked before it is written
+        # Each task computes and writes its own chunk, so writing overlaps other chunks'
+        # compute; a chunk is flagged done only after its task (and so its write) returned.
+        tasks = [
+            dask.delayed(_write_chunk, pure=False)(
+                lazy.blocks[(*i, 0)], level0, _chunk_slices(lazy, i)
+            )
+            for i in batch
+        ]
+        dask.compute(*tasks)
+        for index in batch:
+            done[index] = 1
             finished += 1
             yield Progress(finished, total, skipped, time.perf_counter() - t0)
     if pyramid:
         write_pyramid(path, lazy.shape)
     yield Finished(finished, path)
+
+
+def _write_chunk(block: np.ndarray, target: Any, where: tuple[slice, ...]) -> None:
+    """Write one computed chunk into the level-0 array (chunk-aligned: no lock needed)."""
+    target[where] = block
 
 
 def colorize_to_zarr(
