@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import os
@@ -13,7 +14,7 @@ import numpy as np
 
 from .colorizer import Colorizer
 from .devices import pick_device
-from .inference import BLOCK, BlockJob, Precision, _block_task, model_payload
+from .inference import BLOCK, BlockJob, Precision, _block_task, model_payload, remember_model
 from .io import open_image
 from .tiling import TilePlan, round_up
 
@@ -105,7 +106,7 @@ def colorize(
     Returns
     -------
     dask.array.Array
-        uint8 RGB of shape ``data.shape + (3,)``, one chunk per plane (or per 2048² block of
+        uint8 RGB of shape ``data.shape + (3,)``, one chunk per plane (or per ~4096² block of
         larger planes), computed only when read.
     """
     model = as_colorizer(colorizer)
@@ -117,12 +118,17 @@ def colorize(
         src = da.from_array(src, chunks=(1,) * len(lead) + (min(height, BLOCK), min(width, BLOCK)))
     batch = _auto_batch(device) if batch_size == "auto" else int(batch_size)
     job = BlockJob(plan, height, width, device, precision, batch)
-    payload = dask.delayed(model_payload(model), pure=True)  # one graph key for all tasks
+    serialised = model_payload(model)
+    remember_model(serialised, device, model)  # local tasks skip the round trip through bytes
+    # One graph key for all tasks, named rather than tokenised: hashing 200 MB of weights
+    # through dask's tokenizer took longer than colorizing a plane.
+    payload = dask.delayed(serialised, name=f"colorgan-model-{serialised.token}")
     ctx = model.config.context
+    job_token = hashlib.sha256(repr(job).encode()).hexdigest()[:12]
     y_edges, x_edges = block_edges(height, plan, block_size), block_edges(width, plan, block_size)
     with dask.annotate(resources=worker_resources) if worker_resources else _nothing():
         planes = [
-            _plane(src, index, lead, ctx, y_edges, x_edges, plan, payload, job)
+            _plane(job_token, src, index, lead, ctx, y_edges, x_edges, plan, payload, job)
             for index in itertools.product(*(range(n) for n in lead))
         ]
     out = da.stack(planes) if lead else planes[0]
@@ -138,6 +144,7 @@ class _nothing:
 
 
 def _plane(
+    job_token: str,
     src: da.Array,
     index: tuple[int, ...],
     lead: tuple[int, ...],
@@ -158,8 +165,9 @@ def _plane(
             wx = plan.windows(job.width, x0, x1)
             xa, xb = wx[0].start, min(max(w.start + w.size for w in wx), job.width)
             window = _window(src, index, lead, ctx, slice(ya, yb), slice(xa, xb))
-            task = dask.delayed(_block_task, pure=True)(
-                payload, job, window, (ya, xa), (y0, y1, x0, x1)
+            key = f"colorgan-block-{payload.key}-{job_token}-{window.name}-{y0}-{x0}"
+            task = dask.delayed(_block_task)(
+                payload, job, window, (ya, xa), (y0, y1, x0, x1), dask_key_name=key
             )
             cols.append(da.from_delayed(task, shape=(y1 - y0, x1 - x0, 3), dtype=np.uint8))
         rows.append(da.concatenate(cols, axis=1) if len(cols) > 1 else cols[0])

@@ -22,7 +22,7 @@ from .tiling import AxisWindow, TilePlan, round_up
 
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 #: Output block side (pixels) for planes too large to compute as one block.
-BLOCK = 2048
+BLOCK = 4096
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,22 @@ class ModelPayload:
 
 
 def model_payload(colorizer: Colorizer) -> ModelPayload:
-    """Serialise ``colorizer`` to bytes, hashed, to travel once through a dask graph."""
+    """Serialise ``colorizer`` to bytes, hashed, to travel once through a dask graph.
+
+    Memoised on the colorizer while its weights are unchanged (tensor versions), since
+    serialising and hashing a pix2pix generator takes seconds.
+    """
+    params = colorizer.generator.state_dict().values()
+    version = tuple((t.data_ptr(), t._version) for t in params)
+    memo = getattr(colorizer, "_payload_memo", None)
+    if memo is not None and memo[0] == version:
+        return memo[1]
+    payload = _serialise(colorizer)
+    colorizer._payload_memo = (version, payload)  # type: ignore[attr-defined]
+    return payload
+
+
+def _serialise(colorizer: Colorizer) -> ModelPayload:
     import json
 
     from safetensors.torch import save
@@ -61,6 +76,14 @@ _CACHE_LOCK = threading.Lock()
 # One forward at a time per process and device: tiles are batched, so parallel blocks would only
 # fight over the same cores or GPU memory.
 _RUN_LOCK = threading.Lock()
+
+
+def remember_model(payload: ModelPayload, device: str, colorizer: Colorizer) -> None:
+    """Let tasks in this process use ``colorizer`` itself instead of rebuilding it from bytes."""
+    if pick_device(device) == colorizer.device:
+        colorizer.generator.eval()
+        with _CACHE_LOCK:
+            _CACHE[(payload.token, device)] = colorizer
 
 
 def cached_model(payload: ModelPayload, device: str) -> Colorizer:
