@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import math
 import os
+from contextlib import nullcontext
 from typing import Any
 
 import dask
@@ -126,21 +127,14 @@ def colorize(
     ctx = model.config.context
     job_token = hashlib.sha256(repr(job).encode()).hexdigest()[:12]
     y_edges, x_edges = block_edges(height, plan, block_size), block_edges(width, plan, block_size)
-    with dask.annotate(resources=worker_resources) if worker_resources else _nothing():
+    annotate = dask.annotate(resources=worker_resources) if worker_resources else nullcontext()
+    with annotate:
         planes = [
             _plane(job_token, src, index, lead, ctx, y_edges, x_edges, plan, payload, job)
             for index in itertools.product(*(range(n) for n in lead))
         ]
     out = da.stack(planes) if lead else planes[0]
     return out.reshape((*lead, height, width, 3)) if lead else out
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def _plane(
