@@ -9,6 +9,8 @@ from napari_colorgan.cli import main
 from napari_colorgan.core.colorizer import Colorizer
 from napari_colorgan.core.config import InputNormalization, ModelConfig
 
+from ._cli import run_cli as run
+
 
 @pytest.fixture
 def setup(tmp_path, rng):
@@ -22,12 +24,6 @@ def setup(tmp_path, rng):
         "stack": stack,
         "m": model,
     }
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_colorize_to_ome_zarr_with_slices(setup, tmp_path, capsys):

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import tifffile
 
-from napari_colorgan.cli import main
 from napari_colorgan.core.colorizer import Colorizer
+
+from ._cli import run_cli as run
 
 TINY = [
     "--preset",
@@ -43,12 +44,6 @@ def files(tmp_path):
     tifffile.imwrite(paths["labels"], labels)
     paths["palette"].write_text(json.dumps({"1": [255, 0, 0], "2": [0, 0, 255]}))
     return {k: str(v) for k, v in paths.items()}
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_train_on_rgb_target_writes_a_model_and_checkpoint(files, tmp_path, capsys):

@@ -133,17 +133,19 @@ def _run_windows(model: Colorizer, tiles: list[np.ndarray], job: BlockJob) -> li
     """Colorize normalised windows (c, s, s) in batches; returns RGB float32 (s, s, 3) each."""
     dev = pick_device(job.device)
     dtype = resolve_precision(job.precision, dev)  # type: ignore[arg-type]
+    # Channels-last lets oneDNN / cuDNN pick their fast bf16 and fp16 kernels.
+    channels_last = dev.type != "cpu" or dtype != torch.float32
     out: list[np.ndarray] = []
     with _RUN_LOCK, torch.inference_mode():
+        if channels_last:
+            model.generator.to(memory_format=torch.channels_last)  # once per call, not per batch
         for i in range(0, len(tiles), job.batch_size):
             batch = torch.from_numpy(np.stack(tiles[i : i + job.batch_size]))
             if dev.type == "cuda":
                 batch = batch.pin_memory()
             x = batch.to(dev, non_blocking=True)  # (b, c, s, s) in [0, 1]
-            if dev.type != "cpu" or dtype != torch.float32:
-                # Channels-last lets oneDNN / cuDNN pick their fast bf16 and fp16 kernels.
+            if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
-                model.generator.to(memory_format=torch.channels_last)
             with torch.autocast(dev.type, dtype=dtype, enabled=dtype != torch.float32):
                 raw = model.generator(2 * x - 1)  # (b, 2|3, s, s)
             rgb = model.output_to_rgb(raw.float(), x.float())  # colour conversion in fp32
