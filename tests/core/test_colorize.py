@@ -10,7 +10,7 @@ import zarr
 from napari_colorgan.core.colorize import colorize
 from napari_colorgan.core.colorizer import Colorizer
 from napari_colorgan.core.config import InputNormalization, ModelConfig
-from napari_colorgan.core.inference import BlockJob, colorize_region
+from napari_colorgan.core.inference import BlockJob, colorize_region, region_strips
 from napari_colorgan.core.networks import init_weights
 from napari_colorgan.core.tiling import TilePlan, pad_to_multiple
 
@@ -78,6 +78,24 @@ def test_blended_tiling_shows_no_seam_between_grid_offsets(rng):
     border = 96  # first window ends at 128, its ramp spans 96..128
     jumps = np.abs(np.diff(a, axis=1)).mean(axis=(0, 2))
     assert jumps[border - 1 : border + 33].max() < 3 * np.median(jumps)
+
+
+@pytest.mark.parametrize("mode", ["exact", "blended"])
+def test_stitching_holds_a_strip_of_about_one_window_row_at_a_time(mode, rng):
+    m = model()
+    plane = rng.integers(0, 256, (600, 200)).astype(np.uint8)
+    plan = TilePlan.for_model(m.config, tile=128, overlap=64 if mode == "exact" else 32)
+    plan = plan if mode == "exact" else TilePlan("blended", 128, 32, plan.grid)
+    job = BlockJob(plan, 600, 200, "cpu", "fp32", 4)
+    strips = list(region_strips(m, plane[None], (0, 0), (0, 600, 0, 200), job))
+    tops = [top for top, _ in strips]
+    heights = [len(rgb) for _, rgb in strips]
+    assert tops == list(np.cumsum([0, *heights[:-1]]))  # contiguous, top to bottom
+    assert sum(heights) == 600 and max(heights) <= plan.tile  # never a region-size buffer
+    whole = np.concatenate([rgb for _, rgb in strips])
+    np.testing.assert_array_equal(
+        whole, colorize_region(m, plane[None], (0, 0), (0, 600, 0, 200), job)
+    )
 
 
 @pytest.mark.parametrize("kind", ["numpy", "dask", "zarr", "tiff"])

@@ -15,8 +15,9 @@ import numpy as np
 
 from .colorizer import Colorizer
 from .devices import pick_device
-from .inference import BLOCK, BlockJob, Precision, _block_task, model_payload, remember_model
+from .inference import BLOCK, BlockJob, Precision, _block_task
 from .io import open_image
+from .payload import model_payload
 from .tiling import TilePlan, round_up
 
 
@@ -120,7 +121,6 @@ def colorize(
     batch = _auto_batch(device) if batch_size == "auto" else int(batch_size)
     job = BlockJob(plan, height, width, device, precision, batch)
     serialised = model_payload(model)
-    remember_model(serialised, device, model)  # local tasks skip the round trip through bytes
     # One graph key for all tasks, named rather than tokenised: hashing 200 MB of weights
     # through dask's tokenizer took longer than colorizing a plane.
     payload = dask.delayed(serialised, name=f"colorgan-model-{serialised.token}")

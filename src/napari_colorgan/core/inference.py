@@ -1,14 +1,9 @@
-"""Lazy, tiled colorization: ``colorize`` builds a dask graph; blocks run the network on tiles.
-
-The graph holds the model once (as serialised weights behind one key), so on a
-``dask.distributed`` cluster each worker process deserialises it once and keeps it cached,
-instead of a model travelling with every task.
-"""
+"""Tiled inference on one block of a plane: batched windows, blended in strips of rows."""
 
 from __future__ import annotations
 
-import hashlib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,91 +13,15 @@ import torch
 from .colorizer import Colorizer
 from .devices import pick_device
 from .normalize import apply_normalization
+from .payload import ModelPayload, cached_model
 from .tiling import AxisWindow, TilePlan, round_up
 
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 #: Output block side (pixels) for planes too large to compute as one block.
 BLOCK = 4096
-
-
-@dataclass(frozen=True)
-class ModelPayload:
-    """A colorizer as bytes (safetensors + metadata) with a content hash for caching."""
-
-    token: str
-    data: bytes
-
-
-def model_payload(colorizer: Colorizer) -> ModelPayload:
-    """Serialise ``colorizer`` to bytes, hashed, to travel once through a dask graph.
-
-    Memoised on the colorizer while its weights are unchanged (tensor versions), since
-    serialising and hashing a pix2pix generator takes seconds.
-    """
-    params = colorizer.generator.state_dict().values()
-    version = tuple((t.data_ptr(), t._version) for t in params)
-    memo = getattr(colorizer, "_payload_memo", None)
-    if memo is not None and memo[0] == version:
-        return memo[1]
-    payload = _serialise(colorizer)
-    colorizer._payload_memo = (version, payload)  # type: ignore[attr-defined]
-    return payload
-
-
-def _serialise(colorizer: Colorizer) -> ModelPayload:
-    import json
-
-    from safetensors.torch import save
-
-    from .model_file import FORMAT_NAME, FORMAT_VERSION
-
-    meta = {"format": FORMAT_NAME, "format_version": str(FORMAT_VERSION)}
-    meta.update({k: json.dumps(v, sort_keys=True) for k, v in colorizer.metadata().items()})
-    state = {k: v.detach().cpu().contiguous() for k, v in colorizer.generator.state_dict().items()}
-    data = save(state, metadata=meta)
-    # The token names what computes the colours (weights, architecture, input scaling), not
-    # when the file was made, so a resumed job recognises the same model.
-    digest = hashlib.sha256()
-    for key in sorted(state):
-        digest.update(key.encode())
-        digest.update(state[key].numpy().tobytes())
-    for doc in (colorizer.config.to_dict(), colorizer.normalization.to_dict()):
-        digest.update(json.dumps(doc, sort_keys=True).encode())
-    return ModelPayload(digest.hexdigest()[:16], data)
-
-
-_CACHE: dict[tuple[str, str], Colorizer] = {}
-_CACHE_LOCK = threading.Lock()
 # One forward at a time per process and device: tiles are batched, so parallel blocks would only
 # fight over the same cores or GPU memory.
 _RUN_LOCK = threading.Lock()
-
-
-def remember_model(payload: ModelPayload, device: str, colorizer: Colorizer) -> None:
-    """Let tasks in this process use ``colorizer`` itself instead of rebuilding it from bytes."""
-    if pick_device(device) == colorizer.device:
-        colorizer.generator.eval()
-        with _CACHE_LOCK:
-            _CACHE[(payload.token, device)] = colorizer
-
-
-def cached_model(payload: ModelPayload, device: str) -> Colorizer:
-    """The colorizer of ``payload`` on ``device``, built once per process."""
-    key = (payload.token, device)
-    with _CACHE_LOCK:
-        model = _CACHE.get(key)
-        if model is None:
-            import tempfile
-            from pathlib import Path
-
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / "model.safetensors"
-                path.write_bytes(payload.data)
-                model = Colorizer.load(path, device=pick_device(device))
-            if len(_CACHE) >= 4:
-                _CACHE.pop(next(iter(_CACHE)))
-            _CACHE[key] = model
-        return model
 
 
 def resolve_precision(precision: Precision, device: torch.device) -> torch.dtype:
@@ -181,38 +100,99 @@ def colorize_region(
     np.ndarray
         float32 RGB (y1 - y0, x1 - x0, 3) in [0, 1].
     """
+    return np.concatenate([rgb for _, rgb in region_strips(model, window, origin, region, job)])
+
+
+def region_strips(
+    model: Colorizer,
+    window: np.ndarray,
+    origin: tuple[int, int],
+    region: tuple[int, int, int, int],
+    job: BlockJob,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Colorize ``region`` as finished strips of rows, top to bottom.
+
+    Windows run in row-major order, so once a row of windows is done, every output row above
+    the next window row's first kept row is final. Only those strips (about one window row
+    high) are ever accumulated: never a buffer the size of the region.
+
+    Yields
+    ------
+    tuple[int, np.ndarray]
+        The strip's first row (plane coordinates) and its float32 RGB (k, x1 - x0, 3) in [0, 1].
+    """
     plan = job.plan
-    oy, ox = origin
     y0, y1, x0, x1 = region
-    norm = apply_normalization(window, model.normalization)  # (c, y', x') in [0, 1]
-    # Past the plane's end, reflect exactly as whole-plane inference pads the plane.
-    pad_y = (
-        round_up(job.height, plan.grid) - job.height if oy + norm.shape[-2] == job.height else 0
-    )
-    pad_x = round_up(job.width, plan.grid) - job.width if ox + norm.shape[-1] == job.width else 0
-    if pad_y or pad_x:
-        h, w = norm.shape[-2:]
-        mode = "reflect" if min(h, w) > 1 else "edge"
-        norm = np.pad(norm, ((0, 0), (0, pad_y), (0, pad_x)), mode=mode)
+    raw = _pad_at_plane_end(window, origin, job)
     rows, cols = plan.windows(job.height, y0, y1), plan.windows(job.width, x0, x1)
-    pairs = [(r, c) for r in rows for c in cols]
-    acc = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
-    total = np.zeros((y1 - y0, x1 - x0, 1), np.float32)
-    # Stream batch by batch: only one batch of tiles and outputs is alive at a time.
-    for i in range(0, len(pairs), job.batch_size):
-        chunk = pairs[i : i + job.batch_size]
-        tiles = [
-            norm[:, r.start - oy : r.start - oy + r.size, c.start - ox : c.start - ox + c.size]
-            for r, c in chunk
-        ]
-        for (r, c), rgb in zip(chunk, _run_windows(model, tiles, job), strict=True):
-            _accumulate(acc, total, rgb, r, c, (y0, x0), plan, job)
-    return np.clip(acc / np.maximum(total, 1e-12), 0, 1)
+    # Window weights are products wy(y)·wx(x) on a grid, so their sum is separable too.
+    total_y = np.maximum(_weight_sum(rows, job.height, y0, y1, plan), 1e-12)  # (y1 - y0,)
+    total_x = np.maximum(_weight_sum(cols, job.width, x0, x1, plan), 1e-12)  # (x1 - x0,)
+    acc = np.zeros((0, x1 - x0, 3), np.float32)  # output rows [top, top + len(acc))
+    top = y0
+    pairs = [(i, r, c) for i, r in enumerate(rows) for c in cols]
+    for b in range(0, len(pairs), job.batch_size):
+        chunk = pairs[b : b + job.batch_size]
+        tiles = [_tile(raw, origin, r, c, model) for _, r, c in chunk]
+        for (i, r, c), rgb in zip(chunk, _run_windows(model, tiles, job), strict=True):
+            if r.keep1 > top + len(acc):
+                grow = np.zeros((r.keep1 - top - len(acc), x1 - x0, 3), np.float32)
+                acc = np.concatenate([acc, grow])
+            _accumulate(acc, rgb, r, c, (top, x0), plan, job)
+            if c is not cols[-1]:
+                continue
+            final = rows[i + 1].keep0 if i + 1 < len(rows) else y1
+            if final > top:
+                strip = acc[: final - top]
+                strip /= total_y[top - y0 : final - y0, None, None]
+                strip /= total_x[None, :, None]
+                yield top, np.clip(strip, 0, 1, out=strip)
+                acc, top = acc[final - top :], final
+
+
+def _pad_at_plane_end(window: np.ndarray, origin: tuple[int, int], job: BlockJob) -> np.ndarray:
+    """Past the plane's end, reflect exactly as whole-plane inference pads the plane."""
+    grid = job.plan.grid
+    reaches_y = origin[0] + window.shape[-2] == job.height
+    reaches_x = origin[1] + window.shape[-1] == job.width
+    pad_y = round_up(job.height, grid) - job.height if reaches_y else 0
+    pad_x = round_up(job.width, grid) - job.width if reaches_x else 0
+    if not (pad_y or pad_x):
+        return window
+    mode = "reflect" if min(window.shape[-2:]) > 1 else "edge"
+    return np.pad(window, ((0, 0), (0, pad_y), (0, pad_x)), mode=mode)
+
+
+def _tile(
+    raw: np.ndarray, origin: tuple[int, int], r: AxisWindow, c: AxisWindow, model: Colorizer
+) -> np.ndarray:
+    """One window of the input, normalised: (c, size, size) float32 in [0, 1].
+
+    Normalising per window (with the model's global statistics) rather than the whole input
+    window avoids a float copy of the block; the values are the same.
+    """
+    ys = slice(r.start - origin[0], r.start - origin[0] + r.size)
+    xs = slice(c.start - origin[1], c.start - origin[1] + c.size)
+    return apply_normalization(raw[:, ys, xs], model.normalization)
+
+
+def _kept_weights(w: AxisWindow, length: int, plan: TilePlan) -> np.ndarray:
+    """The blending weights of the pixels window ``w`` keeps, shape (keep1 - keep0,)."""
+    return plan.weights(w, length)[w.keep0 - w.start : w.keep1 - w.start]
+
+
+def _weight_sum(
+    windows: list[AxisWindow], length: int, lo: int, hi: int, plan: TilePlan
+) -> np.ndarray:
+    """Sum over ``windows`` of their kept weights on ``[lo, hi)``, shape (hi - lo,)."""
+    total = np.zeros(hi - lo, np.float32)
+    for w in windows:
+        total[w.keep0 - lo : w.keep1 - lo] += _kept_weights(w, length, plan)
+    return total
 
 
 def _accumulate(
     acc: np.ndarray,
-    total: np.ndarray,
     rgb: np.ndarray,
     r: AxisWindow,
     c: AxisWindow,
@@ -220,15 +200,12 @@ def _accumulate(
     plan: TilePlan,
     job: BlockJob,
 ) -> None:
-    """Add one window's kept pixels, weighted, into the region's accumulators."""
-    wy = plan.weights(r, job.height)[r.keep0 - r.start : r.keep1 - r.start]
-    wx = plan.weights(c, job.width)[c.keep0 - c.start : c.keep1 - c.start]
+    """Add one window's kept pixels, weighted, into the region's accumulator."""
+    wy = _kept_weights(r, job.height, plan)
+    wx = _kept_weights(c, job.width, plan)
     w = (wy[:, None] * wx[None, :])[..., None]  # (ky, kx, 1)
     part = rgb[r.keep0 - r.start : r.keep1 - r.start, c.keep0 - c.start : c.keep1 - c.start]
-    ys = slice(r.keep0 - at[0], r.keep1 - at[0])
-    xs = slice(c.keep0 - at[1], c.keep1 - at[1])
-    acc[ys, xs] += w * part
-    total[ys, xs] += w
+    acc[r.keep0 - at[0] : r.keep1 - at[0], c.keep0 - at[1] : c.keep1 - at[1]] += w * part
 
 
 def _block_task(
@@ -242,5 +219,10 @@ def _block_task(
     model = cached_model(payload, job.device)
     window = np.asarray(window)
     planes = window.reshape((-1, *window.shape[-2:]))  # (1 + 2·context, y', x')
-    rgb = colorize_region(model, planes, origin, region, job)
-    return (rgb * 255 + 0.5).astype(np.uint8)
+    y0, y1, x0, x1 = region
+    out = np.empty((y1 - y0, x1 - x0, 3), np.uint8)
+    for top, rgb in region_strips(model, planes, origin, region, job):
+        rgb *= 255
+        rgb += 0.5
+        out[top - y0 : top - y0 + len(rgb)] = rgb  # float to uint8 truncates: rounded above
+    return out

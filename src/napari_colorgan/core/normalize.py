@@ -98,5 +98,8 @@ def apply_normalization(x: np.ndarray, norm: InputNormalization) -> np.ndarray:
         low, high = 0.0, 1.0
     else:
         low, high = norm.low, norm.high
-    out = (x - low) / (high - low)
-    return np.nan_to_num(np.clip(out, 0.0, 1.0), nan=0.0).astype(np.float32, copy=False)
+    # One new array, then in place: windows of large planes are tens of megabytes each.
+    out = np.subtract(x, low, dtype=np.float32)
+    out /= high - low
+    np.clip(out, 0.0, 1.0, out=out)
+    return np.nan_to_num(out, copy=False, nan=0.0)

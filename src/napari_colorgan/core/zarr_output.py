@@ -22,7 +22,7 @@ import numpy as np
 
 from .colorize import as_colorizer, colorize
 from .events import Event, Finished, Progress, StopSignal, stop_requested
-from .inference import model_payload
+from .payload import model_payload
 from .tiling import TilePlan
 
 #: The store's attribute holding what was computed, to refuse mixing runs.

@@ -1,0 +1,149 @@
+"""The model as it travels through a dask graph: a content hash, bytes only when shipped.
+
+A graph holds the model once, behind one key. Tasks in the submitting process use the colorizer
+itself; on a ``dask.distributed`` cluster each worker process deserialises it once and keeps it
+cached, instead of a model travelling with every task.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+from .colorizer import Colorizer
+from .devices import pick_device
+
+
+class ModelPayload:
+    """A colorizer to travel once through a dask graph: a content hash, and bytes when needed.
+
+    The bytes (safetensors + metadata) are made only when the payload is pickled, i.e. sent to
+    another process such as a ``dask.distributed`` worker; tasks in this process use the
+    colorizer itself, so a local run never holds a second copy of the weights.
+
+    Parameters
+    ----------
+    token
+        Content hash of the weights, architecture and input scaling.
+    data
+        The serialised model, or None to make it from ``source`` on demand.
+    source
+        The colorizer the token was computed from (not pickled).
+    """
+
+    def __init__(
+        self, token: str, data: bytes | None = None, source: Colorizer | None = None
+    ) -> None:
+        if data is None and source is None:
+            raise ValueError("a ModelPayload needs its bytes or the colorizer they come from")
+        self.token = token
+        self._data = data
+        self._source = source
+        self._version = None if source is None else weights_version(source)
+
+    @property
+    def source(self) -> Colorizer | None:
+        """The in-process colorizer, if its weights are still those of ``token``."""
+        if self._source is not None and weights_version(self._source) == self._version:
+            return self._source
+        return None
+
+    @property
+    def data(self) -> bytes:
+        """The model serialised as a safetensors file."""
+        if self._data is None:
+            source = self.source
+            if source is None:
+                raise RuntimeError(
+                    "the model's weights changed after this lazy colorization was built "
+                    "(training went on?): call colorize() again"
+                )
+            self._data = _model_bytes(source)
+        return self._data
+
+    def __reduce__(self) -> tuple:
+        return (ModelPayload, (self.token, self.data))
+
+    def __repr__(self) -> str:
+        return f"ModelPayload(token={self.token!r})"
+
+
+def weights_version(colorizer: Colorizer) -> tuple:
+    """Changes whenever a generator tensor is replaced or modified in place."""
+    return tuple((t.data_ptr(), t._version) for t in colorizer.generator.state_dict().values())
+
+
+def model_payload(colorizer: Colorizer) -> ModelPayload:
+    """The payload of ``colorizer``, memoised while its weights are unchanged.
+
+    Hashing a pix2pix generator's 200 MB of weights takes about a second, so repeated
+    ``colorize`` calls with the same model reuse the token.
+    """
+    version = weights_version(colorizer)
+    memo = getattr(colorizer, "_payload_memo", None)
+    if memo is not None and memo[0] == version:
+        return memo[1]
+    payload = ModelPayload(_token(colorizer), source=colorizer)
+    colorizer._payload_memo = (version, payload)  # type: ignore[attr-defined]
+    return payload
+
+
+def _token(colorizer: Colorizer) -> str:
+    """Hash of what computes the colours: weights, architecture, input scaling.
+
+    Not when the file was made, so a resumed job recognises the same model.
+    """
+    import json
+
+    digest = hashlib.sha256()
+    state = colorizer.generator.state_dict()
+    for key in sorted(state):
+        digest.update(key.encode())
+        digest.update(state[key].detach().cpu().contiguous().numpy())  # no copy on the CPU
+    for doc in (colorizer.config.to_dict(), colorizer.normalization.to_dict()):
+        digest.update(json.dumps(doc, sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+def _model_bytes(colorizer: Colorizer) -> bytes:
+    import json
+
+    from safetensors.torch import save
+
+    from .model_file import FORMAT_NAME, FORMAT_VERSION
+
+    meta = {"format": FORMAT_NAME, "format_version": str(FORMAT_VERSION)}
+    meta.update({k: json.dumps(v, sort_keys=True) for k, v in colorizer.metadata().items()})
+    state = {k: v.detach().cpu().contiguous() for k, v in colorizer.generator.state_dict().items()}
+    return save(state, metadata=meta)
+
+
+_CACHE: dict[tuple[str, str], Colorizer] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def cached_model(payload: ModelPayload, device: str) -> Colorizer:
+    """The colorizer of ``payload`` on ``device``.
+
+    Its own source if that is on ``device`` with unchanged weights; otherwise built from the
+    bytes, once per process (a ``dask.distributed`` worker keeps it for later tasks).
+    """
+    source = payload.source
+    if source is not None and pick_device(device) == source.device:
+        source.generator.eval()
+        return source
+    key = (payload.token, device)
+    with _CACHE_LOCK:
+        model = _CACHE.get(key)
+        if model is None:
+            import tempfile
+            from pathlib import Path
+
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "model.safetensors"
+                path.write_bytes(payload.data)
+                model = Colorizer.load(path, device=pick_device(device))
+            if len(_CACHE) >= 4:
+                _CACHE.pop(next(iter(_CACHE)))
+            _CACHE[key] = model
+        return model

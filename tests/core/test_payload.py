@@ -1,0 +1,52 @@
+"""The model payload: one token per weights, bytes only when it leaves the process."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from napari_colorgan.core import payload as payload_module
+from napari_colorgan.core.colorize import colorize
+from napari_colorgan.core.payload import cached_model, model_payload
+
+
+def test_a_local_run_never_serialises_the_model(tiny_colorizer, rng):
+    plane = rng.integers(0, 256, (64, 64), dtype=np.uint8)
+    colorize(plane, tiny_colorizer, device="cpu").compute()
+    payload = model_payload(tiny_colorizer)
+    assert payload._data is None
+    assert cached_model(payload, "cpu") is tiny_colorizer
+
+
+def test_the_token_is_memoised_and_names_the_weights(tiny_colorizer):
+    first = model_payload(tiny_colorizer)
+    assert model_payload(tiny_colorizer) is first
+    with torch.no_grad():
+        next(tiny_colorizer.generator.parameters()).add_(1.0)
+    second = model_payload(tiny_colorizer)
+    assert second.token != first.token
+
+
+def test_a_pickled_payload_rebuilds_the_same_model(tiny_colorizer, rng):
+    payload = model_payload(tiny_colorizer)
+    remote = pickle.loads(pickle.dumps(payload))
+    assert remote.token == payload.token and remote.source is None
+    rebuilt = cached_model(remote, "cpu")
+    assert rebuilt is not tiny_colorizer
+    plane = rng.integers(0, 256, (64, 64), dtype=np.uint8)
+    np.testing.assert_array_equal(
+        colorize(plane, rebuilt, device="cpu").compute(),
+        colorize(plane, tiny_colorizer, device="cpu").compute(),
+    )
+
+
+def test_weights_changed_after_the_graph_was_built_are_refused(tiny_colorizer, rng, monkeypatch):
+    monkeypatch.setattr(payload_module, "_CACHE", {})  # no copy of the old weights built before
+    plane = rng.integers(0, 256, (64, 64), dtype=np.uint8)
+    lazy = colorize(plane, tiny_colorizer, device="cpu")
+    with torch.no_grad():
+        next(tiny_colorizer.generator.parameters()).mul_(2.0)
+    # Colours from other weights than the graph names would be silently wrong.
+    with pytest.raises(RuntimeError, match="weights changed"):
+        lazy.compute()
