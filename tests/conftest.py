@@ -11,10 +11,11 @@ from napari_colorgan.core.config import InputNormalization, ModelConfig
 
 
 @pytest.fixture(autouse=True)
-def _no_user_vgg(monkeypatch, tmp_path_factory):
-    """Keep the user's VGG19 weights and torch hub cache out of the tests."""
+def _no_user_state(monkeypatch, tmp_path_factory):
+    """Keep the user's VGG19 weights, torch hub cache and recent-model list out of the tests."""
     monkeypatch.delenv("NAPARI_COLORGAN_VGG19", raising=False)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path_factory.mktemp("torch_home")))
+    monkeypatch.setenv("NAPARI_COLORGAN_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
 
 
 @pytest.fixture

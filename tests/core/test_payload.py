@@ -50,3 +50,13 @@ def test_weights_changed_after_the_graph_was_built_are_refused(tiny_colorizer, r
     # Colours from other weights than the graph names would be silently wrong.
     with pytest.raises(RuntimeError, match="weights changed"):
         lazy.compute()
+
+
+def test_switching_to_channels_last_is_not_a_weight_change(tiny_colorizer, rng, monkeypatch):
+    # Regression: bf16 inference moves the generator to channels-last in the first block, which
+    # gave its weights new storage; later blocks then took the model for a changed one.
+    monkeypatch.setattr(payload_module, "_CACHE", {})
+    stack = rng.integers(0, 256, (3, 64, 64), dtype=np.uint8)
+    lazy = colorize(stack, tiny_colorizer, device="cpu", precision="bf16")
+    out = lazy.compute(scheduler="synchronous")  # one block after another
+    assert out.shape == (3, 64, 64, 3)

@@ -8,29 +8,11 @@ pytestmark = pytest.mark.gui
 
 from napari.utils.notifications import notification_manager  # noqa: E402
 
-from napari_colorgan._sample_data import em_sample, hubble_sample  # noqa: E402
+from napari_colorgan._sample_data import hubble_sample  # noqa: E402
 from napari_colorgan._widgets import ColorizeWidget, EvaluateWidget, TrainWidget  # noqa: E402
-from napari_colorgan._widgets._common import SESSION  # noqa: E402
+from napari_colorgan._widgets._recent import remember  # noqa: E402
 
-
-@pytest.fixture
-def viewer(make_napari_viewer):
-    v = make_napari_viewer()
-    for data, kwargs, kind in em_sample():
-        getattr(v, f"add_{kind}")(data, **kwargs)
-    SESSION["model"] = None
-    return v
-
-
-def errors_since(start):
-    return [str(n.message) for n in notification_manager.records[start:]]
-
-
-def tiny_training(w: TrainWidget, viewer, steps=4):
-    w._image.value = viewer.layers["em"]
-    w._target.value = viewer.layers["em labels"]
-    w._steps.value, w._tile.value, w._batch.value = steps, 64, 2
-    w._vgg.value, w._device.value, w._preview_every.value = "none", "cpu", 2
+from .conftest import errors_since, tiny_training  # noqa: E402
 
 
 def test_train_stop_resume_save_colorize_export_evaluate(viewer, qtbot, tmp_path):
@@ -44,6 +26,7 @@ def test_train_stop_resume_save_colorize_export_evaluate(viewer, qtbot, tmp_path
     stopped_at = train.history[-1]["step"]
     assert stopped_at < 200 and train.model is not None
     assert "training preview" in viewer.layers
+    assert len(train.plot.series("L1")) == len(train.history)  # the live loss plot
 
     train._steps.value = stopped_at + 2
     train.start(resume=True)
@@ -54,8 +37,9 @@ def test_train_stop_resume_save_colorize_export_evaluate(viewer, qtbot, tmp_path
 
     col = ColorizeWidget(viewer)
     viewer.window.add_dock_widget(col)
+    assert col._use_session.value  # the model trained in this session is offered directly
+    assert [c for c in col._recent.choices if c is not None] == [tmp_path / "m.safetensors"]
     col._image.value = viewer.layers["em"]
-    col._use_session.value = True
     col._device.value = "cpu"
     layer = col.colorize()
     assert layer.rgb and layer.data.shape == (8, 256, 256, 3)
@@ -131,3 +115,26 @@ def test_sample_data_and_rgb_layers_are_not_offered_as_input(viewer):
     col = ColorizeWidget(viewer)
     names = [layer.name for layer in col._image.choices]
     assert "hubble" in names and "hubble colour" not in names and "em truth" not in names
+
+
+def test_preview_computes_only_the_visible_region_when_zoomed(viewer, qtbot, tmp_path):
+    from napari_colorgan.core.colorizer import Colorizer
+    from napari_colorgan.core.config import preset
+
+    path = Colorizer.from_config(preset("small", tile=64)).save(tmp_path / "m.safetensors")
+    remember(path)  # used in an earlier session
+    col = ColorizeWidget(viewer)
+    col._image.value = viewer.layers["em"]
+    col._recent.value = path.resolve()
+    assert col._model_file.value == path.resolve()
+    col._device.value = "cpu"
+    viewer.camera.center = (0, 200, 60)
+    viewer.camera.zoom = 12
+    viewer.window._qt_viewer.canvas.on_draw(None)  # corner pixels follow the camera
+    col.preview()
+    qtbot.waitUntil(lambda: "em preview" in viewer.layers, timeout=60_000)
+    preview = viewer.layers["em preview"]
+    h, w = preview.data.shape[:2]
+    assert h * w < 0.5 * 256 * 256  # only what is shown, not the 256² plane
+    y0, x0 = preview.translate[-2:]
+    assert y0 <= 200 <= y0 + h and x0 <= 60 <= x0 + w  # around the camera's centre

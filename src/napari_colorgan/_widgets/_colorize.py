@@ -17,13 +17,16 @@ from magicgui.widgets import (
 )
 
 from ._common import (
+    SESSION,
     current_plane_index,
     guarded,
     keep_choices_fresh,
     layer_choices,
     model_from,
     report,
+    visible_region,
 )
+from ._recent import recent_models
 
 if TYPE_CHECKING:
     import napari
@@ -36,8 +39,11 @@ class ColorizeWidget(Container):
         super().__init__()
         self._viewer = viewer
         self._image = ComboBox(label="image", choices=layer_choices(viewer, ("image",), rgb=False))
+        self._recent = ComboBox(label="recent models", choices=self._recent_choices)
         self._model_file = FileEdit(label="model", mode="r", filter="*.safetensors")
-        self._use_session = CheckBox(label="use model trained in this session", value=False)
+        self._use_session = CheckBox(
+            label="use model trained in this session", value=SESSION["model"] is not None
+        )
         self._device = ComboBox(
             label="device", choices=["auto", "cpu", "cuda:0", "mps"], value="auto"
         )
@@ -55,6 +61,7 @@ class ColorizeWidget(Container):
         self.extend(
             [
                 self._image,
+                self._recent,
                 self._model_file,
                 self._use_session,
                 self._device,
@@ -73,10 +80,19 @@ class ColorizeWidget(Container):
         self._colorize.changed.connect(guarded(self.colorize))
         self._export.changed.connect(guarded(self.export))
         self._cancel.changed.connect(self.cancel)
+        self._recent.changed.connect(self._pick_recent)
         self._worker: Any = None
         keep_choices_fresh(viewer, self)
 
     # ---- values -> settings --------------------------------------------------------------
+
+    def _recent_choices(self, _widget: Any = None) -> list[tuple[str, Any]]:
+        return [("choose...", None)] + [(p.name, p) for p in recent_models()]
+
+    def _pick_recent(self, path: Path | None) -> None:
+        if path is not None:
+            self._model_file.value = path
+            self._use_session.value = False
 
     def _layer(self) -> Any:
         layer = self._image.value
@@ -100,30 +116,35 @@ class ColorizeWidget(Container):
     # ---- actions -------------------------------------------------------------------------
 
     def preview(self) -> None:
-        """Colorize the plane shown now, in a worker thread, into a preview layer."""
+        """Colorize what is shown now (the plane, or its visible part when zoomed in)."""
         from napari.qt.threading import create_worker
 
         from ..core.colorize import colorize
 
         layer, model = self._layer(), self._model()
         data = layer.data[0] if layer.multiscale else layer.data
-        # Read the plane here, on the main thread; the worker only computes.
-        plane = np.asarray(data[current_plane_index(self._viewer, data.ndim)])
-        worker = create_worker(lambda: colorize(plane, model, **self._kwargs()).compute())
-        worker.returned.connect(lambda rgb: self._show_preview(layer, rgb))
+        region = visible_region(layer, data.shape[-2:])
+        margin = self._tile.value or model.config.tile  # context for the border windows
+        ys, xs, keep = crop_with_margin(region, data.shape[-2:], margin)
+        # Read the pixels here, on the main thread; the worker only computes.
+        plane = np.asarray(data[(*current_plane_index(self._viewer, data.ndim), ys, xs)])
+        worker = create_worker(lambda: colorize(plane, model, **self._kwargs())[keep].compute())
+        offset = (ys.start + keep[0].start, xs.start + keep[1].start)
+        worker.returned.connect(lambda rgb: self._show_preview(layer, rgb, offset))
         worker.errored.connect(report)
         self._status.value = "previewing..."
         worker.start()
 
-    def _show_preview(self, layer: Any, rgb: np.ndarray) -> None:
+    def _show_preview(self, layer: Any, rgb: np.ndarray, offset: tuple[int, int]) -> None:
         name = f"{layer.name} preview"
+        scale = np.asarray(layer.scale[-2:])
+        translate = np.asarray(layer.translate[-2:]) + scale * np.asarray(offset)
         if name in self._viewer.layers:
-            self._viewer.layers[name].data = rgb
+            preview = self._viewer.layers[name]
+            preview.data, preview.translate = rgb, translate
         else:
-            self._viewer.add_image(
-                rgb, rgb=True, name=name, scale=layer.scale[-2:], translate=layer.translate[-2:]
-            )
-        self._status.value = "preview ready"
+            self._viewer.add_image(rgb, rgb=True, name=name, scale=scale, translate=translate)
+        self._status.value = f"preview ready ({rgb.shape[1]}×{rgb.shape[0]} px)"
 
     def colorize(self) -> Any:
         """Add a lazy RGB layer: planes are computed when the viewer shows them."""
@@ -198,3 +219,24 @@ class ColorizeWidget(Container):
             translate=layer.translate,
         )
         self._status.value = f"exported {path.name}"
+
+
+def crop_with_margin(
+    region: tuple[slice, slice] | None, shape: tuple[int, int], margin: int
+) -> tuple[slice, slice, tuple[slice, slice]]:
+    """Rows and columns to read for a preview of ``region``.
+
+    ``margin`` px more on each side (within the plane) give the border windows their context;
+    the third value cuts the region itself back out of the read crop.
+    """
+    if region is None:
+        whole = slice(0, shape[0]), slice(0, shape[1])
+        return whole[0], whole[1], (slice(None), slice(None))
+    read = [
+        slice(max(r.start - margin, 0), min(r.stop + margin, n))
+        for r, n in zip(region, shape, strict=True)
+    ]
+    keep = tuple(
+        slice(r.start - g.start, r.stop - g.start) for r, g in zip(region, read, strict=True)
+    )
+    return read[0], read[1], keep  # type: ignore[return-value]

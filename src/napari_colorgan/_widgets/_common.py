@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ._recent import remember
+
 if TYPE_CHECKING:
     import napari
 
     from ..core.colorizer import Colorizer
 
 #: The colorizer trained most recently in this napari session (offered by the Colorize widget).
-SESSION: dict[str, Any] = {"model": None}
+SESSION: dict[str, Any] = {"model": None, "snapshot": None}
 
 
 def layer_choices(
@@ -38,11 +40,22 @@ def keep_choices_fresh(viewer: napari.viewer.Viewer, container: Any) -> None:
         event.connect(lambda *_: container.reset_choices())
 
 
+def explain(error: BaseException) -> str:
+    """What to tell the user about ``error``: the problem and what to do."""
+    text = str(error)
+    if type(error).__name__ == "OutOfMemoryError" or "out of memory" in text.lower():
+        return (
+            "the GPU ran out of memory: lower the batch size or the tile size, pick precision "
+            "bf16/fp16, or choose device cpu"
+        )
+    return text
+
+
 def report(error: BaseException) -> None:
     """Show an error as a napari notification (never a traceback dialog)."""
     from napari.utils.notifications import show_error
 
-    show_error(f"napari-colorgan: {error}")
+    show_error(f"napari-colorgan: {explain(error)}")
 
 
 def guarded(func: Callable[[], Any]) -> Callable[..., Any]:
@@ -69,9 +82,50 @@ def model_from(path: Any, use_session: bool) -> Colorizer:
     from ..core.colorizer import Colorizer
 
     if use_session:
-        if SESSION["model"] is None:
-            raise ValueError("no model was trained in this session yet: train one or pick a file")
-        return SESSION["model"]
+        return session_snapshot()
     if not path or str(path) in (".", ""):
         raise ValueError("choose a model file (.safetensors) first")
-    return Colorizer.load(path)
+    model = Colorizer.load(path)
+    remember(path)
+    return model
+
+
+def session_snapshot() -> Colorizer:
+    """A frozen copy of this session's trained model.
+
+    Lazy layers and exports keep computing after training resumes; a copy (made once per
+    weights version) keeps their colours from the weights they were started with.
+    """
+    import copy
+
+    from ..core.payload import weights_version
+
+    model = SESSION["model"]
+    if model is None:
+        raise ValueError("no model was trained in this session yet: train one or pick a file")
+    version = weights_version(model)
+    cached = SESSION.get("snapshot")
+    if cached is None or cached[0] is not model or cached[1] != version:
+        cached = (model, version, copy.deepcopy(model))
+        SESSION["snapshot"] = cached
+    return cached[2]
+
+
+def visible_region(
+    layer: Any, shape: tuple[int, ...], most: float = 0.5
+) -> tuple[slice, slice] | None:
+    """Rows and columns of a plane of ``shape`` (y, x) shown on the canvas.
+
+    None when the canvas shows more than ``most`` of the plane (or was never drawn): then the
+    whole plane is worth computing.
+    """
+    import numpy as np
+
+    corners = np.asarray(layer.corner_pixels, dtype=float)[:, -2:]  # (2, yx), inclusive
+    if layer.multiscale:  # corners are in the displayed level's pixels
+        corners = corners * np.asarray(layer.downsample_factors[layer.data_level])[-2:]
+    lo = np.clip(np.floor(corners[0]).astype(int), 0, shape[-2:])
+    hi = np.clip(np.ceil(corners[1]).astype(int) + 1, 0, shape[-2:])
+    if np.any(hi - lo < 2) or np.prod(hi - lo) > most * np.prod(shape[-2:]):
+        return None
+    return slice(int(lo[0]), int(hi[0])), slice(int(lo[1]), int(hi[1]))

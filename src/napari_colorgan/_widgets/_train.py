@@ -20,6 +20,8 @@ from magicgui.widgets import (
 )
 
 from ._common import SESSION, guarded, keep_choices_fresh, layer_choices, report
+from ._loss_plot import LossPlot
+from ._recent import remember
 
 if TYPE_CHECKING:
     import napari
@@ -88,6 +90,8 @@ class TrainWidget(Container):
                 self._losses,
             ]
         )
+        self.plot = LossPlot()
+        self.native.layout().addWidget(self.plot)  # a plain Qt widget below the controls
         self._start.changed.connect(guarded(self.start))
         self._resume.changed.connect(guarded(lambda: self.start(resume=True)))
         self._stop.changed.connect(self.stop)
@@ -146,6 +150,9 @@ class TrainWidget(Container):
         from ..core.training import train_iter
 
         inputs, config = self._inputs(), self._config()
+        if not resume:
+            self.history.clear()
+            self.plot.clear()
         self._stop_event.clear()
         events = train_iter(
             **inputs,
@@ -173,7 +180,9 @@ class TrainWidget(Container):
         path = Path(str(self._save_path.value))
         if path.suffix != ".safetensors":
             raise ValueError("choose a file name ending in .safetensors")
-        return self.model.save(path)
+        saved = self.model.save(path)
+        remember(saved)  # offered by the Colorize widget's recent models
+        return saved
 
     def _set_running(self, running: bool) -> None:
         self._start.enabled = self._resume.enabled = not running
@@ -186,6 +195,7 @@ class TrainWidget(Container):
 
         if isinstance(event, StepDone):
             self.history.append({"step": event.step, **event.losses})
+            self.plot.add(event.step, event.losses)
             loss = event.losses
             self._losses.value = (
                 f"step {event.step}: G {loss['g_total']:.3f} (GAN {loss['g_gan']:.3f}, "

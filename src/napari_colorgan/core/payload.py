@@ -8,6 +8,7 @@ cached, instead of a model travelling with every task.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import threading
 
 from .colorizer import Colorizer
@@ -69,8 +70,14 @@ class ModelPayload:
 
 
 def weights_version(colorizer: Colorizer) -> tuple:
-    """Changes whenever a generator tensor is replaced or modified in place."""
-    return tuple((t.data_ptr(), t._version) for t in colorizer.generator.state_dict().values())
+    """Changes whenever a generator tensor is replaced or modified in place.
+
+    Identity plus autograd's version counter of each parameter and buffer: an optimiser step or
+    ``load_state_dict`` bumps the counter, new tensors change the identity, while a change of
+    memory format (channels-last for bf16 kernels) changes neither.
+    """
+    gen = colorizer.generator
+    return tuple((id(t), t._version) for t in itertools.chain(gen.parameters(), gen.buffers()))
 
 
 def model_payload(colorizer: Colorizer) -> ModelPayload:
