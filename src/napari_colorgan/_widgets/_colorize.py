@@ -18,12 +18,13 @@ from magicgui.widgets import (
 
 from ._common import (
     SESSION,
+    call_in_worker,
     current_plane_index,
     guarded,
     keep_choices_fresh,
     layer_choices,
     model_from,
-    report,
+    stream_in_worker,
     visible_region,
 )
 from ._recent import recent_models
@@ -117,8 +118,6 @@ class ColorizeWidget(Container):
 
     def preview(self) -> None:
         """Colorize what is shown now (the plane, or its visible part when zoomed in)."""
-        from napari.qt.threading import create_worker
-
         from ..core.colorize import colorize
 
         layer, model = self._layer(), self._model()
@@ -128,12 +127,12 @@ class ColorizeWidget(Container):
         ys, xs, keep = crop_with_margin(region, data.shape[-2:], margin)
         # Read the pixels here, on the main thread; the worker only computes.
         plane = np.asarray(data[(*current_plane_index(self._viewer, data.ndim), ys, xs)])
-        worker = create_worker(lambda: colorize(plane, model, **self._kwargs())[keep].compute())
         offset = (ys.start + keep[0].start, xs.start + keep[1].start)
-        worker.returned.connect(lambda rgb: self._show_preview(layer, rgb, offset))
-        worker.errored.connect(report)
         self._status.value = "previewing..."
-        worker.start()
+        call_in_worker(
+            lambda: colorize(plane, model, **self._kwargs())[keep].compute(),
+            lambda rgb: self._show_preview(layer, rgb, offset),
+        )
 
     def _show_preview(self, layer: Any, rgb: np.ndarray, offset: tuple[int, int]) -> None:
         name = f"{layer.name} preview"
@@ -164,7 +163,6 @@ class ColorizeWidget(Container):
 
     def export(self) -> None:
         """Stream the colorization into zarr in a worker, with progress and Cancel; resumable."""
-        from napari.qt.threading import create_worker
         from napari.utils import progress
 
         from ..core.events import Finished, Progress
@@ -176,7 +174,6 @@ class ColorizeWidget(Container):
             raise ValueError("choose an export path ending in .zarr (e.g. result.ome.zarr)")
         data = layer.data[0] if layer.multiscale else layer.data
         events = colorize_to_zarr_iter(data, path, model, **self._kwargs())
-        worker = create_worker(lambda: (yield from events))
         bar = progress(total=0, desc="colorizing")
 
         def on_event(event: Any) -> None:
@@ -192,8 +189,7 @@ class ColorizeWidget(Container):
             bar.close()
             self._export.enabled, self._cancel.enabled = True, False
 
-        worker.yielded.connect(on_event)
-        worker.errored.connect(report)
+        worker = stream_in_worker(events, on_event)
         worker.finished.connect(done)
         self._worker = worker
         self._export.enabled, self._cancel.enabled = False, True
@@ -230,8 +226,7 @@ def crop_with_margin(
     the third value cuts the region itself back out of the read crop.
     """
     if region is None:
-        whole = slice(0, shape[0]), slice(0, shape[1])
-        return whole[0], whole[1], (slice(None), slice(None))
+        region = slice(0, shape[0]), slice(0, shape[1])
     read = [
         slice(max(r.start - margin, 0), min(r.stop + margin, n))
         for r, n in zip(region, shape, strict=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._recent import remember
@@ -42,6 +42,8 @@ def keep_choices_fresh(viewer: napari.viewer.Viewer, container: Any) -> None:
 
 def explain(error: BaseException) -> str:
     """What to tell the user about ``error``: the problem and what to do."""
+    if isinstance(error, WorkerFailed) and error.__cause__ is not None:
+        error = error.__cause__
     text = str(error)
     if type(error).__name__ == "OutOfMemoryError" or "out of memory" in text.lower():
         return (
@@ -56,6 +58,45 @@ def report(error: BaseException) -> None:
     from napari.utils.notifications import show_error
 
     show_error(f"napari-colorgan: {explain(error)}")
+
+
+class WorkerFailed(Exception):
+    """An error raised by the events a worker streams, passed on to the GUI intact.
+
+    superqt takes a ``RuntimeError`` escaping a generator worker for a sign that the worker was
+    deleted and drops it with a warning; a CUDA out-of-memory error is a ``RuntimeError``, so it
+    travels wrapped in this instead.
+    """
+
+
+def _passing_errors(events: Iterator[Any]) -> Iterator[Any]:
+    try:
+        yield from events
+    except Exception as err:
+        raise WorkerFailed(str(err)) from err
+
+
+def stream_in_worker(events: Iterator[Any], on_event: Callable[[Any], Any]) -> Any:
+    """A (not yet started) worker thread that yields ``events`` to ``on_event``.
+
+    Errors become notifications, never napari's traceback dialog.
+    """
+    from napari.qt.threading import create_worker
+
+    worker = create_worker(
+        _passing_errors, events, _connect={"errored": report}, _start_thread=False
+    )
+    worker.yielded.connect(on_event)
+    return worker
+
+
+def call_in_worker(func: Callable[[], Any], on_return: Callable[[Any], Any]) -> Any:
+    """A started worker thread running ``func()``; its result goes to ``on_return``."""
+    from napari.qt.threading import create_worker
+
+    return create_worker(
+        func, _connect={"errored": report, "returned": on_return}, _start_thread=True
+    )
 
 
 def guarded(func: Callable[[], Any]) -> Callable[..., Any]:

@@ -18,7 +18,7 @@ SERIES: tuple[tuple[str, tuple[str, ...], str], ...] = (
 )
 #: Points drawn per series at most; longer histories are thinned evenly.
 MAX_POINTS = 600
-FLOOR = 1e-6  # log axis: zero losses (e.g. VGG off) sit on the floor
+FLOOR = 1e-6  # smallest loss drawn on the log axis
 
 
 class LossPlot(QWidget):
@@ -75,7 +75,7 @@ class LossPlot(QWidget):
             points = []
             for i in keep:
                 value = self._values[label][i]
-                if math.isnan(value):
+                if not value > 0:  # a term switched off (0) has no place on a log axis
                     continue
                 fx = (self._steps[i] - first) / (last - first)
                 fy = (math.log10(max(value, FLOOR)) - lo) / (hi - lo)
@@ -84,18 +84,16 @@ class LossPlot(QWidget):
                         frame.left() + fx * frame.width(), frame.bottom() - fy * frame.height()
                     )
                 )
-            painter.setPen(QPen(QColor(colour), 1.5))
+            painter.setPen(QPen(QColor(colour if points else "#8a8f98"), 1.5))
             painter.drawPolyline(QPolygonF(points))
-            painter.drawText(QPointF(frame.left() + 8 + 62 * n, frame.top() + 14), label)
+            legend = label if points else f"{label} off"
+            painter.drawText(QPointF(frame.left() + 8 + 62 * n, frame.top() + 14), legend)
 
     def _log_range(self) -> tuple[float, float]:
-        finite = [
-            math.log10(max(v, FLOOR))
-            for values in self._values.values()
-            for v in values
-            if not math.isnan(v)
-        ]
-        lo, hi = math.floor(min(finite)), math.ceil(max(finite))
+        logs = [math.log10(max(v, FLOOR)) for vs in self._values.values() for v in vs if v > 0]
+        if not logs:
+            return 0.0, 1.0
+        lo, hi = math.floor(min(logs)), math.ceil(max(logs))
         return lo, hi if hi > lo else lo + 1
 
     def _draw_axes(self, painter: QPainter, frame: QRectF, lo: float, hi: float) -> None:

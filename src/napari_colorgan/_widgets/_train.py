@@ -19,7 +19,7 @@ from magicgui.widgets import (
     SpinBox,
 )
 
-from ._common import SESSION, guarded, keep_choices_fresh, layer_choices, report
+from ._common import SESSION, guarded, keep_choices_fresh, layer_choices, stream_in_worker
 from ._loss_plot import LossPlot
 from ._recent import remember
 
@@ -145,8 +145,6 @@ class TrainWidget(Container):
 
     def start(self, resume: bool = False) -> None:
         """Train in a worker thread (Resume continues from this session's last checkpoint)."""
-        from napari.qt.threading import create_worker
-
         from ..core.training import train_iter
 
         inputs, config = self._inputs(), self._config()
@@ -162,9 +160,7 @@ class TrainWidget(Container):
             stop=self._stop_event,
             resume=self._checkpoint if resume else None,
         )
-        self.worker = create_worker(lambda: (yield from events))
-        self.worker.yielded.connect(self._on_event)
-        self.worker.errored.connect(report)
+        self.worker = stream_in_worker(events, self._on_event)
         self.worker.finished.connect(self._on_finished)
         self._set_running(True)
         self.worker.start()

@@ -1,0 +1,103 @@
+"""Every bad input the widgets can meet ends as a notification that says what to do."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("qtpy")
+pytestmark = pytest.mark.gui
+
+import torch  # noqa: E402
+from napari.utils.notifications import notification_manager  # noqa: E402
+
+from napari_colorgan._widgets import ColorizeWidget, EvaluateWidget, TrainWidget  # noqa: E402
+from napari_colorgan._widgets import _colorize as colorize_widget  # noqa: E402
+from napari_colorgan.core import training  # noqa: E402
+from napari_colorgan.core.colorizer import Colorizer  # noqa: E402
+from napari_colorgan.core.config import preset  # noqa: E402
+
+from .conftest import errors_since, tiny_training  # noqa: E402
+
+
+@pytest.fixture
+def model_path(tmp_path):
+    return Colorizer.from_config(preset("small", tile=64)).save(tmp_path / "m.safetensors")
+
+
+def wait_for_error(qtbot, start, text):
+    qtbot.waitUntil(lambda: any(text in m for m in errors_since(start)), timeout=60_000)
+
+
+def test_a_colour_image_given_as_grayscale_is_named(viewer, model_path):
+    start = len(notification_manager.records)
+    # Not flagged rgb (e.g. a TIFF read as a plain array): the shape still gives it away.
+    viewer.add_image(np.zeros((64, 64, 3), np.uint8), rgb=False, name="colour")
+    col = ColorizeWidget(viewer)
+    col._image.value = viewer.layers["colour"]
+    col._model_file.value = model_path
+    col._colorize.changed.emit(True)
+    assert any("looks like RGB" in m for m in errors_since(start))
+    assert "colour colorized" not in viewer.layers
+
+
+def test_an_incompatible_model_file_is_named(viewer, tmp_path):
+    from safetensors.torch import save_file
+
+    start = len(notification_manager.records)
+    other = tmp_path / "other.safetensors"
+    save_file({"weight": torch.zeros(3)}, str(other))  # a safetensors file of another tool
+    col = ColorizeWidget(viewer)
+    col._image.value = viewer.layers["em"]
+    col._model_file.value = other
+    col._preview.changed.emit(True)
+    assert any("not a napari-colorgan model" in m for m in errors_since(start))
+
+
+def test_labels_of_another_shape_are_named(viewer, qtbot):
+    start = len(notification_manager.records)
+    viewer.add_labels(np.ones((8, 100, 100), np.uint8), name="small labels")
+    train = TrainWidget(viewer)
+    tiny_training(train, viewer)
+    train._target.value = viewer.layers["small labels"]
+    train._start.changed.emit(True)
+    wait_for_error(qtbot, start, "does not match")
+    qtbot.waitUntil(lambda: train._start.enabled, timeout=60_000)  # ready to try again
+
+
+def test_prediction_and_truth_of_other_shapes_are_named(viewer):
+    start = len(notification_manager.records)
+    viewer.add_image(np.zeros((8, 100, 100, 3), np.uint8), rgb=True, name="small rgb")
+    ev = EvaluateWidget(viewer)
+    ev._pred.value = viewer.layers["small rgb"]
+    ev._truth.value = viewer.layers["em truth"]
+    ev._run.changed.emit(True)
+    assert any("differ in shape" in m for m in errors_since(start))
+
+
+def out_of_memory(*_args, **_kwargs):
+    raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+
+def test_cuda_out_of_memory_in_colorize_says_what_to_lower(viewer, qtbot, model_path, monkeypatch):
+    start = len(notification_manager.records)
+    monkeypatch.setattr("napari_colorgan.core.colorize.colorize", out_of_memory)
+    col = ColorizeWidget(viewer)
+    col._image.value = viewer.layers["em"]
+    col._model_file.value = model_path
+    col._preview.changed.emit(True)
+    wait_for_error(qtbot, start, "lower the batch size")
+    assert colorize_widget is not None  # the widget module survived: the viewer goes on
+
+
+def test_cuda_out_of_memory_in_training_says_what_to_lower(viewer, qtbot, monkeypatch):
+    start = len(notification_manager.records)
+
+    def train_iter(*args, **kwargs):
+        yield from ()
+        out_of_memory()
+
+    monkeypatch.setattr(training, "train_iter", train_iter)
+    train = TrainWidget(viewer)
+    tiny_training(train, viewer)
+    train._start.changed.emit(True)
+    wait_for_error(qtbot, start, "lower the batch size")
+    qtbot.waitUntil(lambda: train._start.enabled, timeout=60_000)
