@@ -69,11 +69,12 @@ def run_bare(args) -> float:
 
 
 def run_ours(args) -> float:
-    from napari_colorgan import colorize_to_zarr
+    from napari_colorgan import colorize_to_zarr_iter
+    from napari_colorgan.core.events import Progress
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        colorize_to_zarr(
+        events = colorize_to_zarr_iter(
             args.input,
             Path(tmp) / "out.zarr",
             model(),
@@ -84,6 +85,9 @@ def run_ours(args) -> float:
             precision=args.precision,
             pyramid=False,
         )
+        for event in events:
+            if isinstance(event, Progress) and event.done:
+                args.trace.append(round(peak_rss_mb()))  # peak so far, after each plane
         return time.perf_counter() - t0
 
 
@@ -110,6 +114,7 @@ def run_monai(args) -> float:
 
 
 def child(args) -> None:
+    args.trace = []
     seconds = {"bare": run_bare, "ours": run_ours, "monai": run_monai}[args.mode](args)
     mp = args.planes * args.size * args.size / 1e6
     print(
@@ -120,6 +125,7 @@ def child(args) -> None:
                 "seconds": seconds,
                 "mp_per_s": mp / seconds,
                 "peak_rss_mb": peak_rss_mb(),
+                "peak_rss_after_each_plane_mb": args.trace,
             }
         )
     )
@@ -187,6 +193,10 @@ def main() -> None:
                     f"{row['seconds']:7.1f} s  peak RSS {row['peak_rss_mb']:7.0f} MB",
                     flush=True,
                 )
+                if row["peak_rss_after_each_plane_mb"]:
+                    print(
+                        f"      peak RSS after each plane: {row['peak_rss_after_each_plane_mb']}"
+                    )
     if args.json:
         args.json.write_text(
             json.dumps(

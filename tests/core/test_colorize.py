@@ -10,7 +10,7 @@ import zarr
 from napari_colorgan.core.colorize import colorize
 from napari_colorgan.core.colorizer import Colorizer
 from napari_colorgan.core.config import InputNormalization, ModelConfig
-from napari_colorgan.core.inference import BlockJob, colorize_region, region_strips
+from napari_colorgan.core.inference import BlockJob, colorize_region, colorize_strips
 from napari_colorgan.core.networks import init_weights
 from napari_colorgan.core.tiling import TilePlan, pad_to_multiple
 
@@ -87,7 +87,10 @@ def test_stitching_holds_a_strip_of_about_one_window_row_at_a_time(mode, rng):
     plan = TilePlan.for_model(m.config, tile=128, overlap=64 if mode == "exact" else 32)
     plan = plan if mode == "exact" else TilePlan("blended", 128, 32, plan.grid)
     job = BlockJob(plan, 600, 200, "cpu", "fp32", 4)
-    strips = list(region_strips(m, plane[None], (0, 0), (0, 600, 0, 200), job))
+    strips = []
+    colorize_strips(
+        m, plane[None], (0, 0), (0, 600, 0, 200), job, lambda top, rgb: strips.append((top, rgb))
+    )
     tops = [top for top, _ in strips]
     heights = [len(rgb) for _, rgb in strips]
     assert tops == list(np.cumsum([0, *heights[:-1]]))  # contiguous, top to bottom

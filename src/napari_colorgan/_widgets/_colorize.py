@@ -27,7 +27,7 @@ from ._common import (
     stream_in_worker,
     visible_region,
 )
-from ._recent import recent_models
+from ._recent import recent_models, remember
 
 if TYPE_CHECKING:
     import napari
@@ -94,6 +94,14 @@ class ColorizeWidget(Container):
         if path is not None:
             self._model_file.value = path
             self._use_session.value = False
+
+    def use_model_file(self, path: Path) -> None:
+        """Choose the model file ``path`` (e.g. dropped on the viewer) and remember it."""
+        remember(path)
+        self._recent.reset_choices()
+        self._model_file.value = path
+        self._use_session.value = False
+        self._status.value = f"model: {path.name}"
 
     def _layer(self) -> Any:
         layer = self._image.value

@@ -163,10 +163,11 @@ def visible_region(
     import numpy as np
 
     corners = np.asarray(layer.corner_pixels, dtype=float)[:, -2:]  # (2, yx), inclusive
-    if layer.multiscale:  # corners are in the displayed level's pixels
-        corners = corners * np.asarray(layer.downsample_factors[layer.data_level])[-2:]
-    lo = np.clip(np.floor(corners[0]).astype(int), 0, shape[-2:])
-    hi = np.clip(np.ceil(corners[1]).astype(int) + 1, 0, shape[-2:])
+    factor = 1.0
+    if layer.multiscale:  # corners are pixels of the displayed level
+        factor = np.asarray(layer.downsample_factors[layer.data_level], dtype=float)[-2:]
+    lo = np.clip(np.floor(corners[0] * factor).astype(int), 0, shape[-2:])
+    hi = np.clip(np.ceil((corners[1] + 1) * factor).astype(int), 0, shape[-2:])
     if np.any(hi - lo < 2) or np.prod(hi - lo) > most * np.prod(shape[-2:]):
         return None
     return slice(int(lo[0]), int(hi[0])), slice(int(lo[1]), int(hi[1]))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -48,28 +49,39 @@ class BlockJob:
     batch_size: int
 
 
-def _run_windows(model: Colorizer, tiles: list[np.ndarray], job: BlockJob) -> list[np.ndarray]:
-    """Colorize normalised windows (c, s, s) in batches; returns RGB float32 (s, s, 3) each."""
+@contextmanager
+def _device_session(
+    model: Colorizer, job: BlockJob
+) -> Iterator[Callable[[list[np.ndarray]], list[np.ndarray]]]:
+    """Hold the device for one block; gives a function colorizing a batch of windows.
+
+    One autocast context per block, not per batch: autocast keeps its low-precision copy of
+    each weight only while its context is open, so a context per batch would re-cast all the
+    weights (54 M for pix2pix) for every batch.
+    """
     dev = pick_device(job.device)
     dtype = resolve_precision(job.precision, dev)  # type: ignore[arg-type]
     # Channels-last lets oneDNN / cuDNN pick their fast bf16 and fp16 kernels.
     channels_last = dev.type != "cpu" or dtype != torch.float32
-    out: list[np.ndarray] = []
+
+    def forward(tiles: list[np.ndarray]) -> list[np.ndarray]:
+        """Normalised windows (c, s, s) to RGB float32 (s, s, 3), one batch."""
+        batch = torch.from_numpy(np.stack(tiles))
+        if dev.type == "cuda":
+            batch = batch.pin_memory()
+        x = batch.to(dev, non_blocking=True)  # (b, c, s, s) in [0, 1]
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        raw = model.generator(2 * x - 1)  # (b, 2|3, s, s)
+        with torch.autocast(dev.type, enabled=False):  # colour conversion in fp32
+            rgb = model.output_to_rgb(raw.float(), x.float())
+        return list(rgb.permute(0, 2, 3, 1).cpu().numpy())
+
     with _RUN_LOCK, torch.inference_mode():
         if channels_last:
-            model.generator.to(memory_format=torch.channels_last)  # once per call, not per batch
-        for i in range(0, len(tiles), job.batch_size):
-            batch = torch.from_numpy(np.stack(tiles[i : i + job.batch_size]))
-            if dev.type == "cuda":
-                batch = batch.pin_memory()
-            x = batch.to(dev, non_blocking=True)  # (b, c, s, s) in [0, 1]
-            if channels_last:
-                x = x.contiguous(memory_format=torch.channels_last)
-            with torch.autocast(dev.type, dtype=dtype, enabled=dtype != torch.float32):
-                raw = model.generator(2 * x - 1)  # (b, 2|3, s, s)
-            rgb = model.output_to_rgb(raw.float(), x.float())  # colour conversion in fp32
-            out.extend(rgb.permute(0, 2, 3, 1).cpu().numpy())
-    return out
+            model.generator.to(memory_format=torch.channels_last)
+        with torch.autocast(dev.type, dtype=dtype, enabled=dtype != torch.float32):
+            yield forward
 
 
 def colorize_region(
@@ -100,26 +112,28 @@ def colorize_region(
     np.ndarray
         float32 RGB (y1 - y0, x1 - x0, 3) in [0, 1].
     """
-    return np.concatenate([rgb for _, rgb in region_strips(model, window, origin, region, job)])
+    strips: list[np.ndarray] = []
+    colorize_strips(model, window, origin, region, job, lambda _top, rgb: strips.append(rgb))
+    return np.concatenate(strips)
 
 
-def region_strips(
+def colorize_strips(
     model: Colorizer,
     window: np.ndarray,
     origin: tuple[int, int],
     region: tuple[int, int, int, int],
     job: BlockJob,
-) -> Iterator[tuple[int, np.ndarray]]:
-    """Colorize ``region`` as finished strips of rows, top to bottom.
+    emit: Callable[[int, np.ndarray], object],
+) -> None:
+    """Colorize ``region`` and hand it to ``emit`` in finished strips of rows, top to bottom.
 
     Windows run in row-major order, so once a row of windows is done, every output row above
     the next window row's first kept row is final. Only those strips (about one window row
     high) are ever accumulated: never a buffer the size of the region.
 
-    Yields
-    ------
-    tuple[int, np.ndarray]
-        The strip's first row (plane coordinates) and its float32 RGB (k, x1 - x0, 3) in [0, 1].
+    ``emit(top, rgb)`` receives the strip's first row (plane coordinates) and its float32 RGB
+    (k, x1 - x0, 3) in [0, 1]. It runs while the device is held, so it should be quick and
+    should not use torch.
     """
     plan = job.plan
     y0, y1, x0, x1 = region
@@ -131,23 +145,24 @@ def region_strips(
     acc = np.zeros((0, x1 - x0, 3), np.float32)  # output rows [top, top + len(acc))
     top = y0
     pairs = [(i, r, c) for i, r in enumerate(rows) for c in cols]
-    for b in range(0, len(pairs), job.batch_size):
-        chunk = pairs[b : b + job.batch_size]
-        tiles = [_tile(raw, origin, r, c, model) for _, r, c in chunk]
-        for (i, r, c), rgb in zip(chunk, _run_windows(model, tiles, job), strict=True):
-            if r.keep1 > top + len(acc):
-                grow = np.zeros((r.keep1 - top - len(acc), x1 - x0, 3), np.float32)
-                acc = np.concatenate([acc, grow])
-            _accumulate(acc, rgb, r, c, (top, x0), plan, job)
-            if c is not cols[-1]:
-                continue
-            final = rows[i + 1].keep0 if i + 1 < len(rows) else y1
-            if final > top:
-                strip = acc[: final - top]
-                strip /= total_y[top - y0 : final - y0, None, None]
-                strip /= total_x[None, :, None]
-                yield top, np.clip(strip, 0, 1, out=strip)
-                acc, top = acc[final - top :], final
+    with _device_session(model, job) as forward:
+        for b in range(0, len(pairs), job.batch_size):
+            chunk = pairs[b : b + job.batch_size]
+            tiles = [_tile(raw, origin, r, c, model) for _, r, c in chunk]
+            for (i, r, c), rgb in zip(chunk, forward(tiles), strict=True):
+                if r.keep1 > top + len(acc):
+                    grow = np.zeros((r.keep1 - top - len(acc), x1 - x0, 3), np.float32)
+                    acc = np.concatenate([acc, grow])
+                _accumulate(acc, rgb, r, c, (top, x0), plan, job)
+                if c is not cols[-1]:
+                    continue
+                final = rows[i + 1].keep0 if i + 1 < len(rows) else y1
+                if final > top:
+                    strip = acc[: final - top]
+                    strip /= total_y[top - y0 : final - y0, None, None]
+                    strip /= total_x[None, :, None]
+                    emit(top, np.clip(strip, 0, 1, out=strip))
+                    acc, top = acc[final - top :], final
 
 
 def _pad_at_plane_end(window: np.ndarray, origin: tuple[int, int], job: BlockJob) -> np.ndarray:
@@ -221,8 +236,11 @@ def _block_task(
     planes = window.reshape((-1, *window.shape[-2:]))  # (1 + 2·context, y', x')
     y0, y1, x0, x1 = region
     out = np.empty((y1 - y0, x1 - x0, 3), np.uint8)
-    for top, rgb in region_strips(model, planes, origin, region, job):
+
+    def to_uint8(top: int, rgb: np.ndarray) -> None:
         rgb *= 255
         rgb += 0.5
         out[top - y0 : top - y0 + len(rgb)] = rgb  # float to uint8 truncates: rounded above
+
+    colorize_strips(model, planes, origin, region, job, to_uint8)
     return out

@@ -17,8 +17,8 @@ from typing import Any
 
 import torch
 
-FORMAT_NAME = "napari-colorgan-model"
-FORMAT_VERSION = 1
+from .model_format import FORMAT_NAME, FORMAT_VERSION
+
 #: Metadata entries holding JSON documents.
 JSON_FIELDS = ("model", "normalization", "training", "provenance")
 

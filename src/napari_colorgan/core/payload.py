@@ -117,7 +117,7 @@ def _model_bytes(colorizer: Colorizer) -> bytes:
 
     from safetensors.torch import save
 
-    from .model_file import FORMAT_NAME, FORMAT_VERSION
+    from .model_format import FORMAT_NAME, FORMAT_VERSION
 
     meta = {"format": FORMAT_NAME, "format_version": str(FORMAT_VERSION)}
     meta.update({k: json.dumps(v, sort_keys=True) for k, v in colorizer.metadata().items()})
