@@ -21,7 +21,8 @@ def test_a_local_run_never_serialises_the_model(tiny_colorizer, rng):
 
 def test_the_token_is_memoised_and_names_the_weights(tiny_colorizer):
     first = model_payload(tiny_colorizer)
-    assert model_payload(tiny_colorizer) is first
+    assert model_payload(tiny_colorizer).token == first.token
+    assert payload_module._MEMO[tiny_colorizer][1] == first.token  # hashed once
     with torch.no_grad():
         next(tiny_colorizer.generator.parameters()).add_(1.0)
     second = model_payload(tiny_colorizer)
@@ -60,3 +61,35 @@ def test_switching_to_channels_last_is_not_a_weight_change(tiny_colorizer, rng, 
     lazy = colorize(stack, tiny_colorizer, device="cpu", precision="bf16")
     out = lazy.compute(scheduler="synchronous")  # one block after another
     assert out.shape == (3, 64, 64, 3)
+
+
+def test_colorizing_leaves_the_model_trainable(tiny_colorizer, rng):
+    # Regression: the channels-last switch ran under inference_mode, turning the user's
+    # parameters into inference tensors that training cannot backpropagate through.
+    plane = rng.integers(0, 256, (64, 64), dtype=np.uint8)
+    colorize(plane, tiny_colorizer, device="cpu", precision="bf16").compute()
+    params = list(tiny_colorizer.generator.parameters())
+    assert not any(p.is_inference() for p in params)
+    tiny_colorizer.generator.train()
+    tiny_colorizer.generator(torch.zeros(1, 1, 64, 64)).mean().backward()
+    assert params[0].grad is not None
+
+
+def test_copies_and_pickles_of_a_colorizer_do_not_carry_the_payload(tiny_colorizer, rng):
+    import copy
+
+    plane = rng.integers(0, 256, (64, 64), dtype=np.uint8)
+    colorize(plane, tiny_colorizer, device="cpu").compute()
+    with torch.no_grad():
+        next(tiny_colorizer.generator.parameters()).add_(1.0)  # trained on afterwards
+    clone = copy.deepcopy(tiny_colorizer)  # no "weights changed" error, no serialising
+    assert not hasattr(clone, "_payload_memo")
+    assert model_payload(clone).token == model_payload(tiny_colorizer).token
+
+
+def test_a_new_input_normalisation_is_a_new_model(tiny_colorizer):
+    from napari_colorgan.core.config import InputNormalization
+
+    first = model_payload(tiny_colorizer).token
+    tiny_colorizer.normalization = InputNormalization("minmax", 0.0, 4095.0)
+    assert model_payload(tiny_colorizer).token != first

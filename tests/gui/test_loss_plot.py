@@ -57,3 +57,12 @@ def test_a_term_switched_off_is_left_out_of_the_log_axis(qtbot):
         plot.add(step, {**losses(step), "g_vgg": 0.0})  # perceptual loss off
     assert plot._log_range()[0] >= -2  # zeros do not stretch the axis down to the floor
     assert SERIES[3][2] not in colours_drawn(plot)
+
+
+def test_resuming_from_an_earlier_step_rewinds_the_curves(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    for step in range(1, 11):
+        plot.add(step, losses(step))
+    plot.add(6, losses(6))  # resumed from the checkpoint of step 5
+    assert [s for s, _ in plot.series("L1")] == [1, 2, 3, 4, 5, 6]

@@ -6,6 +6,8 @@ import numpy as np
 
 from napari_colorgan._widgets._colorize import crop_with_margin
 from napari_colorgan._widgets._common import visible_region
+from napari_colorgan.core.colorize import colorize
+from napari_colorgan.core.tiling import TilePlan
 
 
 def layer(corners, multiscale=False, level=0, factors=((1, 1),)):
@@ -33,7 +35,19 @@ def test_multiscale_corners_are_scaled_to_full_resolution():
 
 
 def test_the_margin_stays_inside_the_plane_and_the_region_is_cut_back_out():
-    ys, xs, keep = crop_with_margin((slice(10, 60), slice(900, 990)), (1000, 1000), 64)
-    assert (ys, xs) == (slice(0, 124), slice(836, 1000))
+    plan = TilePlan("exact", 128, 64, 32)  # margin max(64, 64), grid 32
+    ys, xs, keep = crop_with_margin((slice(10, 60), slice(900, 990)), (1000, 1000), plan)
+    assert (ys, xs) == (slice(0, 124), slice(832, 1000))  # starts on the grid
     plane = np.arange(1000 * 1000).reshape(1000, 1000)
     np.testing.assert_array_equal(plane[ys, xs][keep], plane[10:60, 900:990])
+
+
+def test_an_exact_preview_of_a_region_equals_the_lazy_layer_there(tiny_colorizer, rng):
+    plane = rng.integers(0, 256, (300, 300)).astype(np.uint8)
+    plan = TilePlan.for_model(tiny_colorizer.config, None, None)
+    assert plan.mode == "exact"
+    region = (slice(101, 180), slice(37, 150))  # anywhere, not on the grid
+    ys, xs, keep = crop_with_margin(region, plane.shape, plan)
+    preview = colorize(plane[ys, xs], tiny_colorizer, device="cpu")[keep].compute()
+    whole = colorize(plane, tiny_colorizer, device="cpu")[region].compute()
+    assert np.abs(preview.astype(int) - whole).max() <= 1  # uint8 rounding of equal floats

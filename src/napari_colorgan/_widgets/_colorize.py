@@ -32,6 +32,8 @@ from ._recent import recent_models, remember
 if TYPE_CHECKING:
     import napari
 
+    from ..core.tiling import TilePlan
+
 
 class ColorizeWidget(Container):
     """Pick a grayscale layer and a model; preview, colorize lazily, or export to zarr."""
@@ -127,18 +129,19 @@ class ColorizeWidget(Container):
     def preview(self) -> None:
         """Colorize what is shown now (the plane, or its visible part when zoomed in)."""
         from ..core.colorize import colorize
+        from ..core.tiling import TilePlan
 
-        layer, model = self._layer(), self._model()
+        layer, model, kwargs = self._layer(), self._model(), self._kwargs()
         data = layer.data[0] if layer.multiscale else layer.data
+        plan = TilePlan.for_model(model.config, kwargs["tile"], kwargs["overlap"])
         region = visible_region(layer, data.shape[-2:])
-        margin = self._tile.value or model.config.tile  # context for the border windows
-        ys, xs, keep = crop_with_margin(region, data.shape[-2:], margin)
+        ys, xs, keep = crop_with_margin(region, data.shape[-2:], plan)
         # Read the pixels here, on the main thread; the worker only computes.
         plane = np.asarray(data[(*current_plane_index(self._viewer, data.ndim), ys, xs)])
         offset = (ys.start + keep[0].start, xs.start + keep[1].start)
         self._status.value = "previewing..."
         call_in_worker(
-            lambda: colorize(plane, model, **self._kwargs())[keep].compute(),
+            lambda: colorize(plane, model, **kwargs)[keep].compute(),
             lambda rgb: self._show_preview(layer, rgb, offset),
         )
 
@@ -226,19 +229,22 @@ class ColorizeWidget(Container):
 
 
 def crop_with_margin(
-    region: tuple[slice, slice] | None, shape: tuple[int, int], margin: int
+    region: tuple[slice, slice] | None, shape: tuple[int, ...], plan: TilePlan
 ) -> tuple[slice, slice, tuple[slice, slice]]:
-    """Rows and columns to read for a preview of ``region``.
+    """Rows and columns to read for a preview of ``region`` of a plane of ``shape``.
 
-    ``margin`` px more on each side (within the plane) give the border windows their context;
-    the third value cuts the region itself back out of the read crop.
+    A margin of context on each side (half a tile, at least the tiling's halo) lets the border
+    windows see what they see in the whole plane, and the read starts on the network's grid
+    (a multiple of ``2**num_downs``), so in exact mode the preview equals the lazy layer there.
+    The third value cuts the region itself back out of the read crop.
     """
     if region is None:
-        region = slice(0, shape[0]), slice(0, shape[1])
-    read = [
-        slice(max(r.start - margin, 0), min(r.stop + margin, n))
-        for r, n in zip(region, shape, strict=True)
-    ]
+        region = slice(0, shape[-2]), slice(0, shape[-1])
+    margin = max(plan.tile // 2, plan.overlap)
+    read = []
+    for r, n in zip(region, shape[-2:], strict=True):
+        start = max(r.start - margin, 0) // plan.grid * plan.grid
+        read.append(slice(start, min(r.stop + margin, n)))
     keep = tuple(
         slice(r.start - g.start, r.stop - g.start) for r, g in zip(region, read, strict=True)
     )

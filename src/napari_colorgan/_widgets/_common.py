@@ -86,6 +86,7 @@ def stream_in_worker(events: Iterator[Any], on_event: Callable[[Any], Any]) -> A
     worker = create_worker(
         _passing_errors, events, _connect={"errored": report}, _start_thread=False
     )
+    _quiet_relay(worker)
     worker.yielded.connect(on_event)
     return worker
 
@@ -94,9 +95,25 @@ def call_in_worker(func: Callable[[], Any], on_return: Callable[[Any], Any]) -> 
     """A started worker thread running ``func()``; its result goes to ``on_return``."""
     from napari.qt.threading import create_worker
 
-    return create_worker(
-        func, _connect={"errored": report, "returned": on_return}, _start_thread=True
-    )
+    connect = {"errored": report, "returned": on_return}
+    worker = create_worker(func, _connect=connect, _start_thread=False)
+    _quiet_relay(worker)
+    worker.start()
+    return worker
+
+
+def _quiet_relay(worker: Any) -> None:
+    """Stop napari relaying the worker's errors itself.
+
+    Its notification carries the raw message and a traceback button; ``report`` already says
+    what to do.
+    """
+    relay = getattr(worker, "_relay_error", None)
+    if relay is not None:
+        try:
+            worker.errored.disconnect(relay)
+        except (TypeError, RuntimeError):
+            pass  # not connected in this napari version
 
 
 def guarded(func: Callable[[], Any]) -> Callable[..., Any]:

@@ -36,7 +36,16 @@ class LossPlot(QWidget):
         self._values: dict[str, list[float]] = {label: [] for label, _, _ in SERIES}
 
     def add(self, step: int, losses: dict[str, float]) -> None:
-        """Append one step's losses and repaint."""
+        """Append one step's losses and repaint.
+
+        A step at or before the last one (training resumed from an earlier checkpoint) first
+        drops the history from that step on, so the curves never run backwards.
+        """
+        if self._steps and step <= self._steps[-1]:
+            keep = next(i for i, s in enumerate(self._steps) if s >= step)
+            del self._steps[keep:]
+            for values in self._values.values():
+                del values[keep:]
         self._steps.append(step)
         for label, keys, _ in SERIES:
             present = [losses[k] for k in keys if k in losses]

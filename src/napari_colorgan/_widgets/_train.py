@@ -201,7 +201,8 @@ class TrainWidget(Container):
             self._show_preview(event.prediction)
         elif isinstance(event, Finished):
             self.model = event.result
-            SESSION["model"] = event.result
+            # A new session model: drop the frozen copy of the last one (it may sit on the GPU).
+            SESSION.update(model=event.result, snapshot=None)
 
     def _show_preview(self, rgb: np.ndarray) -> None:
         if "training preview" in self._viewer.layers:

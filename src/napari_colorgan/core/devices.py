@@ -43,3 +43,15 @@ def out_of_memory_message(device: torch.device, setting: str) -> str:
         f"out of memory on {device}: lower {setting} (or use a smaller preset / tile), "
         "then run again"
     )
+
+
+def same_device(a: torch.device, b: torch.device) -> bool:
+    """Whether ``a`` and ``b`` name the same device (``cuda`` is the current CUDA device)."""
+    if a.type != b.type:
+        return False
+    if a.type == "cpu":
+        return True
+    current = torch.cuda.current_device() if a.type == "cuda" and torch.cuda.is_available() else 0
+    index_a = current if a.index is None else a.index
+    index_b = current if b.index is None else b.index
+    return index_a == index_b

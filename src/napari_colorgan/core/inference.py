@@ -53,7 +53,7 @@ class BlockJob:
 def _device_session(
     model: Colorizer, job: BlockJob
 ) -> Iterator[Callable[[list[np.ndarray]], list[np.ndarray]]]:
-    """Hold the device for one block; gives a function colorizing a batch of windows.
+    """Inference mode and mixed precision for one block; gives a batch-colorizing function.
 
     One autocast context per block, not per batch: autocast keeps its low-precision copy of
     each weight only while its context is open, so a context per batch would re-cast all the
@@ -63,25 +63,35 @@ def _device_session(
     dtype = resolve_precision(job.precision, dev)  # type: ignore[arg-type]
     # Channels-last lets oneDNN / cuDNN pick their fast bf16 and fp16 kernels.
     channels_last = dev.type != "cpu" or dtype != torch.float32
+    if channels_last:
+        # Outside inference mode: there, new parameter storage would become inference
+        # tensors, and the user could no longer train this model.
+        with _RUN_LOCK, torch.no_grad():
+            model.generator.to(memory_format=torch.channels_last)
 
     def forward(tiles: list[np.ndarray]) -> list[np.ndarray]:
         """Normalised windows (c, s, s) to RGB float32 (s, s, 3), one batch."""
         batch = torch.from_numpy(np.stack(tiles))
         if dev.type == "cuda":
             batch = batch.pin_memory()
-        x = batch.to(dev, non_blocking=True)  # (b, c, s, s) in [0, 1]
-        if channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        raw = model.generator(2 * x - 1)  # (b, 2|3, s, s)
-        with torch.autocast(dev.type, enabled=False):  # colour conversion in fp32
-            rgb = model.output_to_rgb(raw.float(), x.float())
-        return list(rgb.permute(0, 2, 3, 1).cpu().numpy())
+        # One forward at a time per process: batches already fill the device, so parallel
+        # ones would only fight over the same cores or GPU memory. Tiles are cut and
+        # normalised outside the lock, overlapping another block's forward.
+        with _RUN_LOCK:
+            x = batch.to(dev, non_blocking=True)  # (b, c, s, s) in [0, 1]
+            if channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            raw = model.generator(2 * x - 1)  # (b, 2|3, s, s)
+            with torch.autocast(dev.type, enabled=False):  # colour conversion in fp32
+                rgb = model.output_to_rgb(raw.float(), x.float())
+            return list(rgb.permute(0, 2, 3, 1).cpu().numpy())
 
-    with _RUN_LOCK, torch.inference_mode():
-        if channels_last:
-            model.generator.to(memory_format=torch.channels_last)
-        with torch.autocast(dev.type, dtype=dtype, enabled=dtype != torch.float32):
-            yield forward
+    # Both are thread-local: other threads' blocks are not affected.
+    with (
+        torch.inference_mode(),
+        torch.autocast(dev.type, dtype=dtype, enabled=dtype != torch.float32),
+    ):
+        yield forward
 
 
 def colorize_region(

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import threading
+import weakref
 
 from .colorizer import Colorizer
-from .devices import pick_device
+from .devices import pick_device, same_device
 
 
 class ModelPayload:
@@ -39,14 +40,17 @@ class ModelPayload:
             raise ValueError("a ModelPayload needs its bytes or the colorizer they come from")
         self.token = token
         self._data = data
+        # The graph holding this payload keeps the model alive (it may have been loaded from a
+        # path inside ``colorize``); nothing on the model points back here.
         self._source = source
         self._version = None if source is None else weights_version(source)
 
     @property
     def source(self) -> Colorizer | None:
         """The in-process colorizer, if its weights are still those of ``token``."""
-        if self._source is not None and weights_version(self._source) == self._version:
-            return self._source
+        source = self._source
+        if source is not None and weights_version(source) == self._version:
+            return source
         return None
 
     @property
@@ -70,29 +74,35 @@ class ModelPayload:
 
 
 def weights_version(colorizer: Colorizer) -> tuple:
-    """Changes whenever a generator tensor is replaced or modified in place.
+    """Changes whenever what computes the colours changes.
 
     Identity plus autograd's version counter of each parameter and buffer: an optimiser step or
     ``load_state_dict`` bumps the counter, new tensors change the identity, while a change of
-    memory format (channels-last for bf16 kernels) changes neither.
+    memory format (channels-last for bf16 kernels) changes neither. The configuration and input
+    normalisation are frozen dataclasses, so their identity tells a replaced one.
     """
     gen = colorizer.generator
-    return tuple((id(t), t._version) for t in itertools.chain(gen.parameters(), gen.buffers()))
+    tensors = tuple((id(t), t._version) for t in itertools.chain(gen.parameters(), gen.buffers()))
+    return (id(colorizer.config), id(colorizer.normalization), *tensors)
+
+
+#: Tokens by colorizer, kept beside it rather than on it, so copies and pickles of a colorizer
+#: never carry one, and a discarded colorizer is forgotten.
+_MEMO: weakref.WeakKeyDictionary[Colorizer, tuple[tuple, str]] = weakref.WeakKeyDictionary()
 
 
 def model_payload(colorizer: Colorizer) -> ModelPayload:
-    """The payload of ``colorizer``, memoised while its weights are unchanged.
+    """The payload of ``colorizer``; its token is memoised while the weights are unchanged.
 
     Hashing a pix2pix generator's 200 MB of weights takes about a second, so repeated
     ``colorize`` calls with the same model reuse the token.
     """
     version = weights_version(colorizer)
-    memo = getattr(colorizer, "_payload_memo", None)
-    if memo is not None and memo[0] == version:
-        return memo[1]
-    payload = ModelPayload(_token(colorizer), source=colorizer)
-    colorizer._payload_memo = (version, payload)  # type: ignore[attr-defined]
-    return payload
+    memo = _MEMO.get(colorizer)
+    if memo is None or memo[0] != version:
+        memo = (version, _token(colorizer))
+        _MEMO[colorizer] = memo
+    return ModelPayload(memo[1], source=colorizer)
 
 
 def _token(colorizer: Colorizer) -> str:
@@ -136,7 +146,7 @@ def cached_model(payload: ModelPayload, device: str) -> Colorizer:
     bytes, once per process (a ``dask.distributed`` worker keeps it for later tasks).
     """
     source = payload.source
-    if source is not None and pick_device(device) == source.device:
+    if source is not None and same_device(pick_device(device), source.device):
         source.generator.eval()
         return source
     key = (payload.token, device)
