@@ -63,6 +63,9 @@ def test_train_stop_resume_save_colorize_export_evaluate(viewer, qtbot, tmp_path
     ev._slices.value = "2:8"
     results = ev.evaluate()
     assert set(results) >= {"mae", "rmse", "psnr", "ssim", "accuracy", "colorfulness"}
+    table = ev._table.to_dict("list")
+    shown = dict(zip(table["metric"], table["value"], strict=True))
+    assert shown["psnr"].endswith(" dB") and shown["accuracy"].endswith(" %")
     ev._csv.value = tmp_path / "metrics.csv"
     assert "psnr" in ev.export_csv().read_text()
 
@@ -138,3 +141,18 @@ def test_preview_computes_only_the_visible_region_when_zoomed(viewer, qtbot, tmp
     assert h * w < 0.5 * 256 * 256  # only what is shown, not the 256² plane
     y0, x0 = preview.translate[-2:]
     assert y0 <= 200 <= y0 + h and x0 <= 60 <= x0 + w  # around the camera's centre
+
+
+def test_advanced_settings_fold_away_and_a_time_budget_replaces_steps(viewer, qtbot):
+    train = TrainWidget(viewer)
+    col = ColorizeWidget(viewer)
+    assert train._gamma._explicitly_hidden and col._tile._explicitly_hidden
+    toggle = next(w for w in train if getattr(w, "text", "") == "advanced settings")
+    toggle.value = True
+    assert not train._gamma._explicitly_hidden
+    tiny_training(train, viewer, steps=100_000)
+    train._minutes.value = 0.02  # about a second
+    assert train._config().minutes == 0.02
+    train.start()
+    qtbot.waitUntil(lambda: train._start.enabled, timeout=60_000)
+    assert 0 < train.history[-1]["step"] < 100_000

@@ -20,6 +20,7 @@ from ._common import (
     SESSION,
     call_in_worker,
     current_plane_index,
+    fold_advanced,
     guarded,
     keep_choices_fresh,
     layer_choices,
@@ -79,6 +80,7 @@ class ColorizeWidget(Container):
                 self._status,
             ]
         )
+        fold_advanced(self, [self._precision, self._tile, self._overlap])
         self._preview.changed.connect(guarded(self.preview))
         self._colorize.changed.connect(guarded(self.colorize))
         self._export.changed.connect(guarded(self.export))

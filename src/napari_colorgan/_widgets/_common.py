@@ -188,3 +188,23 @@ def visible_region(
     if np.any(hi - lo < 2) or np.prod(hi - lo) > most * np.prod(shape[-2:]):
         return None
     return slice(int(lo[0]), int(hi[0])), slice(int(lo[1]), int(hi[1]))
+
+
+def fold_advanced(container: Any, widgets: list[Any]) -> Any:
+    """Put ``widgets`` (already in ``container``) behind an "advanced settings" checkbox.
+
+    Hidden at first: the defaults are sound. Call it after the container was filled, so the
+    widgets' labels hide with them.
+    """
+    from magicgui.widgets import CheckBox
+
+    toggle = CheckBox(text="advanced settings", value=False)
+    container.insert(container.index(widgets[0]), toggle)
+
+    def show(on: bool) -> None:
+        for w in widgets:
+            w.visible = on
+
+    toggle.changed.connect(show)
+    show(False)
+    return toggle

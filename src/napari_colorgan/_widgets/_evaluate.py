@@ -8,11 +8,23 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from magicgui.widgets import ComboBox, Container, FileEdit, LineEdit, PushButton, Table
+from qtpy.QtWidgets import QStyledItemDelegate
 
 from ._common import guarded, keep_choices_fresh, layer_choices
 
 if TYPE_CHECKING:
     import napari
+
+
+def pretty(metric: str, value: float) -> str:
+    """A metric's value as a person reads it: dB for PSNR, percent for accuracy."""
+    if metric == "psnr":
+        return f"{value:.2f} dB"
+    if metric == "accuracy":
+        return f"{100 * value:.1f} %"
+    if metric.startswith("colorfulness"):
+        return f"{value:.1f}"
+    return f"{value:.4f}"
 
 
 class EvaluateWidget(Container):
@@ -28,6 +40,12 @@ class EvaluateWidget(Container):
         self._slices = LineEdit(label="slices (e.g. 2:8)", value="")
         self._run = PushButton(text="Evaluate")
         self._table = Table(value={"metric": [], "value": []})
+        table = self._table.native
+        table.verticalHeader().setVisible(False)
+        table.horizontalHeader().setStretchLastSection(True)
+        table.setMinimumHeight(260)  # all seven metrics without scrolling
+        # Plain text: magicgui's number delegate would show "0.0204" as 2.040e-02.
+        table.setItemDelegateForColumn(1, QStyledItemDelegate(table))
         self._csv = FileEdit(label="CSV", mode="w", filter="*.csv")
         self._save = PushButton(text="Export CSV")
         self.extend(
@@ -69,8 +87,9 @@ class EvaluateWidget(Container):
         self.results = evaluate(p, t, mask)
         self._table.value = {
             "metric": list(self.results),
-            "value": [f"{v:.4f}" for v in self.results.values()],
+            "value": [pretty(k, v) for k, v in self.results.items()],
         }
+        self._table.native.resizeColumnToContents(0)
         return self.results
 
     def export_csv(self) -> Path:

@@ -19,7 +19,14 @@ from magicgui.widgets import (
     SpinBox,
 )
 
-from ._common import SESSION, guarded, keep_choices_fresh, layer_choices, stream_in_worker
+from ._common import (
+    SESSION,
+    fold_advanced,
+    guarded,
+    keep_choices_fresh,
+    layer_choices,
+    stream_in_worker,
+)
 from ._loss_plot import LossPlot
 from ._recent import remember
 
@@ -51,6 +58,9 @@ class TrainWidget(Container):
             label="preset", choices=["small", "medium", "pix2pix"], value="small"
         )
         self._steps = SpinBox(label="steps", min=1, max=1_000_000, value=500)
+        self._minutes = FloatSpinBox(
+            label="or minutes (0 = steps)", min=0.0, max=10_000.0, step=0.5, value=0.0
+        )
         self._tile = SpinBox(label="tile", min=32, max=1024, step=32, value=128)
         self._batch = SpinBox(label="batch size", min=1, max=256, value=8)
         self._gamma = FloatSpinBox(label="γ", min=0.0, max=1.0, step=0.05, value=0.9)
@@ -68,6 +78,14 @@ class TrainWidget(Container):
         self._save_path = FileEdit(label="save as", mode="w", filter="*.safetensors")
         self._save = PushButton(text="Save model", enabled=False)
         self._losses = Label(value="")
+        advanced = [
+            self._tile,
+            self._batch,
+            self._gamma,
+            self._lambda,
+            self._vgg,
+            self._preview_every,
+        ]
         self.extend(
             [
                 self._image,
@@ -75,13 +93,9 @@ class TrainWidget(Container):
                 self._slices,
                 self._preset,
                 self._steps,
-                self._tile,
-                self._batch,
-                self._gamma,
-                self._lambda,
-                self._vgg,
+                self._minutes,
                 self._device,
-                self._preview_every,
+                *advanced,
                 self._start,
                 self._stop,
                 self._resume,
@@ -90,6 +104,7 @@ class TrainWidget(Container):
                 self._losses,
             ]
         )
+        fold_advanced(self, advanced)
         self.plot = LossPlot()
         self.native.layout().addWidget(self.plot)  # a plain Qt widget below the controls
         self._start.changed.connect(guarded(self.start))
@@ -115,6 +130,7 @@ class TrainWidget(Container):
         return TrainConfig(
             preset=self._preset.value,
             steps=self._steps.value,
+            minutes=self._minutes.value or None,
             tile=self._tile.value,
             batch_size=self._batch.value,
             gamma=self._gamma.value,
