@@ -156,3 +156,22 @@ def test_advanced_settings_fold_away_and_a_time_budget_replaces_steps(viewer, qt
     train.start()
     qtbot.waitUntil(lambda: train._start.enabled, timeout=60_000)
     assert 0 < train.history[-1]["step"] < 100_000
+
+
+def test_dask_and_multiscale_layers_colorize_at_full_resolution(viewer, tmp_path):
+    import dask.array as da
+
+    from napari_colorgan.core.colorizer import Colorizer
+    from napari_colorgan.core.config import preset
+
+    path = Colorizer.from_config(preset("small", tile=64)).save(tmp_path / "m.safetensors")
+    em = viewer.layers["em"].data
+    viewer.add_image(da.from_array(em, chunks=(1, 128, 128)), name="lazy em")
+    viewer.add_image([em, em[:, ::2, ::2]], multiscale=True, name="pyramid em")
+    col = ColorizeWidget(viewer)
+    col._model_file.value, col._device.value = path, "cpu"
+    for name in ("lazy em", "pyramid em"):
+        col._image.value = viewer.layers[name]
+        layer = col.colorize()
+        assert layer.data.shape == (*em.shape, 3)
+        assert np.asarray(layer.data[3]).std() > 0
