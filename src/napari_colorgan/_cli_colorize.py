@@ -117,8 +117,8 @@ def _to_tiff(data: Any, out: Path, model: Any, args: argparse.Namespace, kwargs:
     import numpy as np
     import tifffile
 
+    from .core.atomic import write_atomic
     from .core.colorize import colorize
-    from .core.model_file import write_atomic
 
     if out.exists() and not args.overwrite:
         from .cli import CLIError

@@ -34,6 +34,9 @@ class LossPlot(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._steps: list[int] = []
         self._values: dict[str, list[float]] = {label: [] for label, _, _ in SERIES}
+        # Smallest and largest log10 of the positive values, kept up to date as steps arrive
+        # so a repaint does not rescan the whole history.
+        self._extent: tuple[float, float] | None = None
 
     def add(self, step: int, losses: dict[str, float]) -> None:
         """Append one step's losses and repaint.
@@ -44,18 +47,30 @@ class LossPlot(QWidget):
         if self._steps and step <= self._steps[-1]:
             keep = next(i for i, s in enumerate(self._steps) if s >= step)
             del self._steps[keep:]
+            self._extent = None
             for values in self._values.values():
                 del values[keep:]
+                for value in values:
+                    self._widen(value)
         self._steps.append(step)
         for label, keys, _ in SERIES:
             present = [losses[k] for k in keys if k in losses]
             value = sum(present) / len(present) if present else math.nan
             self._values[label].append(value)
+            self._widen(value)
         self.update()
+
+    def _widen(self, value: float) -> None:
+        if not value > 0:  # zero or NaN: not on the log axis
+            return
+        v = math.log10(max(value, FLOOR))
+        lo, hi = self._extent or (v, v)
+        self._extent = (min(lo, v), max(hi, v))
 
     def clear(self) -> None:
         """Forget the history (a new training)."""
         self._steps.clear()
+        self._extent = None
         for values in self._values.values():
             values.clear()
         self.update()
@@ -99,10 +114,9 @@ class LossPlot(QWidget):
             painter.drawText(QPointF(frame.left() + 8 + 62 * n, frame.top() + 14), legend)
 
     def _log_range(self) -> tuple[float, float]:
-        logs = [math.log10(max(v, FLOOR)) for vs in self._values.values() for v in vs if v > 0]
-        if not logs:
+        if self._extent is None:
             return 0.0, 1.0
-        lo, hi = math.floor(min(logs)), math.ceil(max(logs))
+        lo, hi = math.floor(self._extent[0]), math.ceil(self._extent[1])
         return lo, hi if hi > lo else lo + 1
 
     def _draw_axes(self, painter: QPainter, frame: QRectF, lo: float, hi: float) -> None:

@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+from ..core.atomic import write_atomic
+
 #: How many model files are remembered.
 KEEP = 8
 #: Overrides the config folder (tests, or a shared lab setup).
@@ -40,11 +42,8 @@ def remember(path: str | os.PathLike[str]) -> None:
     """Put ``path`` first in the list (written atomically; failures are ignored)."""
     path = Path(path).resolve()
     entries = [str(path)] + [str(p) for p in recent_models() if p.resolve() != path]
-    target = _file()
+    text = json.dumps(entries[:KEEP], indent=1)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(json.dumps(entries[:KEEP], indent=1))
-        os.replace(tmp, target)
+        write_atomic(_file(), lambda tmp: Path(tmp).write_text(text))
     except OSError:
         pass  # a read-only home must not stop anyone colorizing

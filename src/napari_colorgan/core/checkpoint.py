@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .model_file import read_tensors, write_atomic
+from .atomic import write_atomic
+from .model_file import read_tensors
 
 CHECKPOINT_FORMAT = "napari-colorgan-checkpoint"
 CHECKPOINT_VERSION = 1

@@ -149,22 +149,26 @@ def colorize_strips(
     y0, y1, x0, x1 = region
     raw = _pad_at_plane_end(window, origin, job)
     rows, cols = plan.windows(job.height, y0, y1), plan.windows(job.width, x0, x1)
+    # Each window's blending weights, once: (keep1 - keep0,) per row / column of windows.
+    w_rows = [_kept_weights(r, job.height, plan) for r in rows]
+    w_cols = [_kept_weights(c, job.width, plan) for c in cols]
     # Window weights are products wy(y)·wx(x) on a grid, so their sum is separable too.
-    total_y = np.maximum(_weight_sum(rows, job.height, y0, y1, plan), 1e-12)  # (y1 - y0,)
-    total_x = np.maximum(_weight_sum(cols, job.width, x0, x1, plan), 1e-12)  # (x1 - x0,)
+    total_y = np.maximum(_weight_sum(rows, w_rows, y0, y1), 1e-12)  # (y1 - y0,)
+    total_x = np.maximum(_weight_sum(cols, w_cols, x0, x1), 1e-12)  # (x1 - x0,)
     acc = np.zeros((0, x1 - x0, 3), np.float32)  # output rows [top, top + len(acc))
     top = y0
-    pairs = [(i, r, c) for i, r in enumerate(rows) for c in cols]
+    pairs = [(i, j) for i in range(len(rows)) for j in range(len(cols))]
     with _device_session(model, job) as forward:
         for b in range(0, len(pairs), job.batch_size):
             chunk = pairs[b : b + job.batch_size]
-            tiles = [_tile(raw, origin, r, c, model) for _, r, c in chunk]
-            for (i, r, c), rgb in zip(chunk, forward(tiles), strict=True):
+            tiles = [_tile(raw, origin, rows[i], cols[j], model) for i, j in chunk]
+            for (i, j), rgb in zip(chunk, forward(tiles), strict=True):
+                r = rows[i]
                 if r.keep1 > top + len(acc):
                     grow = np.zeros((r.keep1 - top - len(acc), x1 - x0, 3), np.float32)
                     acc = np.concatenate([acc, grow])
-                _accumulate(acc, rgb, r, c, (top, x0), plan, job)
-                if c is not cols[-1]:
+                _accumulate(acc, rgb, r, cols[j], w_rows[i], w_cols[j], (top, x0))
+                if j < len(cols) - 1:
                     continue
                 final = rows[i + 1].keep0 if i + 1 < len(rows) else y1
                 if final > top:
@@ -207,12 +211,12 @@ def _kept_weights(w: AxisWindow, length: int, plan: TilePlan) -> np.ndarray:
 
 
 def _weight_sum(
-    windows: list[AxisWindow], length: int, lo: int, hi: int, plan: TilePlan
+    windows: list[AxisWindow], weights: list[np.ndarray], lo: int, hi: int
 ) -> np.ndarray:
-    """Sum over ``windows`` of their kept weights on ``[lo, hi)``, shape (hi - lo,)."""
+    """Sum over ``windows`` of their kept ``weights`` on ``[lo, hi)``, shape (hi - lo,)."""
     total = np.zeros(hi - lo, np.float32)
-    for w in windows:
-        total[w.keep0 - lo : w.keep1 - lo] += _kept_weights(w, length, plan)
+    for w, kept in zip(windows, weights, strict=True):
+        total[w.keep0 - lo : w.keep1 - lo] += kept
     return total
 
 
@@ -221,13 +225,11 @@ def _accumulate(
     rgb: np.ndarray,
     r: AxisWindow,
     c: AxisWindow,
+    wy: np.ndarray,
+    wx: np.ndarray,
     at: tuple[int, int],
-    plan: TilePlan,
-    job: BlockJob,
 ) -> None:
-    """Add one window's kept pixels, weighted, into the region's accumulator."""
-    wy = _kept_weights(r, job.height, plan)
-    wx = _kept_weights(c, job.width, plan)
+    """Add one window's kept pixels, weighted by ``wy ⊗ wx``, into the region's accumulator."""
     w = (wy[:, None] * wx[None, :])[..., None]  # (ky, kx, 1)
     part = rgb[r.keep0 - r.start : r.keep1 - r.start, c.keep0 - c.start : c.keep1 - c.start]
     acc[r.keep0 - at[0] : r.keep1 - at[0], c.keep0 - at[1] : c.keep1 - at[1]] += w * part

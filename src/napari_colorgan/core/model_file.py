@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from .atomic import write_atomic
 from .model_format import FORMAT_NAME, FORMAT_VERSION
 
 #: Metadata entries holding JSON documents.
@@ -26,24 +26,11 @@ JSON_FIELDS = ("model", "normalization", "training", "provenance")
 _PICKLE_MAGIC = (b"PK\x03\x04", b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 
 
-def write_atomic(path: str | os.PathLike[str], write: Any) -> Path:
-    """Call ``write(tmp_path)`` then move the finished file onto ``path`` in one step.
-
-    A crash mid-write leaves the previous file (if any) intact, never a half-written one.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+def encode_metadata(documents: Mapping[str, Any]) -> dict[str, str]:
+    """The string metadata of a model file: format, version and the JSON ``documents``."""
+    metadata = {"format": FORMAT_NAME, "format_version": str(FORMAT_VERSION)}
+    metadata.update({key: json.dumps(value, sort_keys=True) for key, value in documents.items()})
+    return metadata
 
 
 def save_model_file(
@@ -54,8 +41,7 @@ def save_model_file(
     """Write ``tensors`` and the JSON ``documents`` (keys from :data:`JSON_FIELDS`) to ``path``."""
     from safetensors.torch import save_file
 
-    metadata = {"format": FORMAT_NAME, "format_version": str(FORMAT_VERSION)}
-    metadata.update({key: json.dumps(value, sort_keys=True) for key, value in documents.items()})
+    metadata = encode_metadata(documents)
     # safetensors wants contiguous CPU tensors that share no storage.
     flat = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
     return write_atomic(path, lambda tmp: save_file(flat, tmp, metadata=metadata))

@@ -123,16 +123,13 @@ def _token(colorizer: Colorizer) -> str:
 
 
 def _model_bytes(colorizer: Colorizer) -> bytes:
-    import json
-
+    """The bytes of the model file ``colorizer.save`` would write."""
     from safetensors.torch import save
 
-    from .model_format import FORMAT_NAME, FORMAT_VERSION
+    from .model_file import encode_metadata
 
-    meta = {"format": FORMAT_NAME, "format_version": str(FORMAT_VERSION)}
-    meta.update({k: json.dumps(v, sort_keys=True) for k, v in colorizer.metadata().items()})
     state = {k: v.detach().cpu().contiguous() for k, v in colorizer.generator.state_dict().items()}
-    return save(state, metadata=meta)
+    return save(state, metadata=encode_metadata(colorizer.metadata()))
 
 
 _CACHE: dict[tuple[str, str], Colorizer] = {}
