@@ -188,3 +188,15 @@ def test_tile_larger_than_the_image_is_handled(rng):
         rng.integers(0, 256, (20, 30)).astype(np.uint8), m, tile=512, overlap=128, device="cpu"
     )
     assert out.compute().shape == (20, 30, 3)
+
+
+def test_out_of_device_memory_says_what_to_lower(rng, monkeypatch):
+    m = model()
+
+    def out_of_memory(*_args):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 8.00 GiB")
+
+    monkeypatch.setattr(m.generator, "forward", out_of_memory)
+    plane = rng.integers(0, 256, (64, 64)).astype(np.uint8)
+    with pytest.raises(MemoryError, match="lower batch_size or tile"):
+        colorize(plane, m, device="cpu").compute()

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from .colorizer import Colorizer
-from .devices import pick_device
+from .devices import out_of_memory_message, pick_device
 from .normalize import apply_normalization
 from .payload import ModelPayload, cached_model
 from .tiling import AxisWindow, TilePlan, round_up
@@ -81,7 +81,11 @@ def _device_session(
             x = batch.to(dev, non_blocking=True)  # (b, c, s, s) in [0, 1]
             if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
-            raw = model.generator(2 * x - 1)  # (b, 2|3, s, s)
+            try:
+                raw = model.generator(2 * x - 1)  # (b, 2|3, s, s)
+            except torch.OutOfMemoryError:
+                # As training does: name the settings to lower, for scripts, CLI and GUI alike.
+                raise MemoryError(out_of_memory_message(dev, "batch_size or tile")) from None
             with torch.autocast(dev.type, enabled=False):  # colour conversion in fp32
                 rgb = model.output_to_rgb(raw.float(), x.float())
             return list(rgb.permute(0, 2, 3, 1).cpu().numpy())
