@@ -48,8 +48,8 @@ def peak_rss_mb() -> float:
 
 
 def count_tiles(size: int, planes: int) -> int:
-    from napari_colorgan.core.config import preset
-    from napari_colorgan.core.tiling import TilePlan
+    from napari_colorgan.core.infer.tiling import TilePlan
+    from napari_colorgan.core.model.config import preset
 
     plan = TilePlan.for_model(preset("pix2pix"), TILE, OVERLAP)
     return planes * len(plan.windows(size)) ** 2

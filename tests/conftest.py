@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from napari_colorgan.core.colorizer import Colorizer
-from napari_colorgan.core.config import InputNormalization, ModelConfig
+from napari_colorgan.core.model.colorizer import Colorizer
+from napari_colorgan.core.model.config import InputNormalization, ModelConfig
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,8 @@ import tifffile
 import zarr
 
 from napari_colorgan.cli import main
-from napari_colorgan.core.colorizer import Colorizer
-from napari_colorgan.core.config import InputNormalization, ModelConfig
+from napari_colorgan.core.model.colorizer import Colorizer
+from napari_colorgan.core.model.config import InputNormalization, ModelConfig
 
 from ._cli import run_cli as run
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tifffile
 
-from napari_colorgan.core.colorizer import Colorizer
+from napari_colorgan.core.model.colorizer import Colorizer
 
 from ._cli import run_cli as run
 

@@ -14,8 +14,8 @@ GUI_MODULES = ("napari", "qtpy", "PyQt5", "PyQt6", "PySide2", "PySide6", "magicg
     [
         "import napari_colorgan",
         "import napari_colorgan.core",
-        "import napari_colorgan.core.colorizer, napari_colorgan.core.losses, "
-        "napari_colorgan.core.metrics, napari_colorgan.core.pix2pix_step, napari_colorgan.cli",
+        "import napari_colorgan.core.model.colorizer, napari_colorgan.core.train.losses, "
+        "napari_colorgan.core.metrics, napari_colorgan.core.train.step, napari_colorgan.cli",
         "import napari_colorgan; napari_colorgan.Colorizer; napari_colorgan.metrics.evaluate",
     ],
 )

@@ -17,29 +17,36 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0.0.0+unknown"
 
 if TYPE_CHECKING:
-    from . import metrics
-    from .core.colorize import colorize
-    from .core.colorizer import Colorizer
-    from .core.config import InputNormalization, ModelConfig, preset
-    from .core.pix2pix_import import load_pix2pix_generator
-    from .core.train_config import TrainConfig
-    from .core.training import train, train_iter
-    from .core.zarr_output import colorize_to_zarr, colorize_to_zarr_iter, open_multiscale
+    from napari_colorgan import metrics
+    from napari_colorgan.core.infer.graph import colorize
+    from napari_colorgan.core.infer.zarr_store import (
+        colorize_to_zarr,
+        colorize_to_zarr_iter,
+        open_multiscale,
+    )
+    from napari_colorgan.core.model.colorizer import Colorizer
+    from napari_colorgan.core.model.config import InputNormalization, ModelConfig, preset
+    from napari_colorgan.core.model.pix2pix_import import load_pix2pix_generator
+    from napari_colorgan.core.train.config import TrainConfig
+    from napari_colorgan.core.train.loop import train, train_iter
 
 _LAZY = {
-    "Colorizer": ("napari_colorgan.core.colorizer", "Colorizer"),
-    "ModelConfig": ("napari_colorgan.core.config", "ModelConfig"),
-    "InputNormalization": ("napari_colorgan.core.config", "InputNormalization"),
-    "preset": ("napari_colorgan.core.config", "preset"),
-    "load_pix2pix_generator": ("napari_colorgan.core.pix2pix_import", "load_pix2pix_generator"),
+    "Colorizer": ("napari_colorgan.core.model.colorizer", "Colorizer"),
+    "ModelConfig": ("napari_colorgan.core.model.config", "ModelConfig"),
+    "InputNormalization": ("napari_colorgan.core.model.config", "InputNormalization"),
+    "preset": ("napari_colorgan.core.model.config", "preset"),
+    "load_pix2pix_generator": (
+        "napari_colorgan.core.model.pix2pix_import",
+        "load_pix2pix_generator",
+    ),
     "metrics": ("napari_colorgan.metrics", None),
-    "TrainConfig": ("napari_colorgan.core.train_config", "TrainConfig"),
-    "train": ("napari_colorgan.core.training", "train"),
-    "train_iter": ("napari_colorgan.core.training", "train_iter"),
-    "colorize": ("napari_colorgan.core.colorize", "colorize"),
-    "colorize_to_zarr": ("napari_colorgan.core.zarr_output", "colorize_to_zarr"),
-    "colorize_to_zarr_iter": ("napari_colorgan.core.zarr_output", "colorize_to_zarr_iter"),
-    "open_multiscale": ("napari_colorgan.core.zarr_output", "open_multiscale"),
+    "TrainConfig": ("napari_colorgan.core.train.config", "TrainConfig"),
+    "train": ("napari_colorgan.core.train.loop", "train"),
+    "train_iter": ("napari_colorgan.core.train.loop", "train_iter"),
+    "colorize": ("napari_colorgan.core.infer.graph", "colorize"),
+    "colorize_to_zarr": ("napari_colorgan.core.infer.zarr_store", "colorize_to_zarr"),
+    "colorize_to_zarr_iter": ("napari_colorgan.core.infer.zarr_store", "colorize_to_zarr_iter"),
+    "open_multiscale": ("napari_colorgan.core.infer.zarr_store", "open_multiscale"),
 }
 
 __all__ = [

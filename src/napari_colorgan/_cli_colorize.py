@@ -42,9 +42,9 @@ def _client(address: str | None) -> contextlib.AbstractContextManager[Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Colorize ``args.input`` into ``args.output``."""
-    from .cli import CLIError, parse_slices
-    from .core.colorize import as_colorizer
-    from .core.io import open_image
+    from napari_colorgan.cli import CLIError, parse_slices
+    from napari_colorgan.core.infer.graph import as_colorizer
+    from napari_colorgan.core.io.images import open_image
 
     for path, what in ((args.input, "input"), (args.model, "model file")):
         if not Path(path).exists():
@@ -80,8 +80,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _to_zarr(data: Any, out: Path, model: Any, args: argparse.Namespace, kwargs: dict) -> None:
-    from .core.events import Progress
-    from .core.zarr_output import colorize_to_zarr_iter
+    from napari_colorgan.core.events import Progress
+    from napari_colorgan.core.infer.zarr_store import colorize_to_zarr_iter
 
     events = colorize_to_zarr_iter(
         data, out, model, resume=not args.no_resume, overwrite=args.overwrite, **kwargs
@@ -117,11 +117,11 @@ def _to_tiff(data: Any, out: Path, model: Any, args: argparse.Namespace, kwargs:
     import numpy as np
     import tifffile
 
-    from .core.atomic import write_atomic
-    from .core.colorize import colorize
+    from napari_colorgan.core.infer.graph import colorize
+    from napari_colorgan.core.io.atomic import write_atomic
 
     if out.exists() and not args.overwrite:
-        from .cli import CLIError
+        from napari_colorgan.cli import CLIError
 
         raise CLIError(f"{out} exists: pass --overwrite to replace it (TIFF output cannot resume)")
     lazy = colorize(data, model, **kwargs)

@@ -40,13 +40,13 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     from skimage.io import imsave
 
-    from .core.events import Finished
-    from .core.metrics import evaluate, format_table
-    from .core.progress import drive_training
-    from .core.synthetic import em_split, hubble_split
-    from .core.train_config import TrainConfig
-    from .core.training import train_iter
-    from .core.zarr_output import colorize_to_zarr, open_multiscale
+    from napari_colorgan.core.events import Finished
+    from napari_colorgan.core.infer.zarr_store import colorize_to_zarr, open_multiscale
+    from napari_colorgan.core.metrics import evaluate, format_table
+    from napari_colorgan.core.progress import drive_training
+    from napari_colorgan.core.synthetic import em_split, hubble_split
+    from napari_colorgan.core.train.config import TrainConfig
+    from napari_colorgan.core.train.loop import train_iter
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         )
         print(format_table(evaluate(pred, split.test_truth)))
     if args.gui:
-        from ._demo_gui import show
+        from napari_colorgan._demo_gui import show
 
         show(out)
     return 0

@@ -9,7 +9,7 @@ def show(out: Path, run: bool = True) -> object:
     """Open every colorized store in ``out`` as an RGB layer; returns the viewer."""
     import napari
 
-    from .core.zarr_output import open_multiscale
+    from napari_colorgan.core.infer.zarr_store import open_multiscale
 
     viewer = napari.Viewer(title="napari-colorgan demo")
     for store in sorted(Path(out).glob("*.ome.zarr")):

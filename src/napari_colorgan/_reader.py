@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .core.model_format import looks_like_model_file
+from napari_colorgan.core.model.file import looks_like_model_file
 
 #: What napari takes from a reader for "read, but no layer to add".
 NO_LAYER: list[tuple[None]] = [(None,)]

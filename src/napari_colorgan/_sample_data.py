@@ -11,9 +11,9 @@ LayerData = list[tuple[Any, dict[str, Any], str]]
 
 def em_sample() -> LayerData:
     """An EM-like stack with painted labels (colours = the palette) and its tinted truth."""
-    from .core.annotations import tint
-    from .core.normalize import apply_normalization, fit_normalization
-    from .core.synthetic import LABEL_NAMES, synthetic_em
+    from napari_colorgan.core.annotations import tint
+    from napari_colorgan.core.model.normalize import apply_normalization, fit_normalization
+    from napari_colorgan.core.synthetic import LABEL_NAMES, synthetic_em
 
     em = synthetic_em((8, 256, 256), seed=0)
     # The truth keeps the lightness a Lab model keeps: the grayscale after the percentile
@@ -47,7 +47,7 @@ def _label_colormap(colors: dict[Any, tuple[float, ...]]) -> Any:
 
 def hubble_sample() -> LayerData:
     """The Hubble Deep Field (scikit-image): its lightness as grayscale, and the colour image."""
-    from .core.synthetic import hubble_deep_field
+    from napari_colorgan.core.synthetic import hubble_deep_field
 
     gray, rgb = hubble_deep_field()
     return [

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import __version__
+from napari_colorgan import __version__
 
 EXIT_USAGE = 2
 
@@ -43,13 +43,13 @@ def _require(path: str | None, what: str) -> None:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from .core.model_file import read_metadata
+    from napari_colorgan.core.model.file import read_metadata
 
     meta = read_metadata(args.model)
     if args.json:
         print(json.dumps(meta, indent=2, sort_keys=True))
         return 0
-    from .core.colorizer import Colorizer
+    from napari_colorgan.core.model.colorizer import Colorizer
 
     model = Colorizer.load(args.model)
     print(f"{args.model}: napari-colorgan model (format {meta['format_version']})")
@@ -61,7 +61,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _train_config(args: argparse.Namespace):  # -> TrainConfig, imported lazily
-    from .core.train_config import TrainConfig
+    from napari_colorgan.core.train.config import TrainConfig
 
     values = {
         "preset": args.preset,
@@ -89,9 +89,9 @@ def _is_main_process() -> bool:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from .core.annotations import read_palette
-    from .core.events import Finished, Validated
-    from .core.training import save_path_for_checkpoint, train_iter
+    from napari_colorgan.core.annotations import read_palette
+    from napari_colorgan.core.events import Finished, Validated
+    from napari_colorgan.core.train.loop import save_path_for_checkpoint, train_iter
 
     for path, what in (
         (args.input, "input"),
@@ -117,7 +117,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         resume=args.resume,
         checkpoint=checkpoint,
     )
-    from .core.progress import drive_training
+    from napari_colorgan.core.progress import drive_training
 
     final: dict[str, float] = {}
     for event in drive_training(events):
@@ -127,7 +127,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             path = event.result.save(args.output)
             print(f"saved {path} after {event.step} steps (checkpoint: {checkpoint})")
     if final:
-        from .core.metrics import format_table
+        from napari_colorgan.core.metrics import format_table
 
         print("validation:\n" + format_table(final))
     return 0
@@ -136,8 +136,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .core.io import open_image
-    from .core.metrics import evaluate, format_table
+    from napari_colorgan.core.io.images import open_image
+    from napari_colorgan.core.metrics import evaluate, format_table
 
     for path, what in ((args.pred, "prediction"), (args.target, "target"), (args.mask, "mask")):
         _require(path, what)
@@ -214,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(func=_cmd_info)
     _add_train(sub)
     _add_evaluate(sub)
-    from . import _cli_colorize, _cli_demo
+    from napari_colorgan import _cli_colorize, _cli_demo
 
     _cli_colorize.add_parser(sub, "planes of the first axis, e.g. 0:20")
     _cli_demo.add_parser(sub)

@@ -1,4 +1,4 @@
 """Colorization quality metrics (re-exported from :mod:`napari_colorgan.core.metrics`)."""
 
-from .core.metrics import *  # noqa: F403
-from .core.metrics import __all__  # noqa: F401
+from napari_colorgan.core.metrics import *  # noqa: F403
+from napari_colorgan.core.metrics import __all__  # noqa: F401

@@ -7,9 +7,9 @@ pytestmark = pytest.mark.gui
 
 def test_demo_results_open_in_napari(tmp_path, qtbot):
     from napari_colorgan._demo_gui import show
-    from napari_colorgan.core.colorizer import Colorizer
-    from napari_colorgan.core.config import preset
-    from napari_colorgan.core.zarr_output import colorize_to_zarr
+    from napari_colorgan.core.infer.zarr_store import colorize_to_zarr
+    from napari_colorgan.core.model.colorizer import Colorizer
+    from napari_colorgan.core.model.config import preset
 
     model = Colorizer.from_config(preset("small", tile=64))
     colorize_to_zarr(

@@ -6,8 +6,8 @@ import numpy as np
 
 from napari_colorgan._widgets._colorize import crop_with_margin
 from napari_colorgan._widgets._common import visible_region
-from napari_colorgan.core.colorize import colorize
-from napari_colorgan.core.tiling import TilePlan
+from napari_colorgan.core.infer.graph import colorize
+from napari_colorgan.core.infer.tiling import TilePlan
 
 
 def layer(corners, multiscale=False, level=0, factors=((1, 1),)):

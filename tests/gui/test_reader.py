@@ -6,8 +6,8 @@ pytest.importorskip("qtpy")
 pytestmark = pytest.mark.gui
 
 from napari_colorgan._widgets._recent import recent_models  # noqa: E402
-from napari_colorgan.core.colorizer import Colorizer  # noqa: E402
-from napari_colorgan.core.config import preset  # noqa: E402
+from napari_colorgan.core.model.colorizer import Colorizer  # noqa: E402
+from napari_colorgan.core.model.config import preset  # noqa: E402
 
 
 def test_a_dropped_model_opens_the_colorize_widget(make_napari_viewer, tmp_path):

@@ -11,9 +11,9 @@ from napari.utils.notifications import notification_manager  # noqa: E402
 
 from napari_colorgan._widgets import ColorizeWidget, EvaluateWidget, TrainWidget  # noqa: E402
 from napari_colorgan._widgets import _colorize as colorize_widget  # noqa: E402
-from napari_colorgan.core import training  # noqa: E402
-from napari_colorgan.core.colorizer import Colorizer  # noqa: E402
-from napari_colorgan.core.config import preset  # noqa: E402
+from napari_colorgan.core.model.colorizer import Colorizer  # noqa: E402
+from napari_colorgan.core.model.config import preset  # noqa: E402
+from napari_colorgan.core.train import loop as training  # noqa: E402
 
 from .conftest import errors_since, tiny_training  # noqa: E402
 
@@ -79,7 +79,7 @@ def out_of_memory(*_args, **_kwargs):
 
 def test_cuda_out_of_memory_in_colorize_says_what_to_lower(viewer, qtbot, model_path, monkeypatch):
     start = len(notification_manager.records)
-    monkeypatch.setattr("napari_colorgan.core.colorize.colorize", out_of_memory)
+    monkeypatch.setattr("napari_colorgan.core.infer.graph.colorize", out_of_memory)
     col = ColorizeWidget(viewer)
     col._image.value = viewer.layers["em"]
     col._model_file.value = model_path

@@ -71,8 +71,8 @@ def test_train_stop_resume_save_colorize_export_evaluate(viewer, qtbot, tmp_path
 
 
 def test_cancel_mid_export_leaves_the_viewer_responsive(viewer, qtbot, tmp_path):
-    from napari_colorgan.core.colorizer import Colorizer
-    from napari_colorgan.core.config import preset
+    from napari_colorgan.core.model.colorizer import Colorizer
+    from napari_colorgan.core.model.config import preset
 
     model = Colorizer.from_config(preset("small", tile=64))
     path = model.save(tmp_path / "m.safetensors")
@@ -121,8 +121,8 @@ def test_sample_data_and_rgb_layers_are_not_offered_as_input(viewer):
 
 
 def test_preview_computes_only_the_visible_region_when_zoomed(viewer, qtbot, tmp_path):
-    from napari_colorgan.core.colorizer import Colorizer
-    from napari_colorgan.core.config import preset
+    from napari_colorgan.core.model.colorizer import Colorizer
+    from napari_colorgan.core.model.config import preset
 
     path = Colorizer.from_config(preset("small", tile=64)).save(tmp_path / "m.safetensors")
     remember(path)  # used in an earlier session
@@ -161,8 +161,8 @@ def test_advanced_settings_fold_away_and_a_time_budget_replaces_steps(viewer, qt
 def test_dask_and_multiscale_layers_colorize_at_full_resolution(viewer, tmp_path):
     import dask.array as da
 
-    from napari_colorgan.core.colorizer import Colorizer
-    from napari_colorgan.core.config import preset
+    from napari_colorgan.core.model.colorizer import Colorizer
+    from napari_colorgan.core.model.config import preset
 
     path = Colorizer.from_config(preset("small", tile=64)).save(tmp_path / "m.safetensors")
     em = viewer.layers["em"].data

@@ -16,7 +16,7 @@ from magicgui.widgets import (
     SpinBox,
 )
 
-from ._common import (
+from napari_colorgan._widgets._common import (
     SESSION,
     call_in_worker,
     current_plane_index,
@@ -28,12 +28,12 @@ from ._common import (
     stream_in_worker,
     visible_region,
 )
-from ._recent import recent_models, remember
+from napari_colorgan._widgets._recent import recent_models, remember
 
 if TYPE_CHECKING:
     import napari
 
-    from ..core.tiling import TilePlan
+    from napari_colorgan.core.infer.tiling import TilePlan
 
 
 class ColorizeWidget(Container):
@@ -130,8 +130,8 @@ class ColorizeWidget(Container):
 
     def preview(self) -> None:
         """Colorize what is shown now (the plane, or its visible part when zoomed in)."""
-        from ..core.colorize import colorize
-        from ..core.tiling import TilePlan
+        from napari_colorgan.core.infer.graph import colorize
+        from napari_colorgan.core.infer.tiling import TilePlan
 
         layer, model, kwargs = self._layer(), self._model(), self._kwargs()
         data = layer.data[0] if layer.multiscale else layer.data
@@ -160,7 +160,7 @@ class ColorizeWidget(Container):
 
     def colorize(self) -> Any:
         """Add a lazy RGB layer: planes are computed when the viewer shows them."""
-        from ..core.colorize import colorize
+        from napari_colorgan.core.infer.graph import colorize
 
         layer, model = self._layer(), self._model()
         data = layer.data[0] if layer.multiscale else layer.data
@@ -178,8 +178,8 @@ class ColorizeWidget(Container):
         """Stream the colorization into zarr in a worker, with progress and Cancel; resumable."""
         from napari.utils import progress
 
-        from ..core.events import Finished, Progress
-        from ..core.zarr_output import colorize_to_zarr_iter
+        from napari_colorgan.core.events import Finished, Progress
+        from napari_colorgan.core.infer.zarr_store import colorize_to_zarr_iter
 
         layer, model = self._layer(), self._model()
         path = Path(str(self._export_path.value))
@@ -215,7 +215,7 @@ class ColorizeWidget(Container):
             self._status.value = "cancelled: export again to resume"
 
     def _open_result(self, path: Path, layer: Any) -> None:
-        from ..core.zarr_output import open_multiscale
+        from napari_colorgan.core.infer.zarr_store import open_multiscale
 
         levels = open_multiscale(path)
         data = levels if len(levels) > 1 else levels[0]

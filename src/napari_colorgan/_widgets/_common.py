@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from ._recent import remember
+from napari_colorgan._widgets._recent import remember
 
 if TYPE_CHECKING:
     import napari
 
-    from ..core.colorizer import Colorizer
+    from napari_colorgan.core.model.colorizer import Colorizer
 
 #: The colorizer trained most recently in this napari session (offered by the Colorize widget).
 SESSION: dict[str, Any] = {"model": None, "snapshot": None}
@@ -137,7 +137,7 @@ def current_plane_index(viewer: napari.viewer.Viewer, ndim: int) -> tuple[int, .
 
 def model_from(path: Any, use_session: bool) -> Colorizer:
     """The chosen colorizer: this session's trained model, or one loaded from ``path``."""
-    from ..core.colorizer import Colorizer
+    from napari_colorgan.core.model.colorizer import Colorizer
 
     if use_session:
         return session_snapshot()
@@ -156,7 +156,7 @@ def session_snapshot() -> Colorizer:
     """
     import copy
 
-    from ..core.payload import weights_version
+    from napari_colorgan.core.infer.payload import weights_version
 
     model = SESSION["model"]
     if model is None:

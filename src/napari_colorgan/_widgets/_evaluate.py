@@ -10,7 +10,7 @@ import numpy as np
 from magicgui.widgets import ComboBox, Container, FileEdit, LineEdit, PushButton, Table
 from qtpy.QtWidgets import QStyledItemDelegate
 
-from ._common import guarded, keep_choices_fresh, layer_choices
+from napari_colorgan._widgets._common import guarded, keep_choices_fresh, layer_choices
 
 if TYPE_CHECKING:
     import napari
@@ -70,8 +70,8 @@ class EvaluateWidget(Container):
 
     def evaluate(self) -> dict[str, float]:
         """Compute the metrics (on the main thread: they are fast next to training)."""
-        from ..cli import parse_slices
-        from ..core.metrics import evaluate
+        from napari_colorgan.cli import parse_slices
+        from napari_colorgan.core.metrics import evaluate
 
         pred, truth = self._pred.value, self._truth.value
         if pred is None or truth is None:

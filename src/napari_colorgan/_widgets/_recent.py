@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from ..core.atomic import write_atomic
+from napari_colorgan.core.io.atomic import write_atomic
 
 #: How many model files are remembered.
 KEEP = 8

@@ -19,7 +19,7 @@ from magicgui.widgets import (
     SpinBox,
 )
 
-from ._common import (
+from napari_colorgan._widgets._common import (
     SESSION,
     fold_advanced,
     guarded,
@@ -27,8 +27,8 @@ from ._common import (
     layer_choices,
     stream_in_worker,
 )
-from ._loss_plot import LossPlot
-from ._recent import remember
+from napari_colorgan._widgets._loss_plot import LossPlot
+from napari_colorgan._widgets._recent import remember
 
 if TYPE_CHECKING:
     import napari
@@ -125,7 +125,7 @@ class TrainWidget(Container):
         )
 
     def _config(self) -> Any:
-        from ..core.train_config import TrainConfig
+        from napari_colorgan.core.train.config import TrainConfig
 
         return TrainConfig(
             preset=self._preset.value,
@@ -142,7 +142,7 @@ class TrainWidget(Container):
 
     def _inputs(self) -> dict[str, Any]:
         """Layer data, read here on the main thread; the worker never touches layers."""
-        from ..cli import parse_slices
+        from napari_colorgan.cli import parse_slices
 
         image, target = self._image.value, self._target.value
         if image is None or target is None:
@@ -161,7 +161,7 @@ class TrainWidget(Container):
 
     def start(self, resume: bool = False) -> None:
         """Train in a worker thread (Resume continues from this session's last checkpoint)."""
-        from ..core.training import train_iter
+        from napari_colorgan.core.train.loop import train_iter
 
         inputs, config = self._inputs(), self._config()
         if not resume:
@@ -203,7 +203,7 @@ class TrainWidget(Container):
             self._resume.enabled = False
 
     def _on_event(self, event: Any) -> None:
-        from ..core.events import Finished, Preview, StepDone
+        from napari_colorgan.core.events import Finished, Preview, StepDone
 
         if isinstance(event, StepDone):
             self.history.append({"step": event.step, **event.losses})

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .color import lab_to_rgb, rgb_to_lab
+from napari_colorgan.core.color import lab_to_rgb, rgb_to_lab
 
 Palette = Mapping[int, tuple[int, int, int]]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 
-from .events import Event, Started, StepDone
+from napari_colorgan.core.events import Event, Started, StepDone
 
 
 def drive_training(events: Iterator[Event]) -> Iterator[Event]:

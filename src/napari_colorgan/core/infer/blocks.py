@@ -1,0 +1,262 @@
+"""Tiled inference on one block of a plane: batched windows, blended in strips of rows."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+
+from napari_colorgan.core.devices import out_of_memory_message, pick_device
+from napari_colorgan.core.infer.payload import ModelPayload, cached_model
+from napari_colorgan.core.infer.tiling import AxisWindow, TilePlan, round_up
+from napari_colorgan.core.model.colorizer import Colorizer
+from napari_colorgan.core.model.normalize import apply_normalization
+
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
+#: Output block side (pixels) for planes too large to compute as one block.
+BLOCK = 4096
+# One forward at a time per process and device: tiles are batched, so parallel blocks would only
+# fight over the same cores or GPU memory.
+_RUN_LOCK = threading.Lock()
+
+
+def resolve_precision(precision: Precision, device: torch.device) -> torch.dtype:
+    """The compute dtype: ``auto`` is bf16 (or fp16) on CUDA and fp32 elsewhere."""
+    if precision == "auto":
+        if device.type == "cuda":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.float32
+    table = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+    if precision not in table:
+        raise ValueError(f"precision must be auto, fp32, bf16 or fp16, got {precision!r}")
+    return table[precision]
+
+
+@dataclass(frozen=True)
+class BlockJob:
+    """What a block task needs besides its input window and the model."""
+
+    plan: TilePlan
+    height: int
+    width: int
+    device: str
+    precision: str
+    batch_size: int
+
+
+@contextmanager
+def _device_session(
+    model: Colorizer, job: BlockJob
+) -> Iterator[Callable[[list[np.ndarray]], list[np.ndarray]]]:
+    """Inference mode and mixed precision for one block; gives a batch-colorizing function.
+
+    One autocast context per block, not per batch: autocast keeps its low-precision copy of
+    each weight only while its context is open, so a context per batch would re-cast all the
+    weights (54 M for pix2pix) for every batch.
+    """
+    dev = pick_device(job.device)
+    dtype = resolve_precision(job.precision, dev)  # type: ignore[arg-type]
+    # Channels-last lets oneDNN / cuDNN pick their fast bf16 and fp16 kernels.
+    channels_last = dev.type != "cpu" or dtype != torch.float32
+    if channels_last:
+        # Outside inference mode: there, new parameter storage would become inference
+        # tensors, and the user could no longer train this model.
+        with _RUN_LOCK, torch.no_grad():
+            model.generator.to(memory_format=torch.channels_last)
+
+    def forward(tiles: list[np.ndarray]) -> list[np.ndarray]:
+        """Normalised windows (c, s, s) to RGB float32 (s, s, 3), one batch."""
+        batch = torch.from_numpy(np.stack(tiles))
+        if dev.type == "cuda":
+            batch = batch.pin_memory()
+        # One forward at a time per process: batches already fill the device, so parallel
+        # ones would only fight over the same cores or GPU memory. Tiles are cut and
+        # normalised outside the lock, overlapping another block's forward.
+        with _RUN_LOCK:
+            x = batch.to(dev, non_blocking=True)  # (b, c, s, s) in [0, 1]
+            if channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            try:
+                raw = model.generator(2 * x - 1)  # (b, 2|3, s, s)
+            except torch.OutOfMemoryError:
+                # As training does: name the settings to lower, for scripts, CLI and GUI alike.
+                raise MemoryError(out_of_memory_message(dev, "batch_size or tile")) from None
+            with torch.autocast(dev.type, enabled=False):  # colour conversion in fp32
+                rgb = model.output_to_rgb(raw.float(), x.float())
+            return list(rgb.permute(0, 2, 3, 1).cpu().numpy())
+
+    # Both are thread-local: other threads' blocks are not affected.
+    with (
+        torch.inference_mode(),
+        torch.autocast(dev.type, dtype=dtype, enabled=dtype != torch.float32),
+    ):
+        yield forward
+
+
+def colorize_region(
+    model: Colorizer,
+    window: np.ndarray,
+    origin: tuple[int, int],
+    region: tuple[int, int, int, int],
+    job: BlockJob,
+) -> np.ndarray:
+    """Colorize output rows/cols ``region = (y0, y1, x0, x1)`` of one plane as float RGB.
+
+    Parameters
+    ----------
+    model
+        The colorizer (eval mode).
+    window
+        Raw input (c, y', x'): the plane (and context neighbours) from ``origin`` on, covering
+        every tile that contributes to ``region``, cut at the plane's end.
+    origin
+        Plane coordinates of ``window[..., 0, 0]``.
+    region
+        Output rows ``[y0, y1)`` and columns ``[x0, x1)``.
+    job
+        Tiling, device and precision.
+
+    Returns
+    -------
+    np.ndarray
+        float32 RGB (y1 - y0, x1 - x0, 3) in [0, 1].
+    """
+    strips: list[np.ndarray] = []
+    colorize_strips(model, window, origin, region, job, lambda _top, rgb: strips.append(rgb))
+    return np.concatenate(strips)
+
+
+def colorize_strips(
+    model: Colorizer,
+    window: np.ndarray,
+    origin: tuple[int, int],
+    region: tuple[int, int, int, int],
+    job: BlockJob,
+    emit: Callable[[int, np.ndarray], object],
+) -> None:
+    """Colorize ``region`` and hand it to ``emit`` in finished strips of rows, top to bottom.
+
+    Windows run in row-major order, so once a row of windows is done, every output row above
+    the next window row's first kept row is final. Only those strips (about one window row
+    high) are ever accumulated: never a buffer the size of the region.
+
+    ``emit(top, rgb)`` receives the strip's first row (plane coordinates) and its float32 RGB
+    (k, x1 - x0, 3) in [0, 1]. It runs while the device is held, so it should be quick and
+    should not use torch.
+    """
+    plan = job.plan
+    y0, y1, x0, x1 = region
+    raw = _pad_at_plane_end(window, origin, job)
+    rows, cols = plan.windows(job.height, y0, y1), plan.windows(job.width, x0, x1)
+    # Each window's blending weights, once: (keep1 - keep0,) per row / column of windows.
+    w_rows = [_kept_weights(r, job.height, plan) for r in rows]
+    w_cols = [_kept_weights(c, job.width, plan) for c in cols]
+    # Window weights are products wy(y)·wx(x) on a grid, so their sum is separable too.
+    total_y = np.maximum(_weight_sum(rows, w_rows, y0, y1), 1e-12)  # (y1 - y0,)
+    total_x = np.maximum(_weight_sum(cols, w_cols, x0, x1), 1e-12)  # (x1 - x0,)
+    acc = np.zeros((0, x1 - x0, 3), np.float32)  # output rows [top, top + len(acc))
+    top = y0
+    pairs = [(i, j) for i in range(len(rows)) for j in range(len(cols))]
+    with _device_session(model, job) as forward:
+        for b in range(0, len(pairs), job.batch_size):
+            chunk = pairs[b : b + job.batch_size]
+            tiles = [_tile(raw, origin, rows[i], cols[j], model) for i, j in chunk]
+            for (i, j), rgb in zip(chunk, forward(tiles), strict=True):
+                r = rows[i]
+                if r.keep1 > top + len(acc):
+                    grow = np.zeros((r.keep1 - top - len(acc), x1 - x0, 3), np.float32)
+                    acc = np.concatenate([acc, grow])
+                _accumulate(acc, rgb, r, cols[j], w_rows[i], w_cols[j], (top, x0))
+                if j < len(cols) - 1:
+                    continue
+                final = rows[i + 1].keep0 if i + 1 < len(rows) else y1
+                if final > top:
+                    strip = acc[: final - top]
+                    strip /= total_y[top - y0 : final - y0, None, None]
+                    strip /= total_x[None, :, None]
+                    emit(top, np.clip(strip, 0, 1, out=strip))
+                    acc, top = acc[final - top :], final
+
+
+def _pad_at_plane_end(window: np.ndarray, origin: tuple[int, int], job: BlockJob) -> np.ndarray:
+    """Past the plane's end, reflect exactly as whole-plane inference pads the plane."""
+    grid = job.plan.grid
+    reaches_y = origin[0] + window.shape[-2] == job.height
+    reaches_x = origin[1] + window.shape[-1] == job.width
+    pad_y = round_up(job.height, grid) - job.height if reaches_y else 0
+    pad_x = round_up(job.width, grid) - job.width if reaches_x else 0
+    if not (pad_y or pad_x):
+        return window
+    mode = "reflect" if min(window.shape[-2:]) > 1 else "edge"
+    return np.pad(window, ((0, 0), (0, pad_y), (0, pad_x)), mode=mode)
+
+
+def _tile(
+    raw: np.ndarray, origin: tuple[int, int], r: AxisWindow, c: AxisWindow, model: Colorizer
+) -> np.ndarray:
+    """One window of the input, normalised: (c, size, size) float32 in [0, 1].
+
+    Normalising per window (with the model's global statistics) rather than the whole input
+    window avoids a float copy of the block; the values are the same.
+    """
+    ys = slice(r.start - origin[0], r.start - origin[0] + r.size)
+    xs = slice(c.start - origin[1], c.start - origin[1] + c.size)
+    return apply_normalization(raw[:, ys, xs], model.normalization)
+
+
+def _kept_weights(w: AxisWindow, length: int, plan: TilePlan) -> np.ndarray:
+    """The blending weights of the pixels window ``w`` keeps, shape (keep1 - keep0,)."""
+    return plan.weights(w, length)[w.keep0 - w.start : w.keep1 - w.start]
+
+
+def _weight_sum(
+    windows: list[AxisWindow], weights: list[np.ndarray], lo: int, hi: int
+) -> np.ndarray:
+    """Sum over ``windows`` of their kept ``weights`` on ``[lo, hi)``, shape (hi - lo,)."""
+    total = np.zeros(hi - lo, np.float32)
+    for w, kept in zip(windows, weights, strict=True):
+        total[w.keep0 - lo : w.keep1 - lo] += kept
+    return total
+
+
+def _accumulate(
+    acc: np.ndarray,
+    rgb: np.ndarray,
+    r: AxisWindow,
+    c: AxisWindow,
+    wy: np.ndarray,
+    wx: np.ndarray,
+    at: tuple[int, int],
+) -> None:
+    """Add one window's kept pixels, weighted by ``wy ⊗ wx``, into the region's accumulator."""
+    w = (wy[:, None] * wx[None, :])[..., None]  # (ky, kx, 1)
+    part = rgb[r.keep0 - r.start : r.keep1 - r.start, c.keep0 - c.start : c.keep1 - c.start]
+    acc[r.keep0 - at[0] : r.keep1 - at[0], c.keep0 - at[1] : c.keep1 - at[1]] += w * part
+
+
+def _block_task(
+    payload: ModelPayload,
+    job: BlockJob,
+    window: np.ndarray,
+    origin: tuple[int, int],
+    region: tuple[int, int, int, int],
+) -> np.ndarray:
+    """One dask task: colorize a block; returns uint8 (y, x, 3)."""
+    model = cached_model(payload, job.device)
+    window = np.asarray(window)
+    planes = window.reshape((-1, *window.shape[-2:]))  # (1 + 2·context, y', x')
+    y0, y1, x0, x1 = region
+    out = np.empty((y1 - y0, x1 - x0, 3), np.uint8)
+
+    def to_uint8(top: int, rgb: np.ndarray) -> None:
+        rgb *= 255
+        rgb += 0.5
+        out[top - y0 : top - y0 + len(rgb)] = rgb  # float to uint8 truncates: rounded above
+
+    colorize_strips(model, planes, origin, region, job, to_uint8)
+    return out

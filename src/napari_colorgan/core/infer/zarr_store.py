@@ -1,0 +1,254 @@
+"""Stream a colorization into a zarr v3 store (OME-Zarr multiscales), resumable after a crash.
+
+Each output chunk is computed, written, and only then marked done in a small ``done`` array (one
+flag per chunk, each its own zarr chunk so flags never share a file). A rerun skips the flagged
+chunks, so a crash or ``kill -9`` loses at most the chunks in flight, and a finished store is
+left untouched. Memory stays bounded: only the chunks in flight are held.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dask
+import dask.array as da
+import numpy as np
+
+from napari_colorgan.core.events import Event, Finished, Progress, StopSignal, stop_requested
+from napari_colorgan.core.infer.graph import as_colorizer, colorize
+from napari_colorgan.core.infer.payload import model_payload
+from napari_colorgan.core.infer.tiling import TilePlan
+
+#: The store's attribute holding what was computed, to refuse mixing runs.
+FINGERPRINT_KEY = "napari_colorgan"
+#: Downsample until both sides are at most this many pixels.
+PYRAMID_MIN = 256
+
+
+def _fingerprint(lazy: da.Array, token: str, plan: TilePlan) -> dict[str, Any]:
+    return {
+        "shape": list(lazy.shape),
+        "chunks": [int(c[0]) for c in lazy.chunks],
+        "model": token,
+        "tile": plan.tile,
+        "overlap": plan.overlap,
+    }
+
+
+def _open_store(
+    path: Path, lazy: da.Array, fingerprint: dict[str, Any], resume: bool, overwrite: bool
+) -> tuple[Any, Any]:
+    """Create the store (or reopen a compatible one); return the level-0 and done arrays."""
+    import zarr
+
+    grid = tuple(len(c) for c in lazy.chunks[:-1])
+    if path.exists():
+        if overwrite:
+            shutil.rmtree(path)
+        else:
+            try:
+                group = zarr.open_group(str(path), mode="r+")
+                found = dict(group.attrs).get(FINGERPRINT_KEY)
+            except Exception:
+                found = None
+            if found != fingerprint:
+                raise ValueError(
+                    f"{path} already exists and holds another result (other shape, model or "
+                    "tiling): choose another output or pass overwrite=True (--overwrite)"
+                )
+            if not resume:
+                raise ValueError(f"{path} exists: pass resume=True to finish it or overwrite=True")
+            return group["0"], group["done"]
+    group = zarr.open_group(str(path), mode="w")
+    level0 = group.create_array(
+        "0", shape=lazy.shape, chunks=fingerprint["chunks"], dtype="u1", fill_value=0
+    )
+    done = group.create_array(
+        "done", shape=grid, chunks=(1,) * len(grid), dtype="u1", fill_value=0
+    )
+    group.attrs[FINGERPRINT_KEY] = fingerprint
+    return level0, done
+
+
+def _chunk_slices(lazy: da.Array, index: tuple[int, ...]) -> tuple[slice, ...]:
+    starts = [sum(c[:i]) for c, i in zip(lazy.chunks[:-1], index, strict=True)]
+    spans = zip(starts, lazy.chunks[:-1], index, strict=True)
+    return (*(slice(s, s + c[i]) for s, c, i in spans), slice(None))
+
+
+def colorize_to_zarr_iter(
+    data: Any,
+    store: str | os.PathLike[str],
+    colorizer: Any,
+    *,
+    resume: bool = True,
+    overwrite: bool = False,
+    pyramid: bool = True,
+    stop: StopSignal | None = None,
+    parallel: int | None = None,
+    **colorize_kwargs: Any,
+) -> Iterator[Event]:
+    """Colorize into a zarr store chunk by chunk, yielding :class:`Progress` events.
+
+    Parameters
+    ----------
+    data, colorizer, **colorize_kwargs
+        As for :func:`colorize` (tile, overlap, batch_size, device, precision...).
+    store
+        Directory of the zarr v3 store (``.zarr`` / ``.ome.zarr``).
+    resume
+        Finish a store a previous run left incomplete, computing only its missing chunks.
+    overwrite
+        Replace an existing store, whatever it holds.
+    pyramid
+        Also write 2x-downsampled levels and OME-Zarr multiscales metadata (for napari).
+    stop
+        Set it to stop cleanly between chunks; rerun with ``resume=True`` to finish.
+    parallel
+        Chunks computed at once (default: the dask scheduler's worker count, at least 2).
+
+    Yields
+    ------
+    Event
+        :class:`Progress` after each written chunk, then :class:`Finished` with the path.
+    """
+    path = Path(store)
+    model = as_colorizer(colorizer)
+    lazy = colorize(data, model, **colorize_kwargs)
+    plan = TilePlan.for_model(
+        model.config, colorize_kwargs.get("tile"), colorize_kwargs.get("overlap")
+    )
+    level0, done = _open_store(
+        path, lazy, _fingerprint(lazy, model_payload(model).token, plan), resume, overwrite
+    )
+    flags = np.asarray(done[...]).astype(bool)
+    todo = [i for i in itertools.product(*(range(n) for n in flags.shape)) if not flags[i]]
+    total, skipped = flags.size, int(flags.sum())
+    t0 = time.perf_counter()
+    yield Progress(skipped, total, skipped, 0.0)
+    # Enough chunks in flight to keep every worker busy while others write.
+    group_size = parallel or 2 * max(2, _workers())
+    finished = skipped
+    for start in range(0, len(todo), group_size):
+        if stop_requested(stop):
+            yield Finished(finished, path, stopped=True)
+            return
+        batch = todo[start : start + group_size]
+        # Each task computes and writes its own chunk, so writing overlaps other chunks'
+        # compute; a chunk is flagged done only after its task (and so its write) returned.
+        tasks = [
+            dask.delayed(_write_chunk, pure=False)(
+                lazy.blocks[(*i, 0)], level0, _chunk_slices(lazy, i)
+            )
+            for i in batch
+        ]
+        dask.compute(*tasks)
+        for index in batch:
+            done[index] = 1
+            finished += 1
+            yield Progress(finished, total, skipped, time.perf_counter() - t0)
+    if pyramid:
+        write_pyramid(path, lazy.shape)
+    yield Finished(finished, path)
+
+
+def _write_chunk(block: np.ndarray, target: Any, where: tuple[slice, ...]) -> None:
+    """Write one computed chunk into the level-0 array (chunk-aligned: no lock needed)."""
+    target[where] = block
+
+
+def colorize_to_zarr(
+    data: Any,
+    store: str | os.PathLike[str],
+    colorizer: Any,
+    *,
+    progress: bool = False,
+    **kwargs: Any,
+) -> Path:
+    """Run :func:`colorize_to_zarr_iter` to the end and return the store's path.
+
+    ``progress=True`` shows a tqdm bar (chunks, with rate and ETA).
+    """
+    bar = None
+    path = Path(store)
+    for event in colorize_to_zarr_iter(data, store, colorizer, **kwargs):
+        if progress and isinstance(event, Progress):
+            if bar is None:
+                from tqdm.auto import tqdm
+
+                bar = tqdm(total=event.total, initial=event.done, unit="chunk")
+            else:
+                bar.update(event.done - bar.n)
+    if bar is not None:
+        bar.close()
+    return path
+
+
+def _workers() -> int:
+    try:
+        from distributed import get_client
+
+        return sum(get_client().nthreads().values())
+    except (ImportError, ValueError):
+        return os.cpu_count() or 2
+
+
+def write_pyramid(path: Path, shape: tuple[int, ...]) -> int:
+    """Write 2x-downsampled levels ``1, 2, ...`` and OME-Zarr multiscales; return how many."""
+    import zarr
+
+    group = zarr.open_group(str(path), mode="r+")
+    lead = len(shape) - 3
+    level = da.from_zarr(group["0"])
+    paths = ["0"]
+    while max(level.shape[-3:-1]) > PYRAMID_MIN and min(level.shape[-3:-1]) >= 2:
+        axes = {lead: 2, lead + 1: 2}
+        even = level[
+            (
+                ...,
+                slice(0, level.shape[-3] // 2 * 2),
+                slice(0, level.shape[-2] // 2 * 2),
+                slice(None),
+            )
+        ]
+        level = da.coarsen(np.mean, even.astype(np.float32), axes).round().astype(np.uint8)
+        name = str(len(paths))
+        level.to_zarr(str(path / name), overwrite=True)
+        level = da.from_zarr(str(path / name))
+        paths.append(name)
+    axes_meta = [{"name": f"dim_{i}", "type": "space"} for i in range(lead)]
+    axes_meta += [
+        {"name": "y", "type": "space"},
+        {"name": "x", "type": "space"},
+        {"name": "c", "type": "channel"},
+    ]
+    datasets = [
+        {
+            "path": p,
+            "coordinateTransformations": [
+                {"type": "scale", "scale": [1.0] * lead + [2.0**i, 2.0**i, 1.0]}
+            ],
+        }
+        for i, p in enumerate(paths)
+    ]
+    group.attrs["ome"] = {
+        "version": "0.5",
+        "multiscales": [{"axes": axes_meta, "datasets": datasets}],
+    }
+    return len(paths)
+
+
+def open_multiscale(path: str | os.PathLike[str]) -> list[Any]:
+    """The levels of a store written here, full resolution first (napari's multiscale data)."""
+    import zarr
+
+    group = zarr.open_group(str(path), mode="r")
+    meta = dict(group.attrs).get("ome", {}).get("multiscales")
+    names = [d["path"] for d in meta[0]["datasets"]] if meta else ["0"]
+    return [group[n] for n in names]

@@ -1,0 +1,7 @@
+"""Reading and writing files: lazy image readers and atomic writes.
+
+``images`` opens TIFF, zarr/OME-Zarr, NPY, PNG/JPEG and FITS as arrays read only where indexed;
+``atomic`` writes any file through a temporary neighbour and a rename, so a crash never leaves a
+half-written result; ``selection`` parses and checks plane ranges (``"0:20"``) once for the
+CLI, the widgets and scripts.
+"""

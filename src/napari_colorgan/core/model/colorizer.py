@@ -1,0 +1,223 @@
+"""``Colorizer``: a generator with everything needed to apply it exactly as it was trained."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from napari_colorgan.core.color import lab_to_rgb
+from napari_colorgan.core.model.config import InputNormalization, ModelConfig, Provenance
+from napari_colorgan.core.model.file import read_metadata, read_tensors, save_model_file
+from napari_colorgan.core.model.networks import UNetGenerator, count_parameters
+from napari_colorgan.core.model.normalize import apply_normalization
+
+#: Lab chroma scale of pix2pix's colorization mode: the network's (-1, 1) output times 110.
+AB_SCALE = 110.0
+
+
+def _package_version() -> str:
+    from napari_colorgan import __version__
+
+    return __version__
+
+
+class Colorizer:
+    """A trained (or imported) colorization generator and the settings it must be used with.
+
+    Parameters
+    ----------
+    generator
+        The U-Net; its architecture must be the one ``config`` describes.
+    config
+        The architecture and colour space.
+    normalization
+        How raw input values become the network's [0, 1] input.
+    training
+        The training settings, stored for provenance (free-form JSON).
+    provenance
+        Where the model came from.
+
+    Notes
+    -----
+    The network sees ``2·x − 1`` for a normalised input ``x`` in [0, 1] (= ``L/50 − 1`` with
+    ``L = 100·x``, pix2pix's scaling). Lab models predict ``ab/110``; the output keeps the
+    input's own lightness. RGB models predict ``2·rgb − 1``.
+    """
+
+    def __init__(
+        self,
+        generator: UNetGenerator,
+        config: ModelConfig,
+        normalization: InputNormalization | None = None,
+        training: dict[str, Any] | None = None,
+        provenance: Provenance | None = None,
+    ) -> None:
+        self.generator = generator
+        self.config = config
+        self.normalization = normalization or InputNormalization()
+        self.training = dict(training or {})
+        self.provenance = provenance or Provenance()
+
+    @classmethod
+    def from_config(cls, config: ModelConfig, seed: int | None = 0, **kwargs: Any) -> Colorizer:
+        """A new colorizer with a freshly initialised generator (N(0, 0.02) weights)."""
+        from napari_colorgan.core.model.networks import init_weights
+
+        generator = build_generator(config)
+        init_weights(generator, seed=seed)
+        return cls(generator, config, **kwargs)
+
+    @property
+    def device(self) -> torch.device:
+        """Where the generator's weights live."""
+        return next(self.generator.parameters()).device
+
+    def to(self, device: str | torch.device) -> Colorizer:
+        """Move the generator to ``device``; returns ``self``."""
+        self.generator.to(device)
+        return self
+
+    # ---- applying the network -------------------------------------------------------------
+
+    def forward_rgb(self, x: torch.Tensor) -> torch.Tensor:
+        """Colorize normalised input ``x`` (b, in_channels, h, w) in [0, 1] to RGB (b, 3, h, w).
+
+        Gradients flow through (the trainer uses this for the perceptual loss). ``h`` and ``w``
+        must be multiples of ``2**num_downs``.
+        """
+        out = self.generator(2 * x - 1)  # (b, 2|3, h, w) in (-1, 1)
+        return self.output_to_rgb(out, x)
+
+    def output_to_rgb(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Turn raw generator output into RGB in [0, 1], using the input's lightness for Lab."""
+        if self.config.color_space == "rgb":
+            return (out + 1) / 2
+        c = self.config.context  # the centre channel is the plane itself
+        lightness = 100 * x[:, c : c + 1]  # (b, 1, h, w)
+        return lab_to_rgb(torch.cat([lightness, AB_SCALE * out.to(lightness.dtype)], dim=1))
+
+    @torch.no_grad()
+    def colorize_plane(
+        self, plane: np.ndarray, device: str | torch.device | None = None
+    ) -> np.ndarray:
+        """Colorize one raw grayscale plane (y, x) in a single pass; returns uint8 (y, x, 3).
+
+        For whole stacks, large planes and tiling use :func:`napari_colorgan.colorize`.
+        """
+        plane = np.asarray(plane)
+        if plane.ndim != 2:
+            raise ValueError(f"expected one grayscale plane (y, x), got shape {plane.shape}")
+        if self.config.context:
+            raise ValueError("this model needs neighbouring slices: use napari_colorgan.colorize")
+        from napari_colorgan.core.infer.tiling import pad_to_multiple
+
+        h, w = plane.shape
+        x = pad_to_multiple(
+            apply_normalization(plane, self.normalization), 2**self.config.num_downs
+        )
+        self.generator.eval()
+        device = torch.device(device) if device is not None else self.device
+        self.generator.to(device)
+        t = torch.from_numpy(x)[None, None].to(device)  # (1, 1, h', w')
+        rgb = self.forward_rgb(t)[0, :, :h, :w]  # (3, h, w)
+        return (rgb.clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255 + 0.5).astype(np.uint8)
+
+    # ---- files ------------------------------------------------------------------------------
+
+    def metadata(self) -> dict[str, Any]:
+        """The JSON documents stored beside the weights."""
+        prov = self.provenance
+        if not prov.package_version:
+            prov = Provenance(
+                package_version=_package_version(),
+                created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                source=prov.source,
+                perceptual_weights=prov.perceptual_weights,
+                extra=prov.extra,
+            )
+        return {
+            "model": self.config.to_dict(),
+            "normalization": self.normalization.to_dict(),
+            "training": self.training,
+            "provenance": prov.to_dict(),
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the model file atomically (a crash never leaves a half-written file).
+
+        Parameters
+        ----------
+        path
+            Destination, conventionally ending in ``.safetensors``.
+
+        Returns
+        -------
+        Path
+        """
+        return save_model_file(path, self.generator.state_dict(), self.metadata())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], device: str | torch.device = "cpu") -> Colorizer:
+        """Read and validate a model file; the generator comes back in eval mode.
+
+        Raises
+        ------
+        FileNotFoundError
+            No such file.
+        ValueError
+            Truncated, corrupt, foreign or incompatible file, with the reason.
+        """
+        meta = read_metadata(path)
+        try:
+            config = ModelConfig.from_dict(meta["model"])
+            normalization = InputNormalization.from_dict(meta["normalization"] or {})
+            provenance = Provenance.from_dict(meta["provenance"] or {})
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{path}: incompatible model settings: {err}") from None
+        generator = build_generator(config)
+        load_generator_state(generator, read_tensors(path), str(path))
+        generator.to(device).eval()
+        return cls(generator, config, normalization, meta["training"], provenance)
+
+    def describe(self) -> str:
+        """A few human-readable lines about this model."""
+        c = self.config
+        return (
+            f"U-Net {c.num_downs} levels, ngf {c.ngf}, {c.norm} norm, "
+            f"{count_parameters(self.generator):,} parameters, receptive field "
+            f"{c.receptive_field} px; colour space {c.color_space}, context {c.context}; "
+            f"input normalisation {self.normalization.method}"
+        )
+
+
+def build_generator(config: ModelConfig) -> UNetGenerator:
+    """The generator architecture ``config`` describes."""
+    return UNetGenerator(
+        in_channels=config.in_channels,
+        out_channels=config.out_channels,
+        num_downs=config.num_downs,
+        ngf=config.ngf,
+        norm=config.norm,
+        dropout=config.dropout,
+    )
+
+
+def load_generator_state(
+    generator: torch.nn.Module, state: dict[str, torch.Tensor], where: str
+) -> None:
+    """Load ``state`` into ``generator``, explaining any mismatch as a ``ValueError``."""
+    own = generator.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    wrong = [k for k in own if k in state and state[k].shape != own[k].shape]
+    if missing or unexpected or wrong:
+        raise ValueError(
+            f"{where}: the weights do not match the architecture recorded in the file "
+            f"(missing {missing[:3]}, unexpected {unexpected[:3]}, wrong shape {wrong[:3]})"
+        )
+    generator.load_state_dict(state)

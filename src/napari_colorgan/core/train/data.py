@@ -1,0 +1,293 @@
+"""Training data: a grayscale stack with colour ground truth or painted labels, sampled lazily.
+
+Patches are read window by window from numpy, dask or zarr arrays (or files), so a stack far
+larger than memory trains with bounded memory. Only annotated planes are used; with sparse
+labels, patches are centred on annotated pixels most of the time, so a few strokes on one slice
+are enough.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from napari_colorgan.core.annotations import Palette, check_palette, tint
+from napari_colorgan.core.io.images import open_image
+from napari_colorgan.core.model.config import InputNormalization
+from napari_colorgan.core.model.normalize import apply_normalization
+
+#: Labelled pixel positions remembered per plane to centre patches on (a random subset).
+MAX_ANCHORS = 4096
+#: Probability that a patch is centred on an annotated pixel when labels are sparse.
+FOCUS = 0.9
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A training batch.
+
+    ``x`` (b, c, t, t) in [0, 1]; ``target`` (b, 3, t, t) RGB in [0, 1]; ``mask`` (b, 1, t, t),
+    1 where the colour is known, or None when every pixel is.
+    """
+
+    x: torch.Tensor
+    target: torch.Tensor
+    mask: torch.Tensor | None
+
+
+@dataclass(frozen=True)
+class Region:
+    """Columns ``[x0, x1)`` of one plane (its index tuple over the leading axes)."""
+
+    plane: tuple[int, ...]
+    x0: int
+    x1: int
+
+
+def _rgb01(window: np.ndarray) -> np.ndarray:
+    """RGB of any dtype to float32 [0, 1]: integers by their full range, floats as they are."""
+    if np.issubdtype(window.dtype, np.integer):
+        return window.astype(np.float32) / np.iinfo(window.dtype).max
+    return np.clip(window.astype(np.float32), 0, 1)
+
+
+def _lightness(rgb01: np.ndarray) -> np.ndarray:
+    """Lab lightness / 100 of RGB (..., 3) in [0, 1]: the grayscale an RGB target implies."""
+    from napari_colorgan.core.color import rgb_to_lab
+
+    return rgb_to_lab(torch.from_numpy(rgb01), dim=-1)[..., 0].numpy() / 100
+
+
+class AnnotatedStack:
+    """A grayscale stack and its colour annotation, ready to sample training patches from.
+
+    Parameters
+    ----------
+    image
+        Grayscale (..., y, x) as an array or path; or an RGB stack (..., y, x, 3) alone, whose
+        lightness is then the input.
+    target
+        RGB ground truth (..., y, x, 3) of the same planes.
+    labels
+        Integer labels (..., y, x); 0 = not annotated. Needs ``palette``.
+    palette
+        ``{label: (r, g, b)}`` 0–255.
+    slices
+        Planes of the first axis to use (a ``slice`` or index list); default all.
+    normalization
+        Input normalisation (as stored in the model file).
+    context
+        Neighbouring planes on each side given as extra input channels.
+    """
+
+    def __init__(
+        self,
+        image: Any,
+        *,
+        target: Any = None,
+        labels: Any = None,
+        palette: Palette | None = None,
+        slices: slice | list[int] | None = None,
+        normalization: InputNormalization,
+        context: int = 0,
+    ) -> None:
+        image = open_image(image)
+        target = None if target is None else open_image(target)
+        labels = None if labels is None else open_image(labels)
+        if target is not None and labels is not None:
+            raise ValueError("give either a colour target or labels, not both")
+        self.rgb_only = target is None and labels is None
+        if self.rgb_only:
+            if image.ndim < 3 or image.shape[-1] != 3:
+                raise ValueError(
+                    f"image of shape {image.shape} is grayscale: give a colour target (RGB) or "
+                    "labels with a palette to learn from"
+                )
+            target = image
+        if image.ndim < 2:
+            raise ValueError(f"expected an image (y, x) or a stack, got shape {image.shape}")
+        if target is not None and (target.ndim < 3 or target.shape[-1] != 3):
+            raise ValueError(f"the target must be RGB (..., y, x, 3), got shape {target.shape}")
+        self.image, self.target, self.labels = image, target, labels
+        self.gray_shape = tuple(target.shape[:-1]) if self.rgb_only else tuple(image.shape)
+        ref = tuple(target.shape[:-1] if target is not None else labels.shape)
+        if not self.rgb_only and self.gray_shape[-1] in (3, 4) and self.gray_shape[:-1] == ref:
+            raise ValueError(f"the input must be grayscale, got an RGB(A) image {image.shape}")
+        if ref != self.gray_shape:
+            what = "target" if target is not None else "labels"
+            raise ValueError(f"{what} shape {ref} does not match the image's {self.gray_shape}")
+        if labels is not None:
+            if palette is None:
+                raise ValueError("labels need a palette mapping label ids to colours")
+            if not np.issubdtype(labels.dtype, np.integer):
+                raise ValueError(f"labels must be integers, got dtype {labels.dtype}")
+        self.palette = check_palette(palette) if palette is not None else None
+        self.normalization = normalization
+        self.context = context
+        self.planes = self._select_planes(slices)
+        self.anchors: dict[tuple[int, ...], np.ndarray] = {}
+        self.annotated = self._find_annotated()
+
+    # ---- geometry --------------------------------------------------------------------------
+
+    @property
+    def height(self) -> int:
+        """Plane height in pixels."""
+        return self.gray_shape[-2]
+
+    @property
+    def width(self) -> int:
+        """Plane width in pixels."""
+        return self.gray_shape[-1]
+
+    def _select_planes(self, slices: slice | list[int] | None) -> list[tuple[int, ...]]:
+        lead = self.gray_shape[:-2]
+        if not lead:
+            if slices is not None:
+                raise ValueError("slices were given but the image is a single 2D plane")
+            return [()]
+        first = range(lead[0])
+        chosen = list(first[slices]) if isinstance(slices, slice) else list(slices or first)
+        bad = [i for i in chosen if not 0 <= i < lead[0]]
+        if bad or not chosen:
+            raise ValueError(
+                f"slice selection {slices!r} is empty or outside 0..{lead[0] - 1} of the stack"
+            )
+        rest = itertools.product(*(range(n) for n in lead[1:]))
+        return [(i, *r) for i in chosen for r in rest] if len(lead) > 1 else [(i,) for i in chosen]
+
+    def _find_annotated(self) -> list[tuple[int, ...]]:
+        """Planes with an annotated pixel (all, for colour targets), read plane by plane."""
+        if self.labels is None:
+            return list(self.planes)
+        rng = np.random.default_rng(0)
+        found = []
+        for plane in self.planes:
+            ys, xs = np.nonzero(np.asarray(self.labels[plane]))
+            if ys.size:
+                keep = rng.permutation(ys.size)[:MAX_ANCHORS]
+                self.anchors[plane] = np.stack([ys[keep], xs[keep]], 1)
+                found.append(plane)
+        if not found:
+            raise ValueError(
+                "no annotated pixel in the selected slices: paint labels (non-zero) on at least "
+                "one slice, or choose slices that have some"
+            )
+        return found
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    def _window(self, arr: Any, plane: tuple[int, ...], y: int, x: int, t: int) -> np.ndarray:
+        """Read ``arr[plane][y:y+t, x:x+t]``, reflect-padding where the window leaves the plane."""
+        y0, x0 = max(y, 0), max(x, 0)
+        y1, x1 = min(y + t, self.height), min(x + t, self.width)
+        win = np.asarray(arr[(*plane, slice(y0, y1), slice(x0, x1))])
+        pad = ((y0 - y, y + t - y1), (x0 - x, x + t - x1))
+        if any(p for pair in pad for p in pair):
+            extra = ((0, 0),) * (win.ndim - 2)
+            mode = "reflect" if min(win.shape[:2]) > max(max(pad)) else "symmetric"
+            win = np.pad(win, pad + extra, mode=mode if min(win.shape[:2]) > 1 else "edge")
+        return win
+
+    def _gray(self, plane: tuple[int, ...], y: int, x: int, t: int) -> np.ndarray:
+        if self.rgb_only:
+            return _lightness(_rgb01(self._window(self.target, plane, y, x, t)))
+        return apply_normalization(self._window(self.image, plane, y, x, t), self.normalization)
+
+    def read_tile(
+        self, plane: tuple[int, ...], y: int, x: int, t: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Input (c, t, t), RGB target (3, t, t) and mask (1, t, t) or None at a window."""
+        z = plane[0] if plane else 0
+        depth = self.gray_shape[0] if plane else 1
+        channels = []
+        for dz in range(-self.context, self.context + 1):
+            # Neighbours past the stack's ends repeat the edge plane.
+            zz = min(max(z + dz, 0), depth - 1)
+            channels.append(self._gray((zz, *plane[1:]) if plane else (), y, x, t))
+        gray = np.stack(channels)  # (c, t, t)
+        centre = gray[self.context]
+        mask = None
+        if self.labels is not None:
+            assert self.palette is not None
+            rgb, known = tint(centre, self._window(self.labels, plane, y, x, t), self.palette)
+            mask = known[None].astype(np.float32)
+        else:
+            rgb = _rgb01(self._window(self.target, plane, y, x, t))
+        return gray, np.moveaxis(rgb, -1, 0), mask
+
+
+def split_regions(
+    stack: AnnotatedStack, tile: int, val_fraction: float
+) -> tuple[list[Region], list[Region]]:
+    """Hold out whole annotated planes for validation, or the right part of a single plane."""
+    planes = stack.annotated
+    n_val = round(len(planes) * val_fraction)
+    if len(planes) >= 2 and val_fraction > 0:
+        n_val = min(max(n_val, 1), len(planes) - 1)
+        every = np.linspace(0, len(planes) - 1, n_val + 2)[1:-1].round().astype(int)
+        val = [planes[i] for i in sorted(set(every))]
+        train = [p for p in planes if p not in val]
+        full = lambda ps: [Region(p, 0, stack.width) for p in ps]  # noqa: E731
+        return full(train), full(val)
+    plane = planes[0]
+    cut = int(stack.width * (1 - val_fraction))
+    if val_fraction > 0 and cut >= tile and stack.width - cut >= tile // 2:
+        return [Region(plane, 0, cut)], [Region(plane, cut, stack.width)]
+    region = Region(plane, 0, stack.width)
+    return [region], [region]  # too small to split: validation sees training pixels
+
+
+class PatchSampler:
+    """Draw augmented random patches from regions of an :class:`AnnotatedStack`."""
+
+    def __init__(self, stack: AnnotatedStack, regions: list[Region], tile: int) -> None:
+        self.stack, self.regions, self.tile = stack, regions, tile
+
+    def _position(self, region: Region, rng: np.random.Generator) -> tuple[int, int]:
+        t = self.tile
+        anchors = self.stack.anchors.get(region.plane)
+        if anchors is not None:
+            inside = anchors[(anchors[:, 1] >= region.x0) & (anchors[:, 1] < region.x1)]
+            if inside.size and rng.random() < FOCUS:
+                cy, cx = inside[rng.integers(len(inside))]
+                y = int(cy) - int(rng.integers(t))
+                x = int(cx) - int(rng.integers(t))
+                return (
+                    int(np.clip(y, min(0, self.stack.height - t), max(0, self.stack.height - t))),
+                    int(np.clip(x, region.x0, max(region.x0, region.x1 - t))),
+                )
+        y = int(rng.integers(max(1, self.stack.height - t + 1)))
+        x = region.x0 + int(rng.integers(max(1, region.x1 - region.x0 - t + 1)))
+        return y, x
+
+    def tile_at(self, region: Region, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+        """One un-augmented patch of ``region`` at a random position."""
+        y, x = self._position(region, rng)
+        return self.stack.read_tile(region.plane, y, x, self.tile)
+
+    def sample(self, batch_size: int, rng: np.random.Generator, augment: bool = True) -> Batch:
+        """A batch of patches from random regions, flipped and rotated at random."""
+        xs, ts, ms = [], [], []
+        for _ in range(batch_size):
+            region = self.regions[int(rng.integers(len(self.regions)))]
+            x, target, mask = self.tile_at(region, rng)
+            if augment:
+                k, flip = int(rng.integers(4)), bool(rng.integers(2))
+                x, target = _augment(x, k, flip), _augment(target, k, flip)
+                mask = None if mask is None else _augment(mask, k, flip)
+            xs.append(x)
+            ts.append(target)
+            ms.append(mask)
+        mask_t = None if ms[0] is None else torch.from_numpy(np.stack(ms))
+        return Batch(torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ts)), mask_t)
+
+
+def _augment(a: np.ndarray, k: int, flip: bool) -> np.ndarray:
+    """Rotate (c, t, t) by ``k`` quarter turns and optionally mirror it."""
+    a = np.rot90(a, k, axes=(1, 2))
+    return np.ascontiguousarray(a[:, :, ::-1] if flip else a)

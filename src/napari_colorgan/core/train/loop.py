@@ -1,0 +1,363 @@
+"""Training on annotated stacks: ``train_iter`` yields events, ``train`` returns the model."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from napari_colorgan.core import metrics
+from napari_colorgan.core.annotations import Palette
+from napari_colorgan.core.devices import autocast_dtype, out_of_memory_message, pick_device
+from napari_colorgan.core.events import (
+    CheckpointSaved,
+    Event,
+    Finished,
+    Preview,
+    Started,
+    StepDone,
+    StopSignal,
+    Validated,
+    stop_requested,
+)
+from napari_colorgan.core.io.images import open_image
+from napari_colorgan.core.model.colorizer import Colorizer
+from napari_colorgan.core.model.config import InputNormalization, Provenance
+from napari_colorgan.core.model.normalize import fit_normalization
+from napari_colorgan.core.train.checkpoint import (
+    CheckpointState,
+    load_checkpoint,
+    numpy_rng_state,
+    restore_numpy_rng,
+    save_checkpoint,
+)
+from napari_colorgan.core.train.config import TrainConfig
+from napari_colorgan.core.train.data import AnnotatedStack, PatchSampler, split_regions
+from napari_colorgan.core.train.distributed import (
+    World,
+    any_process,
+    barrier,
+    current_world,
+    device_for,
+    wrap,
+)
+from napari_colorgan.core.train.losses import PerceptualLoss
+from napari_colorgan.core.train.step import Pix2PixStep
+
+#: Validation tiles drawn once per run (fixed, so their metrics are comparable over time).
+N_VAL_TILES = 4
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss became NaN or Inf; the last good checkpoint is kept."""
+
+
+def _fit_input_normalization(
+    image: Any, target: Any, labels: Any, config: TrainConfig
+) -> InputNormalization:
+    """Statistics of the input grayscale (none needed when the input is an RGB's lightness)."""
+    if target is None and labels is None:
+        return InputNormalization("none")
+    return fit_normalization(open_image(image), config.normalize)
+
+
+def _to_uint8(rgb: np.ndarray) -> np.ndarray:
+    return (np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+class _Run:
+    """The mutable state of one run; ``train_iter`` drives it."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        stack: AnnotatedStack,
+        device: torch.device,
+        resume: CheckpointState | None,
+        world: World,
+    ) -> None:
+        self.config, self.device = config, device
+        tile = config.model_config().tile
+        train_regions, val_regions = split_regions(stack, tile, config.val_fraction)
+        self.sampler = PatchSampler(stack, train_regions, tile)
+        self.n_train, self.n_val = (
+            len({r.plane for r in train_regions}),
+            len({r.plane for r in val_regions}),
+        )
+        val_rng = np.random.default_rng(config.seed + 10_007)
+        val_sampler = PatchSampler(stack, val_regions, tile)
+        self.val_tiles = [
+            val_sampler.tile_at(val_regions[i % len(val_regions)], val_rng)
+            for i in range(N_VAL_TILES)
+        ]
+        torch.manual_seed(config.seed)
+        # Each process of a data-parallel run draws its own patches.
+        self.rng = np.random.default_rng(
+            [config.seed, world.rank] if world.parallel else config.seed
+        )
+        self.colorizer = Colorizer.from_config(
+            config.model_config(),
+            seed=config.seed,
+            normalization=stack.normalization,
+            training=config.to_dict(),
+        )
+        self.perceptual = PerceptualLoss(config.perceptual_layers, config.perceptual_weights)
+        self.colorizer.to(device)
+        self.step_fn = Pix2PixStep(
+            self.colorizer,
+            perceptual=self.perceptual,
+            gamma=config.gamma,
+            lambda_l1=config.lambda_l1,
+            gan_mode=config.gan_mode,
+            lr=config.lr,
+            beta1=config.beta1,
+            adversarial=config.adversarial,
+        ).to(device)
+        self.step = 0
+        if resume is not None:
+            self._restore(resume)
+            if (
+                world.parallel
+            ):  # the checkpoint holds rank 0's sampler; the others re-derive theirs
+                self.rng = np.random.default_rng([config.seed, world.rank, self.step])
+        self.step_fn.g_forward = wrap(self.step_fn.generator, world, device)
+        self.step_fn.d_forward = wrap(self.step_fn.discriminator, world, device)
+
+    def _restore(self, ckpt: CheckpointState) -> None:
+        s = self.step_fn
+        s.generator.load_state_dict(ckpt.generator)
+        s.discriminator.load_state_dict(ckpt.discriminator)
+        s.opt_g.load_state_dict(ckpt.optimizers["g"])
+        s.opt_d.load_state_dict(ckpt.optimizers["d"])
+        self.rng = restore_numpy_rng(ckpt.numpy_rng)
+        torch.set_rng_state(ckpt.torch_rng)
+        self.step = ckpt.step
+
+    def set_lr(self, progress: float) -> float:
+        lr = self.config.lr * self.config.lr_factor(progress)
+        for opt in (self.step_fn.opt_g, self.step_fn.opt_d):
+            for group in opt.param_groups:
+                group["lr"] = lr
+        return lr
+
+    def state(self) -> CheckpointState:
+        s = self.step_fn
+        return CheckpointState(
+            step=self.step,
+            train_config=self.config.to_dict(),
+            normalization=self.colorizer.normalization.to_dict(),
+            generator=s.generator.state_dict(),
+            discriminator=s.discriminator.state_dict(),
+            optimizers={"g": s.opt_g.state_dict(), "d": s.opt_d.state_dict()},
+            # The schedule is a pure function of progress (TrainConfig.lr_factor): its state is
+            # the step and the settings, recorded here for people reading the file.
+            schedulers={
+                "lr": {
+                    "step": self.step,
+                    "base_lr": self.config.lr,
+                    "decay_fraction": self.config.decay_fraction,
+                }
+            },
+            numpy_rng=numpy_rng_state(self.rng),
+            torch_rng=torch.get_rng_state(),
+            extra={"perceptual": self.perceptual.source},
+        )
+
+    @torch.no_grad()
+    def validate(self) -> tuple[dict[str, float], Preview]:
+        gen = self.colorizer.generator
+        gen.eval()
+        preds, targets, masks = [], [], []
+        for x, target, mask in self.val_tiles:
+            out = self.colorizer.forward_rgb(torch.from_numpy(x)[None].to(self.device))
+            preds.append(out[0].permute(1, 2, 0).float().cpu().numpy())
+            targets.append(np.moveaxis(target, 0, -1))
+            masks.append(np.ones(target.shape[1:], bool) if mask is None else mask[0] > 0)
+        gen.train()
+        pred, truth, known = np.stack(preds), np.stack(targets), np.stack(masks)
+        values = metrics.evaluate(pred, truth, mask=known if known.any() else None)
+        x0 = self.val_tiles[0][0]
+        preview = Preview(
+            self.step, x0[self.config.context], _to_uint8(preds[0]), _to_uint8(targets[0])
+        )
+        return values, preview
+
+
+def train_iter(
+    image: Any,
+    *,
+    target: Any = None,
+    labels: Any = None,
+    palette: Palette | None = None,
+    slices: slice | list[int] | None = None,
+    config: TrainConfig | None = None,
+    device: str | torch.device = "auto",
+    resume: str | os.PathLike[str] | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    stop: StopSignal | None = None,
+) -> Iterator[Event]:
+    """Train a colorizer, yielding events as it goes.
+
+    Parameters
+    ----------
+    image
+        Grayscale stack (..., y, x) — or an RGB stack alone, whose lightness is the input —
+        as numpy, dask, zarr or a file path.
+    target
+        RGB ground truth (..., y, x, 3) matching ``image``.
+    labels, palette
+        Integer labels matching ``image`` (0 = not annotated) and their colours
+        ``{label: (r, g, b)}``; the target is the grayscale tinted by the label colours.
+    slices
+        Planes of the first axis to train on (``slice`` or list); unannotated ones are skipped.
+    config
+        The settings; default :class:`TrainConfig()`. On resume the checkpoint's settings are
+        used, except ``steps`` and ``minutes``, which may extend the run.
+    device
+        ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda:0"``...
+    resume
+        A checkpoint to continue from.
+    checkpoint
+        Where to write checkpoints (every ``config.checkpoint_every`` steps, at the end and on
+        stop); default: no checkpoints.
+    stop
+        Set it (``threading.Event``) to end cleanly after the current step, with a checkpoint.
+
+    Yields
+    ------
+    Event
+        :class:`Started`, then :class:`StepDone` per step, :class:`Validated` and
+        :class:`Preview` every ``val_every`` steps, :class:`CheckpointSaved`, and finally
+        :class:`Finished` whose ``result`` is the trained :class:`Colorizer` (eval mode).
+
+    Raises
+    ------
+    NonFiniteLossError
+        A loss became NaN/Inf; the last checkpoint written stays as it was.
+    """
+    config = config or TrainConfig()
+    ckpt = load_checkpoint(resume) if resume is not None else None
+    if ckpt is not None:
+        saved = TrainConfig.from_dict(ckpt.train_config)
+        config = TrainConfig.from_dict(
+            {**saved.to_dict(), "steps": config.steps, "minutes": config.minutes}
+        )
+        normalization = InputNormalization.from_dict(ckpt.normalization)
+    else:
+        normalization = _fit_input_normalization(image, target, labels, config)
+    world = current_world()
+    dev = device_for(world, pick_device(device))
+    stack = AnnotatedStack(
+        image,
+        target=target,
+        labels=labels,
+        palette=palette,
+        slices=slices,
+        normalization=normalization,
+        context=config.context,
+    )
+    run = _Run(config, stack, dev, ckpt, world)
+    total = None if config.minutes else config.steps
+    yield Started(str(dev), total, run.step, run.n_train, run.n_val, run.perceptual.source)
+
+    def write_checkpoint() -> Iterator[Event]:
+        if checkpoint is not None and world.is_main:  # one writer in a data-parallel run
+            yield CheckpointSaved(run.step, save_checkpoint(checkpoint, run.state()))
+        barrier(world)
+
+    t0 = time.perf_counter()
+    budget = None if config.minutes is None else config.minutes * 60
+    amp = autocast_dtype(dev)
+    stopped = False
+    try:
+        while True:
+            elapsed = time.perf_counter() - t0
+            done = run.step >= config.steps if budget is None else elapsed >= budget
+            if any_process(done, world):
+                break
+            if any_process(stop_requested(stop), world):
+                stopped = True
+                break
+            progress = run.step / config.steps if budget is None else elapsed / budget
+            lr = run.set_lr(progress)
+            batch = run.sampler.sample(config.batch_size, run.rng)
+            mask = None if batch.mask is None else batch.mask.to(dev)
+            try:
+                with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
+                    losses = run.step_fn.step(batch.x.to(dev), batch.target.to(dev), mask)
+            except torch.OutOfMemoryError:
+                raise MemoryError(out_of_memory_message(dev, "batch_size or tile")) from None
+            values = dict(vars(losses))
+            if not all(np.isfinite(v) for v in values.values()):
+                bad = [k for k, v in values.items() if not np.isfinite(v)]
+                raise NonFiniteLossError(
+                    f"loss {bad} became NaN/Inf at step {run.step + 1}: training stopped and the "
+                    "last checkpoint was kept; lower lr, check the input for NaN, or resume"
+                )
+            run.step += 1
+            yield StepDone(run.step, total, values, lr, time.perf_counter() - t0)
+            if run.step % config.val_every == 0 and world.is_main:
+                scores, preview = run.validate()
+                yield Validated(run.step, scores)
+                yield preview
+            if config.checkpoint_every and run.step % config.checkpoint_every == 0:
+                yield from write_checkpoint()
+    except GeneratorExit:
+        # The consumer closed us (e.g. napari's worker.quit()): keep the work done so far.
+        if checkpoint is not None and world.is_main:
+            save_checkpoint(checkpoint, run.state())
+        raise
+    if run.step % max(config.val_every, 1) != 0 and run.step > 0 and world.is_main:
+        scores, preview = run.validate()
+        yield Validated(run.step, scores)
+        yield preview
+    if not (config.checkpoint_every and run.step % config.checkpoint_every == 0 and not stopped):
+        yield from write_checkpoint()
+    model = run.colorizer
+    model.generator.eval()
+    model.provenance = Provenance(
+        source="napari-colorgan train",
+        perceptual_weights=run.perceptual.source,
+        extra={"steps": run.step, "device": str(dev), "stopped": stopped},
+    )
+    model.training = {**config.to_dict(), "steps_done": run.step}
+    yield Finished(run.step, model, stopped)
+
+
+def train(*args: Any, progress: bool = False, **kwargs: Any) -> Colorizer:
+    """Train and return the colorizer: :func:`train_iter` drained.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As for :func:`train_iter`.
+    progress
+        Show a tqdm progress bar (needs ``tqdm``).
+
+    Returns
+    -------
+    Colorizer
+    """
+    events = train_iter(*args, **kwargs)
+    if progress:
+        from napari_colorgan.core.progress import drive_training
+
+        events = drive_training(events)
+    result = None
+    for event in events:
+        if isinstance(event, Finished):
+            result = event.result
+    if not isinstance(result, Colorizer):  # pragma: no cover - train_iter always finishes
+        raise RuntimeError("training ended without a result")
+    return result
+
+
+def save_path_for_checkpoint(model_path: str | os.PathLike[str]) -> Path:
+    """The checkpoint path the CLI and widgets use beside a model file."""
+    p = Path(model_path)
+    return p.with_name(p.name.removesuffix(".safetensors") + ".ckpt.safetensors")

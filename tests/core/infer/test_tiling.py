@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+
+from napari_colorgan.core.infer.tiling import TilePlan, pad_to_multiple
+from napari_colorgan.core.model.config import PRESETS, ModelConfig
+
+
+def covered(plan: TilePlan, length: int) -> np.ndarray:
+    """How often each output pixel is kept by some window, and the summed blend weight."""
+    weight = np.zeros(length)
+    for w in plan.windows(length):
+        weight[w.keep0 : w.keep1] += plan.weights(w, length)[w.keep0 - w.start : w.keep1 - w.start]
+    return weight
+
+
+def test_presets_choose_exact_or_blended_by_receptive_field():
+    assert TilePlan.for_model(PRESETS["small"]) == TilePlan("exact", 512, 128, 32)
+    assert TilePlan.for_model(PRESETS["medium"]).mode == "exact"
+    assert TilePlan.for_model(PRESETS["pix2pix"]) == TilePlan("blended", 256, 64, 256)
+
+
+def test_too_small_an_overlap_falls_back_to_blending():
+    assert TilePlan.for_model(PRESETS["small"], tile=256, overlap=64).mode == "blended"
+    assert TilePlan.for_model(PRESETS["small"], tile=256, overlap=128).mode == "exact"
+
+
+@pytest.mark.parametrize("length", [1, 31, 64, 300, 1000, 4099])
+@pytest.mark.parametrize("mode_overlap", [128, 64])
+def test_every_pixel_is_kept_once_exact_or_weighted_to_one(length, mode_overlap):
+    plan = TilePlan.for_model(ModelConfig(num_downs=5, tile=64), tile=256, overlap=mode_overlap)
+    weight = covered(plan, length)
+    np.testing.assert_allclose(weight, 1.0) if plan.mode == "exact" else None
+    assert (weight > 0.5).all()
+
+
+def test_exact_windows_keep_pixels_a_halo_away_from_inner_window_edges():
+    plan = TilePlan.for_model(PRESETS["small"], tile=256, overlap=128)
+    for w in plan.windows(1000):
+        assert w.start % 32 == 0
+        if w.start > 0:
+            assert w.keep0 - w.start >= 64
+        if w.start + w.size < 1024:
+            assert w.start + w.size - w.keep1 >= 64
+
+
+def test_blend_ramps_of_neighbours_sum_to_one():
+    plan = TilePlan("blended", 256, 64, 32)
+    a, b = plan.windows(1000)[:2]
+    overlap = slice(b.start, a.start + a.size)
+    wa = plan.weights(a, 1000)[overlap.start - a.start : overlap.stop - a.start]
+    wb = plan.weights(b, 1000)[: overlap.stop - b.start]
+    np.testing.assert_allclose(wa + wb, 1.0, atol=1e-6)
+
+
+def test_bad_overlap_is_named():
+    with pytest.raises(ValueError, match="overlap 300 px"):
+        TilePlan.for_model(PRESETS["small"], tile=256, overlap=300)
+
+
+def test_pad_to_multiple_reflects_bottom_right():
+    plane = np.arange(12.0).reshape(3, 4)
+    padded = pad_to_multiple(plane, 4)
+    assert padded.shape == (4, 4)
+    np.testing.assert_array_equal(padded[3], plane[1])

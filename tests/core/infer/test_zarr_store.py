@@ -1,0 +1,173 @@
+"""Streaming into zarr: bounded, resumable, never losing finished chunks."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+import zarr
+
+from napari_colorgan.core.events import Finished, Progress
+from napari_colorgan.core.infer import blocks as inference
+from napari_colorgan.core.infer.zarr_store import (
+    colorize_to_zarr,
+    colorize_to_zarr_iter,
+    open_multiscale,
+)
+from napari_colorgan.core.model.colorizer import Colorizer
+from napari_colorgan.core.model.config import InputNormalization, ModelConfig
+
+
+def read(path):
+    """The whole array at ``path``, opened read-only (mode "a" would create it)."""
+    return zarr.open_array(str(path), mode="r")[:]
+
+
+KW = {"device": "cpu", "precision": "fp32", "tile": 128, "overlap": 64, "block_size": 64}
+
+
+@pytest.fixture
+def m():
+    cfg = ModelConfig(num_downs=5, ngf=8, tile=64, dropout=False)
+    return Colorizer.from_config(cfg, seed=2, normalization=InputNormalization("minmax", 0, 255))
+
+
+@pytest.fixture
+def stack(rng):
+    return rng.integers(0, 256, (3, 150, 140)).astype(np.uint8)
+
+
+def count_tasks(monkeypatch):
+    calls = []
+    original = inference._block_task
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(inference, "_block_task", counting)
+    import napari_colorgan.core.infer.graph as col
+
+    monkeypatch.setattr(col, "_block_task", counting)
+    return calls
+
+
+def test_store_matches_the_lazy_result_and_has_a_pyramid(m, stack, tmp_path):
+    path = colorize_to_zarr(stack, tmp_path / "out.ome.zarr", m, **KW)
+    levels = open_multiscale(path)
+    assert levels[0].shape == (3, 150, 140, 3)
+    from napari_colorgan.core.infer.graph import colorize
+
+    np.testing.assert_array_equal(levels[0][:], colorize(stack, m, **KW).compute())
+    attrs = dict(zarr.open_group(str(path)).attrs)
+    assert attrs["ome"]["multiscales"][0]["axes"][-1]["type"] == "channel"
+
+
+def test_stop_then_resume_equals_an_uninterrupted_run_and_computes_only_the_rest(
+    m, stack, tmp_path, monkeypatch
+):
+    whole = colorize_to_zarr(stack, tmp_path / "whole.zarr", m, **KW)
+    stop = threading.Event()
+    events = []
+    for event in colorize_to_zarr_iter(
+        stack, tmp_path / "part.zarr", m, stop=stop, parallel=1, **KW
+    ):
+        events.append(event)
+        if isinstance(event, Progress) and event.done == 5:
+            stop.set()
+    assert isinstance(events[-1], Finished) and events[-1].stopped
+    total = events[0].total
+    calls = count_tasks(monkeypatch)
+    events = list(colorize_to_zarr_iter(stack, tmp_path / "part.zarr", m, **KW))
+    assert events[0].skipped == 5
+    assert len(calls) == total - 5
+    np.testing.assert_array_equal(read(tmp_path / "part.zarr/0"), read(whole / "0"))
+
+
+def test_rerunning_a_finished_job_does_nothing(m, stack, tmp_path, monkeypatch):
+    colorize_to_zarr(stack, tmp_path / "out.zarr", m, **KW)
+    calls = count_tasks(monkeypatch)
+    colorize_to_zarr(stack, tmp_path / "out.zarr", m, **KW)
+    assert calls == []
+
+
+def test_a_crash_mid_run_keeps_finished_chunks(m, stack, tmp_path, monkeypatch):
+    written = []
+    original = zarr.Array.__setitem__
+
+    def crash_after_four(self, key, value):
+        if self.ndim == 4:
+            written.append(key)
+            if len(written) == 5:
+                raise OSError("disk unplugged")
+        return original(self, key, value)
+
+    monkeypatch.setattr(zarr.Array, "__setitem__", crash_after_four)
+    with pytest.raises(OSError, match="unplugged"):
+        colorize_to_zarr(stack, tmp_path / "out.zarr", m, parallel=1, **KW)
+    monkeypatch.setattr(zarr.Array, "__setitem__", original)
+    done = read(tmp_path / "out.zarr/done")
+    assert done.sum() == 4  # the chunk whose write failed was never marked done
+    events = list(colorize_to_zarr_iter(stack, tmp_path / "out.zarr", m, **KW))
+    assert events[0].skipped == 4 and events[-1].step == done.size
+
+
+def test_kill_9_mid_run_then_resume(m, stack, tmp_path):
+    model_path = m.save(tmp_path / "m.safetensors")
+    np.save(tmp_path / "stack.npy", np.repeat(stack, 4, axis=0))
+    store = tmp_path / "out.zarr"
+    script = textwrap.dedent(f"""
+        import numpy as np
+        from napari_colorgan.core.infer.zarr_store import colorize_to_zarr
+        data = np.load({str(tmp_path / "stack.npy")!r})
+        colorize_to_zarr(data, {str(store)!r}, {str(model_path)!r}, parallel=1, **{KW!r})
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if read(store / "done").sum() >= 3:
+                break
+        except Exception:
+            pass
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = int(read(store / "done").sum())
+    assert 3 <= partial < read(store / "done").size
+    colorize_to_zarr(np.load(tmp_path / "stack.npy"), store, model_path, **KW)
+    reference = colorize_to_zarr(
+        np.load(tmp_path / "stack.npy"), tmp_path / "ref.zarr", model_path, **KW
+    )
+    np.testing.assert_array_equal(read(store / "0"), read(reference / "0"))
+
+
+def test_existing_store_of_another_job_is_refused_unless_overwrite(m, stack, tmp_path):
+    colorize_to_zarr(stack, tmp_path / "out.zarr", m, **KW)
+    with pytest.raises(ValueError, match="holds another result"):
+        colorize_to_zarr(stack[:2], tmp_path / "out.zarr", m, **KW)
+    other = Colorizer.from_config(m.config, seed=99, normalization=m.normalization)
+    with pytest.raises(ValueError, match="overwrite"):
+        colorize_to_zarr(stack, tmp_path / "out.zarr", other, **KW)
+    colorize_to_zarr(stack[:2], tmp_path / "out.zarr", m, overwrite=True, **KW)
+    assert read(tmp_path / "out.zarr/0").shape[0] == 2
+
+
+def test_local_cluster_gives_the_same_result(m, stack, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from napari_colorgan.core.infer.graph import colorize
+
+    local = colorize(stack, m, **KW).compute()
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        with distributed.Client(cluster):
+            remote = colorize(stack, m, **KW).compute()
+            path = colorize_to_zarr(stack, tmp_path / "c.zarr", m, **KW)
+    np.testing.assert_array_equal(local, remote)
+    np.testing.assert_array_equal(read(path / "0"), local)

@@ -1,0 +1,75 @@
+"""Every input kind opens lazily with its shape and dtype."""
+
+import numpy as np
+import pytest
+import tifffile
+import zarr
+from skimage.io import imsave
+
+from napari_colorgan.core.io.images import open_image
+from napari_colorgan.core.model.config import InputNormalization
+from napari_colorgan.core.train.data import AnnotatedStack
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.float32, np.float64])
+def test_dtypes_and_ranges_normalise_to_0_1(dtype, rng):
+    data = (rng.random((2, 40, 40)) * 3000 - (1000 if dtype == np.int16 else 0)).astype(dtype)
+    from napari_colorgan.core.model.normalize import apply_normalization, fit_normalization
+
+    for method in ("percentile", "minmax", "asinh"):
+        out = apply_normalization(data, fit_normalization(data, method))
+        assert out.dtype == np.float32 and 0 <= out.min() and out.max() <= 1
+
+
+def test_tiff_is_memory_mapped(tmp_path, rng):
+    tifffile.imwrite(tmp_path / "a.tif", rng.integers(0, 255, (3, 20, 30)).astype(np.uint8))
+    arr = open_image(tmp_path / "a.tif")
+    assert isinstance(arr, np.memmap) and arr.shape == (3, 20, 30)
+
+
+def test_compressed_ome_tiff_reads_through_zarr(tmp_path, rng):
+    data = rng.integers(0, 255, (3, 64, 64)).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "a.ome.tif", data, compression="zlib", tile=(32, 32), ome=True)
+    arr = open_image(tmp_path / "a.ome.tif")
+    np.testing.assert_array_equal(np.asarray(arr[1]), data[1])
+
+
+def test_ome_zarr_opens_its_full_resolution(tmp_path, rng):
+    group = zarr.open_group(str(tmp_path / "img.ome.zarr"), mode="w")
+    full = group.create_array("0", shape=(2, 64, 64), dtype="u1")
+    full[:] = rng.integers(0, 255, (2, 64, 64))
+    group.create_array("1", shape=(2, 32, 32), dtype="u1")
+    group.attrs["ome"] = {"multiscales": [{"datasets": [{"path": "0"}, {"path": "1"}]}]}
+    assert open_image(tmp_path / "img.ome.zarr").shape == (2, 64, 64)
+
+
+def test_png_jpeg_npy_and_multiscale_lists(tmp_path, rng):
+    img = rng.integers(0, 255, (32, 48)).astype(np.uint8)
+    imsave(tmp_path / "a.png", img)
+    imsave(tmp_path / "a.jpg", img)
+    np.save(tmp_path / "a.npy", img)
+    assert open_image(tmp_path / "a.png").shape == (32, 48)
+    assert open_image(tmp_path / "a.jpg").shape == (32, 48)
+    assert isinstance(open_image(tmp_path / "a.npy"), np.memmap)
+    assert open_image([img, img[::2, ::2]]) is img
+
+
+def test_fits_with_the_astro_extra(tmp_path, rng):
+    fits = pytest.importorskip("astropy.io.fits")
+    data = rng.random((40, 50)).astype(np.float32) * 1e4
+    fits.PrimaryHDU(data).writeto(tmp_path / "deep.fits")
+    arr = open_image(tmp_path / "deep.fits")
+    np.testing.assert_allclose(arr, data)
+    rgb = np.clip(rng.random((40, 50, 3)), 0, 1)
+    stack = AnnotatedStack(
+        tmp_path / "deep.fits", target=rgb, normalization=InputNormalization("asinh", 0, 5, 10)
+    )
+    assert stack.read_tile((), 0, 0, 32)[0].shape == (1, 32, 32)
+
+
+def test_unknown_format_and_missing_file(tmp_path):
+    (tmp_path / "a.xyz").write_text("x")
+    with pytest.raises(ValueError, match="unknown image format '.xyz'"):
+        open_image(tmp_path / "a.xyz")
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        open_image(tmp_path / "nope.tif")
