@@ -9,12 +9,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-try:
-    from importlib.metadata import PackageNotFoundError, version
+from napari_colorgan.core.version import package_version
 
-    __version__ = version("napari-colorgan")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0+unknown"
+__version__ = package_version()
 
 if TYPE_CHECKING:
     from napari_colorgan import metrics

@@ -12,6 +12,7 @@ LayerData = list[tuple[Any, dict[str, Any], str]]
 def em_sample() -> LayerData:
     """An EM-like stack with painted labels (colours = the palette) and its tinted truth."""
     from napari_colorgan.core.annotations import tint
+    from napari_colorgan.core.color import to_uint8
     from napari_colorgan.core.model.normalize import apply_normalization, fit_normalization
     from napari_colorgan.core.synthetic import LABEL_NAMES, synthetic_em
 
@@ -19,7 +20,7 @@ def em_sample() -> LayerData:
     # The truth keeps the lightness a Lab model keeps: the grayscale after the percentile
     # normalisation that training measures on this stack.
     lightness = apply_normalization(em.gray, fit_normalization(em.gray, "percentile"))
-    truth = (tint(lightness, em.labels, em.palette)[0] * 255 + 0.5).astype(np.uint8)
+    truth = to_uint8(tint(lightness, em.labels, em.palette)[0])
     colors = {0: (0.0, 0.0, 0.0, 0.0), None: (0.0, 0.0, 0.0, 0.0)}
     colors.update({k: (*(np.array(c) / 255), 1.0) for k, c in em.palette.items()})
     sparse = em.labels.copy()

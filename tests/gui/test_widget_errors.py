@@ -104,3 +104,22 @@ def test_cuda_out_of_memory_in_training_says_what_to_lower(viewer, qtbot, monkey
     train._start.changed.emit(True)
     wait_for_error(qtbot, start, "lower the batch size")
     qtbot.waitUntil(lambda: train._start.enabled, timeout=60_000)
+
+
+@pytest.mark.parametrize("widget", ["train", "evaluate"])
+def test_a_typo_in_the_slices_box_is_one_notification_not_a_traceback(viewer, widget):
+    # Regression: slice parsing raised the CLI's error type, which the widgets did not catch,
+    # and its message spoke of "--slices".
+    start = len(notification_manager.records)
+    if widget == "train":
+        w = TrainWidget(viewer)
+        tiny_training(w, viewer)
+        button = w._start
+    else:
+        w = EvaluateWidget(viewer)
+        w._pred.value = w._truth.value = viewer.layers["em truth"]
+        button = w._run
+    w._slices.value = "5:x"
+    button.changed.emit(True)  # must not raise
+    errors = errors_since(start)
+    assert len(errors) == 1 and "slices '5:x'" in errors[0] and "--" not in errors[0]

@@ -175,3 +175,28 @@ def test_dask_and_multiscale_layers_colorize_at_full_resolution(viewer, tmp_path
         layer = col.colorize()
         assert layer.data.shape == (*em.shape, 3)
         assert np.asarray(layer.data[3]).std() > 0
+
+
+def test_preset_pix2pix_trains_with_its_own_tile(viewer, qtbot):
+    # Regression: the widget always sent tile=128, which pix2pix (2**8 grid) refuses.
+    start = len(notification_manager.records)
+    train = TrainWidget(viewer)
+    tiny_training(train, viewer, steps=1)
+    train._tile.value, train._batch.value = 0, 1  # 0: the preset's own tile
+    train._preset.value = "pix2pix"
+    train._start.changed.emit(True)
+    qtbot.waitUntil(lambda: train._start.enabled, timeout=120_000)
+    assert errors_since(start) == []
+    assert train.model.config.num_downs == 8 and train.model.config.tile == 256
+
+
+def test_train_widget_defaults_are_the_training_config_defaults(viewer):
+    from napari_colorgan import TrainConfig
+
+    w = TrainWidget(viewer)
+    assert w._config() == TrainConfig(
+        steps=w._steps.value,
+        val_every=TrainConfig().val_every,
+        checkpoint_every=TrainConfig().val_every,
+    )
+    assert tuple(w._preset.choices) == TrainConfig.choices("preset")

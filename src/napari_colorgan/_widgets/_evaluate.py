@@ -11,6 +11,7 @@ from magicgui.widgets import ComboBox, Container, FileEdit, LineEdit, PushButton
 from qtpy.QtWidgets import QStyledItemDelegate
 
 from napari_colorgan._widgets._common import guarded, keep_choices_fresh, layer_choices
+from napari_colorgan.core.io.selection import parse_slices, select_planes
 
 if TYPE_CHECKING:
     import napari
@@ -70,7 +71,6 @@ class EvaluateWidget(Container):
 
     def evaluate(self) -> dict[str, float]:
         """Compute the metrics (on the main thread: they are fast next to training)."""
-        from napari_colorgan.cli import parse_slices
         from napari_colorgan.core.metrics import evaluate
 
         pred, truth = self._pred.value, self._truth.value
@@ -78,12 +78,9 @@ class EvaluateWidget(Container):
             raise ValueError("choose a prediction and a ground-truth colour layer")
         p, t = np.asarray(pred.data), np.asarray(truth.data)
         mask = None if self._mask.value is None else np.asarray(self._mask.value.data) > 0
-        sel = parse_slices(self._slices.value.strip() or None)
-        if sel is not None:
-            if p.ndim < 4:
-                raise ValueError("a slice range needs stacks; these are single images")
-            p, t = p[sel], t[sel]
-            mask = None if mask is None else mask[sel]
+        sel = parse_slices(self._slices.value)
+        p, t = select_planes(p, sel, 3), select_planes(t, sel, 3)
+        mask = None if mask is None else select_planes(mask, sel)
         self.results = evaluate(p, t, mask)
         self._table.value = {
             "metric": list(self.results),

@@ -29,9 +29,13 @@ from napari_colorgan._widgets._common import (
 )
 from napari_colorgan._widgets._loss_plot import LossPlot
 from napari_colorgan._widgets._recent import remember
+from napari_colorgan.core.io.selection import parse_slices
+from napari_colorgan.core.train.config import TrainConfig
 
 if TYPE_CHECKING:
     import napari
+
+_DEFAULT = TrainConfig.default
 
 
 def palette_of(layer: Any, labels: np.ndarray) -> dict[int, tuple[int, int, int]]:
@@ -54,24 +58,31 @@ class TrainWidget(Container):
         )
         self._target = ComboBox(label="target (labels or RGB)", choices=self._target_choices)
         self._slices = LineEdit(label="slices (e.g. 0:10)", value="")
+        # Defaults and choices come from TrainConfig, the one place they are kept.
         self._preset = ComboBox(
-            label="preset", choices=["small", "medium", "pix2pix"], value="small"
+            label="preset", choices=TrainConfig.choices("preset"), value=_DEFAULT("preset")
         )
-        self._steps = SpinBox(label="steps", min=1, max=1_000_000, value=500)
+        self._steps = SpinBox(label="steps", min=1, max=1_000_000, value=_DEFAULT("steps"))
         self._minutes = FloatSpinBox(
             label="or minutes (0 = steps)", min=0.0, max=10_000.0, step=0.5, value=0.0
         )
-        self._tile = SpinBox(label="tile", min=32, max=1024, step=32, value=128)
-        self._batch = SpinBox(label="batch size", min=1, max=256, value=8)
-        self._gamma = FloatSpinBox(label="γ", min=0.0, max=1.0, step=0.05, value=0.9)
-        self._lambda = FloatSpinBox(label="λ (L1)", min=0.0, max=1000.0, value=100.0)
+        self._tile = SpinBox(label="tile (0 = preset's)", min=0, max=1024, step=32, value=0)
+        self._batch = SpinBox(label="batch size", min=1, max=256, value=_DEFAULT("batch_size"))
+        self._gamma = FloatSpinBox(label="γ", min=0.0, max=1.0, step=0.05, value=_DEFAULT("gamma"))
+        self._lambda = FloatSpinBox(
+            label="λ (L1)", min=0.0, max=1000.0, value=_DEFAULT("lambda_l1")
+        )
         self._vgg = ComboBox(
-            label="perceptual weights", choices=["auto", "random", "none"], value="auto"
+            label="perceptual weights",
+            choices=["auto", "imagenet", "random", "none"],
+            value=_DEFAULT("perceptual_weights"),
         )
         self._device = ComboBox(
             label="device", choices=["auto", "cpu", "cuda:0", "mps"], value="auto"
         )
-        self._preview_every = SpinBox(label="preview every", min=1, max=10_000, value=50)
+        self._preview_every = SpinBox(
+            label="preview every", min=1, max=10_000, value=_DEFAULT("val_every")
+        )
         self._start = PushButton(text="Start")
         self._stop = PushButton(text="Stop", enabled=False)
         self._resume = PushButton(text="Resume", enabled=False)
@@ -124,14 +135,12 @@ class TrainWidget(Container):
             + layer_choices(self._viewer, ("image",), rgb=True)()
         )
 
-    def _config(self) -> Any:
-        from napari_colorgan.core.train.config import TrainConfig
-
+    def _config(self) -> TrainConfig:
         return TrainConfig(
             preset=self._preset.value,
             steps=self._steps.value,
             minutes=self._minutes.value or None,
-            tile=self._tile.value,
+            tile=self._tile.value or None,
             batch_size=self._batch.value,
             gamma=self._gamma.value,
             lambda_l1=self._lambda.value,
@@ -142,15 +151,13 @@ class TrainWidget(Container):
 
     def _inputs(self) -> dict[str, Any]:
         """Layer data, read here on the main thread; the worker never touches layers."""
-        from napari_colorgan.cli import parse_slices
-
         image, target = self._image.value, self._target.value
         if image is None or target is None:
             raise ValueError("choose a grayscale layer and a target (Labels or RGB layer)")
         data = image.data[0] if image.multiscale else image.data
         out: dict[str, Any] = {
             "image": data,
-            "slices": parse_slices(self._slices.value.strip() or None),
+            "slices": parse_slices(self._slices.value),
         }
         if type(target).__name__ == "Labels":
             labels = np.asarray(target.data)

@@ -1,11 +1,12 @@
-"""Differentiable sRGB <-> CIE Lab (D65, 2° observer) in torch, matching ``skimage.color``.
+"""Colour values: differentiable sRGB <-> CIE Lab in torch, and float colour to uint8.
 
-Channels are on axis ``dim`` (default -3, i.e. (..., 3, h, w)). RGB is in [0, 1]; L in [0, 100],
-a and b roughly in [-110, 110].
+Lab is D65, 2° observer, matching ``skimage.color``. Channels are on axis ``dim`` (default -3,
+i.e. (..., 3, h, w)). RGB is in [0, 1]; L in [0, 100], a and b roughly in [-110, 110].
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 # sRGB primaries to CIE XYZ (the matrix scikit-image uses), and the D65 reference white.
@@ -92,3 +93,26 @@ def lab_to_rgb(lab: torch.Tensor, dim: int = -3) -> torch.Tensor:
         linear > 0.0031308, 1.055 * linear.clamp_min(_EPS) ** (1 / 2.4) - 0.055, 12.92 * linear
     )
     return rgb.clamp(0, 1)
+
+
+def to_uint8(rgb: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Float colour in [0, 1] to uint8, rounded to nearest (values outside are clipped).
+
+    Parameters
+    ----------
+    rgb
+        Float array of any shape.
+    out
+        Optional uint8 array of the same shape to write into (no temporary copy of the result).
+
+    Returns
+    -------
+    np.ndarray
+        ``out`` if given, else a new uint8 array.
+    """
+    scaled = np.clip(rgb, 0, 1) * 255
+    scaled += 0.5  # float to uint8 truncates: +0.5 rounds
+    if out is None:
+        return scaled.astype(np.uint8)
+    out[...] = scaled
+    return out

@@ -1,20 +1,28 @@
-"""Terminal progress for scripts and the CLI: a tqdm bar over training events."""
+"""Terminal progress for scripts and the CLI: tqdm bars over training and colorization events.
+
+tqdm is optional: without it the events pass through unchanged.
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from typing import Any
 
-from napari_colorgan.core.events import Event, Started, StepDone
+from napari_colorgan.core.events import Event, Progress, Started, StepDone
 
 
-def drive_training(events: Iterator[Event]) -> Iterator[Event]:
-    """Pass ``events`` through, showing a progress bar with the losses on stderr."""
+def _bar(total: int | None, initial: int, unit: str) -> Any:
+    """A tqdm bar on stderr, or None when tqdm is not installed."""
     try:
         from tqdm.auto import tqdm
     except ImportError:  # progress is optional
-        yield from events
-        return
+        return None
+    return tqdm(total=total, initial=initial, unit=unit, file=sys.stderr)
+
+
+def drive_training(events: Iterator[Event]) -> Iterator[Event]:
+    """Pass training ``events`` through, showing a progress bar with the losses on stderr."""
     bar = None
     for event in events:
         if isinstance(event, Started):
@@ -23,12 +31,34 @@ def drive_training(events: Iterator[Event]) -> Iterator[Event]:
                 f"{event.val_planes} for validation; perceptual loss: {event.perceptual}",
                 file=sys.stderr,
             )
-            bar = tqdm(
-                total=event.total_steps, initial=event.start_step, unit="step", file=sys.stderr
-            )
+            bar = _bar(event.total_steps, event.start_step, "step")
         elif isinstance(event, StepDone) and bar is not None:
             bar.update(1)
             bar.set_postfix(G=f"{event.losses['g_total']:.3f}", D=f"{event.losses['d_real']:.3f}")
+        yield event
+    if bar is not None:
+        bar.close()
+
+
+def drive_chunks(events: Iterator[Event], megapixels: float | None = None) -> Iterator[Event]:
+    """Pass colorization ``events`` through, showing chunks done (and MP/s) on stderr.
+
+    Parameters
+    ----------
+    events
+        From :func:`~napari_colorgan.core.infer.zarr_store.colorize_to_zarr_iter`.
+    megapixels
+        Size of the whole job; when given, the bar also shows the throughput.
+    """
+    bar: Any = None
+    for event in events:
+        if isinstance(event, Progress):
+            bar = bar or _bar(event.total, event.done, "chunk")
+            if bar is not None:
+                bar.update(event.done - bar.n)
+                if megapixels and event.elapsed > 0:
+                    done = (event.done - event.skipped) / event.total
+                    bar.set_postfix_str(f"{done * megapixels / event.elapsed:.2f} MP/s")
         yield event
     if bar is not None:
         bar.close()

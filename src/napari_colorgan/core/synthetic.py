@@ -15,6 +15,7 @@ import numpy as np
 from scipy import ndimage
 
 from napari_colorgan.core.annotations import tint
+from napari_colorgan.core.color import to_uint8
 
 #: Label ids of the synthetic stack.
 CYTOPLASM, MEMBRANE, MITOCHONDRION, NUCLEUS, VESICLE = 1, 2, 3, 4, 5
@@ -122,7 +123,7 @@ def synthetic_em(shape: tuple[int, int, int] = (8, 256, 256), seed: int = 0) -> 
     gray = ndimage.gaussian_filter(gray, (0, 0.8, 0.8)) + rng.normal(0, 6, shape)
     gray8 = np.clip(gray, 0, 255).astype(np.uint8)
     rgb, _ = tint(gray8.astype(np.float32) / 255, labels, EM_PALETTE)
-    rgb8 = (np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8)
+    rgb8 = to_uint8(rgb)
     return EMSample(gray8, labels, rgb8, dict(EM_PALETTE))
 
 
@@ -134,7 +135,7 @@ def hubble_deep_field() -> tuple[np.ndarray, np.ndarray]:
     from skimage import color, data
 
     rgb = data.hubble_deep_field()
-    gray = (color.rgb2lab(rgb)[..., 0] / 100 * 255 + 0.5).astype(np.uint8)
+    gray = to_uint8(color.rgb2lab(rgb)[..., 0] / 100)
     return gray, rgb
 
 
@@ -155,10 +156,6 @@ class Split:
     train_truth: np.ndarray
 
 
-def _to_uint8(rgb01: np.ndarray) -> np.ndarray:
-    return (np.clip(rgb01, 0, 1) * 255 + 0.5).astype(np.uint8)
-
-
 def em_split(
     shape: tuple[int, int, int] = (12, 256, 256), n_train: int = 8, seed: int = 0
 ) -> Split:
@@ -172,7 +169,7 @@ def em_split(
     em = synthetic_em(shape, seed=seed)
     norm = fit_normalization(em.gray[:n_train], "percentile")
     lightness = apply_normalization(em.gray, norm)
-    truth = _to_uint8(tint(lightness, em.labels, em.palette)[0])
+    truth = to_uint8(tint(lightness, em.labels, em.palette)[0])
     return Split(
         train={"image": em.gray[:n_train], "labels": em.labels[:n_train], "palette": em.palette},
         test_input=em.gray[n_train:],

@@ -44,16 +44,16 @@ def stack(rng):
 
 def count_tasks(monkeypatch):
     calls = []
-    original = inference._block_task
+    original = inference.block_task
 
     def counting(*args, **kwargs):
         calls.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(inference, "_block_task", counting)
+    monkeypatch.setattr(inference, "block_task", counting)
     import napari_colorgan.core.infer.graph as col
 
-    monkeypatch.setattr(col, "_block_task", counting)
+    monkeypatch.setattr(col, "block_task", counting)
     return calls
 
 

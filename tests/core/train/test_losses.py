@@ -51,7 +51,7 @@ def test_generator_objective_is_the_seed_formula():
     total = generator_objective(torch.tensor(2.0), torch.tensor(0.5), torch.tensor(3.0), 0.8, 10.0)
     assert float(total) == pytest.approx(0.8 * (2.0 + 10.0 * 0.5) + 0.2 * 3.0)
     with pytest.raises(ValueError, match="gamma"):
-        generator_objective(torch.tensor(0.0), torch.tensor(0.0), torch.tensor(0.0), 1.5)
+        generator_objective(torch.tensor(0.0), torch.tensor(0.0), torch.tensor(0.0), 1.5, 100.0)
 
 
 def test_perceptual_loss_is_mean_squared_feature_difference():

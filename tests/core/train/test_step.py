@@ -6,8 +6,9 @@ import torch
 from napari_colorgan.core.color import rgb_to_lab
 from napari_colorgan.core.model.colorizer import Colorizer
 from napari_colorgan.core.model.config import ModelConfig
+from napari_colorgan.core.train.config import TrainConfig
 from napari_colorgan.core.train.losses import PerceptualLoss
-from napari_colorgan.core.train.step import Pix2PixStep
+from napari_colorgan.core.train.step import Pix2PixStep, lr_factor
 
 
 def colourful_pair(size: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
@@ -35,7 +36,8 @@ def test_full_objective_overfits_one_pair_beyond_30_db(color_space):
     model = Colorizer.from_config(
         ModelConfig(color_space=color_space, num_downs=5, ngf=16, ndf=16, tile=32)
     )
-    step = Pix2PixStep(model, perceptual=PerceptualLoss(weights="random"), gamma=0.9, lr=1e-3)
+    config = TrainConfig(gamma=0.9, lr=1e-3)
+    step = Pix2PixStep(model, config, perceptual=PerceptualLoss(weights="random"))
     for _ in range(200):
         losses = step.step(gray, rgb)
     assert losses.g_vgg > 0 and losses.d_real > 0  # every term of the objective took part
@@ -65,3 +67,17 @@ def test_masked_pixels_get_no_gradient_from_any_term():
     step2.step(gray, other, mask)
     for key, value in model2.generator.state_dict().items():
         torch.testing.assert_close(value, after_a[key])
+
+
+def test_lr_schedule_is_constant_then_linear_to_zero():
+    assert lr_factor(0.3, 0.5) == 1.0
+    assert lr_factor(0.75, 0.5) == 0.5
+    assert lr_factor(1.0, 0.5) == 0.0
+    assert lr_factor(0.99, 0.0) == 1.0
+
+
+def test_step_owns_the_learning_rate_schedule():
+    model = Colorizer.from_config(ModelConfig(num_downs=3, ngf=4, ndf=4, n_layers=1, tile=16))
+    step = Pix2PixStep(model, TrainConfig(lr=1e-3, decay_fraction=0.5, preset="small", tile=32))
+    assert step.set_progress(0.75) == 5e-4
+    assert {g["lr"] for opt in (step.opt_g, step.opt_d) for g in opt.param_groups} == {5e-4}

@@ -11,10 +11,11 @@ from typing import Literal
 import numpy as np
 import torch
 
+from napari_colorgan.core.color import to_uint8
 from napari_colorgan.core.devices import out_of_memory_message, pick_device
 from napari_colorgan.core.infer.payload import ModelPayload, cached_model
 from napari_colorgan.core.infer.tiling import AxisWindow, TilePlan, round_up
-from napari_colorgan.core.model.colorizer import Colorizer
+from napari_colorgan.core.model.colorizer import Colorizer, network_input
 from napari_colorgan.core.model.normalize import apply_normalization
 
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
@@ -82,7 +83,7 @@ def _device_session(
             if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             try:
-                raw = model.generator(2 * x - 1)  # (b, 2|3, s, s)
+                raw = model.generator(network_input(x))  # (b, 2|3, s, s)
             except torch.OutOfMemoryError:
                 # As training does: name the settings to lower, for scripts, CLI and GUI alike.
                 raise MemoryError(out_of_memory_message(dev, "batch_size or tile")) from None
@@ -239,7 +240,7 @@ def _accumulate(
     acc[r.keep0 - at[0] : r.keep1 - at[0], c.keep0 - at[1] : c.keep1 - at[1]] += w * part
 
 
-def _block_task(
+def block_task(
     payload: ModelPayload,
     job: BlockJob,
     window: np.ndarray,
@@ -253,10 +254,8 @@ def _block_task(
     y0, y1, x0, x1 = region
     out = np.empty((y1 - y0, x1 - x0, 3), np.uint8)
 
-    def to_uint8(top: int, rgb: np.ndarray) -> None:
-        rgb *= 255
-        rgb += 0.5
-        out[top - y0 : top - y0 + len(rgb)] = rgb  # float to uint8 truncates: rounded above
+    def write(top: int, rgb: np.ndarray) -> None:
+        to_uint8(rgb, out=out[top - y0 : top - y0 + len(rgb)])
 
-    colorize_strips(model, planes, origin, region, job, to_uint8)
+    colorize_strips(model, planes, origin, region, job, write)
     return out

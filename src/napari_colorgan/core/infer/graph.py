@@ -7,50 +7,19 @@ import itertools
 import math
 import os
 from contextlib import nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dask
 import dask.array as da
 import numpy as np
 
-from napari_colorgan.core.devices import pick_device
-from napari_colorgan.core.infer.blocks import BLOCK, BlockJob, Precision, _block_task
-from napari_colorgan.core.infer.payload import model_payload
+from napari_colorgan.core.infer.blocks import BLOCK, BlockJob, block_task
+from napari_colorgan.core.infer.job import ColorizeJob, ColorizeOptions, prepare
 from napari_colorgan.core.infer.tiling import TilePlan, round_up
-from napari_colorgan.core.io.images import open_image
 from napari_colorgan.core.model.colorizer import Colorizer
 
-
-def as_colorizer(model: Colorizer | str | os.PathLike[str]) -> Colorizer:
-    """A ``Colorizer`` from itself or from a model file path."""
-    return model if isinstance(model, Colorizer) else Colorizer.load(model)
-
-
-def check_input(data: Any, colorizer: Colorizer | None = None) -> None:
-    """Reject what cannot be colorized, naming the problem.
-
-    Raises
-    ------
-    ValueError
-        Empty, fewer than 2 dimensions, RGB/multichannel-looking, or a non-numeric dtype.
-    """
-    shape = tuple(data.shape)
-    if len(shape) < 2:
-        raise ValueError(
-            f"expected a grayscale image (y, x) or a stack of them, got shape {shape}"
-        )
-    if 0 in shape:
-        raise ValueError(f"the image is empty (shape {shape})")
-    if len(shape) >= 3 and shape[-1] in (3, 4) and shape[-2] > 4:
-        raise ValueError(
-            f"shape {shape} looks like RGB/multichannel (last axis {shape[-1]}): "
-            "colorize takes grayscale planes; convert to one channel first"
-        )
-    dtype = np.dtype(data.dtype)
-    if not (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)):
-        raise ValueError(f"cannot colorize data of dtype {dtype}: use integers or floats")
-    if colorizer is not None and colorizer.config.context and len(shape) < 3:
-        raise ValueError("this model uses neighbouring slices (context) and needs a stack")
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 def block_edges(length: int, plan: TilePlan, block: int = BLOCK) -> list[tuple[int, int]]:
@@ -64,21 +33,10 @@ def block_edges(length: int, plan: TilePlan, block: int = BLOCK) -> list[tuple[i
     return list(itertools.pairwise([*range(0, length, step), length]))
 
 
-def _auto_batch(device: str) -> int:
-    return 16 if pick_device(device).type == "cuda" else 4
-
-
 def colorize(
     data: Any,
     colorizer: Colorizer | str | os.PathLike[str],
-    *,
-    tile: int | None = None,
-    overlap: int | None = None,
-    batch_size: int | str = "auto",
-    device: str = "auto",
-    precision: Precision = "auto",
-    worker_resources: dict[str, float] | None = None,
-    block_size: int = BLOCK,
+    **options: Unpack[ColorizeOptions],
 ) -> da.Array:
     """Colorize grayscale planes lazily.
 
@@ -111,30 +69,29 @@ def colorize(
         uint8 RGB of shape ``data.shape + (3,)``, one chunk per plane (or per ~4096² block of
         larger planes), computed only when read.
     """
-    model = as_colorizer(colorizer)
-    src = open_image(data)
-    check_input(src, model)
-    plan = TilePlan.for_model(model.config, tile, overlap)
-    lead, (height, width) = tuple(src.shape[:-2]), tuple(src.shape[-2:])
-    if not isinstance(src, da.Array):
-        src = da.from_array(src, chunks=(1,) * len(lead) + (min(height, BLOCK), min(width, BLOCK)))
-    batch = _auto_batch(device) if batch_size == "auto" else int(batch_size)
-    job = BlockJob(plan, height, width, device, precision, batch)
-    serialised = model_payload(model)
+    job = prepare(data, colorizer, **options)
+    return build_graph(job)
+
+
+def build_graph(job: ColorizeJob) -> da.Array:
+    """The lazy uint8 RGB of ``job``'s input: shape ``input + (3,)``, one task per block."""
+    serialised = job.payload
     # One graph key for all tasks, named rather than tokenised: hashing 200 MB of weights
     # through dask's tokenizer took longer than colorizing a plane.
     payload = dask.delayed(serialised, name=f"colorgan-model-{serialised.token}")
-    ctx = model.config.context
-    job_token = hashlib.sha256(repr(job).encode()).hexdigest()[:12]
-    y_edges, x_edges = block_edges(height, plan, block_size), block_edges(width, plan, block_size)
-    annotate = dask.annotate(resources=worker_resources) if worker_resources else nullcontext()
-    with annotate:
+    block, lead = job.block, job.lead
+    ctx = job.model.config.context
+    job_token = hashlib.sha256(repr(block).encode()).hexdigest()[:12]
+    y_edges = block_edges(block.height, job.plan, job.block_size)
+    x_edges = block_edges(block.width, job.plan, job.block_size)
+    resources = job.worker_resources
+    with dask.annotate(resources=resources) if resources else nullcontext():
         planes = [
-            _plane(job_token, src, index, lead, ctx, y_edges, x_edges, plan, payload, job)
+            _plane(job_token, job.source, index, lead, ctx, y_edges, x_edges, payload, block)
             for index in itertools.product(*(range(n) for n in lead))
         ]
     out = da.stack(planes) if lead else planes[0]
-    return out.reshape((*lead, height, width, 3)) if lead else out
+    return out.reshape((*lead, block.height, block.width, 3)) if lead else out
 
 
 def _plane(
@@ -145,22 +102,21 @@ def _plane(
     ctx: int,
     y_edges: list[tuple[int, int]],
     x_edges: list[tuple[int, int]],
-    plan: TilePlan,
     payload: Any,
     job: BlockJob,
 ) -> da.Array:
     """The lazy RGB (y, x, 3) of one plane, assembled from its blocks."""
     rows = []
     for y0, y1 in y_edges:
-        wy = plan.windows(job.height, y0, y1)
+        wy = job.plan.windows(job.height, y0, y1)
         ya, yb = wy[0].start, min(max(w.start + w.size for w in wy), job.height)
         cols = []
         for x0, x1 in x_edges:
-            wx = plan.windows(job.width, x0, x1)
+            wx = job.plan.windows(job.width, x0, x1)
             xa, xb = wx[0].start, min(max(w.start + w.size for w in wx), job.width)
             window = _window(src, index, lead, ctx, slice(ya, yb), slice(xa, xb))
             key = f"colorgan-block-{payload.key}-{job_token}-{window.name}-{y0}-{x0}"
-            task = dask.delayed(_block_task)(
+            task = dask.delayed(block_task)(
                 payload, job, window, (ya, xa), (y0, y1, x0, x1), dask_key_name=key
             )
             cols.append(da.from_delayed(task, shape=(y1 - y0, x1 - x0, 3), dtype=np.uint8))

@@ -12,18 +12,23 @@ import itertools
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dask
 import dask.array as da
 import numpy as np
 
 from napari_colorgan.core.events import Event, Finished, Progress, StopSignal, stop_requested
-from napari_colorgan.core.infer.graph import as_colorizer, colorize
-from napari_colorgan.core.infer.payload import model_payload
+from napari_colorgan.core.infer.graph import build_graph
+from napari_colorgan.core.infer.job import ColorizeOptions, prepare
 from napari_colorgan.core.infer.tiling import TilePlan
+from napari_colorgan.core.model.colorizer import Colorizer
+from napari_colorgan.core.progress import drive_chunks
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 #: The store's attribute holding what was computed, to refuse mixing runs.
 FINGERPRINT_KEY = "napari_colorgan"
@@ -85,21 +90,22 @@ def _chunk_slices(lazy: da.Array, index: tuple[int, ...]) -> tuple[slice, ...]:
 def colorize_to_zarr_iter(
     data: Any,
     store: str | os.PathLike[str],
-    colorizer: Any,
+    colorizer: Colorizer | str | os.PathLike[str],
     *,
     resume: bool = True,
     overwrite: bool = False,
     pyramid: bool = True,
     stop: StopSignal | None = None,
     parallel: int | None = None,
-    **colorize_kwargs: Any,
+    **options: Unpack[ColorizeOptions],
 ) -> Iterator[Event]:
     """Colorize into a zarr store chunk by chunk, yielding :class:`Progress` events.
 
     Parameters
     ----------
-    data, colorizer, **colorize_kwargs
-        As for :func:`colorize` (tile, overlap, batch_size, device, precision...).
+    data, colorizer, **options
+        As for :func:`~napari_colorgan.core.infer.graph.colorize` (``tile``, ``overlap``,
+        ``batch_size``, ``device``, ``precision``, ``worker_resources``, ``block_size``).
     store
         Directory of the zarr v3 store (``.zarr`` / ``.ome.zarr``).
     resume
@@ -119,14 +125,23 @@ def colorize_to_zarr_iter(
         :class:`Progress` after each written chunk, then :class:`Finished` with the path.
     """
     path = Path(store)
-    model = as_colorizer(colorizer)
-    lazy = colorize(data, model, **colorize_kwargs)
-    plan = TilePlan.for_model(
-        model.config, colorize_kwargs.get("tile"), colorize_kwargs.get("overlap")
-    )
-    level0, done = _open_store(
-        path, lazy, _fingerprint(lazy, model_payload(model).token, plan), resume, overwrite
-    )
+    job = prepare(data, colorizer, **options)
+    lazy = build_graph(job)
+    fingerprint = _fingerprint(lazy, job.payload.token, job.plan)
+    level0, done = _open_store(path, lazy, fingerprint, resume, overwrite)
+    finished, stopped = yield from _write_chunks(lazy, level0, done, stop, parallel)
+    if stopped:
+        yield Finished(finished, path, stopped=True)
+        return
+    if pyramid:
+        write_pyramid(path, lazy.shape)
+    yield Finished(finished, path)
+
+
+def _write_chunks(
+    lazy: da.Array, level0: Any, done: Any, stop: StopSignal | None, parallel: int | None
+) -> Generator[Event, None, tuple[int, bool]]:
+    """Compute and write the chunks not flagged done; returns (chunks done, stopped)."""
     flags = np.asarray(done[...]).astype(bool)
     todo = [i for i in itertools.product(*(range(n) for n in flags.shape)) if not flags[i]]
     total, skipped = flags.size, int(flags.sum())
@@ -137,8 +152,7 @@ def colorize_to_zarr_iter(
     finished = skipped
     for start in range(0, len(todo), group_size):
         if stop_requested(stop):
-            yield Finished(finished, path, stopped=True)
-            return
+            return finished, True
         batch = todo[start : start + group_size]
         # Each task computes and writes its own chunk, so writing overlaps other chunks'
         # compute; a chunk is flagged done only after its task (and so its write) returned.
@@ -153,9 +167,7 @@ def colorize_to_zarr_iter(
             done[index] = 1
             finished += 1
             yield Progress(finished, total, skipped, time.perf_counter() - t0)
-    if pyramid:
-        write_pyramid(path, lazy.shape)
-    yield Finished(finished, path)
+    return finished, False
 
 
 def _write_chunk(block: np.ndarray, target: Any, where: tuple[slice, ...]) -> None:
@@ -166,28 +178,20 @@ def _write_chunk(block: np.ndarray, target: Any, where: tuple[slice, ...]) -> No
 def colorize_to_zarr(
     data: Any,
     store: str | os.PathLike[str],
-    colorizer: Any,
+    colorizer: Colorizer | str | os.PathLike[str],
     *,
     progress: bool = False,
-    **kwargs: Any,
+    **options: Any,
 ) -> Path:
     """Run :func:`colorize_to_zarr_iter` to the end and return the store's path.
 
-    ``progress=True`` shows a tqdm bar (chunks, with rate and ETA).
+    ``options`` are those of :func:`colorize_to_zarr_iter`; ``progress=True`` shows a tqdm bar
+    (chunks, with rate and ETA).
     """
-    bar = None
-    path = Path(store)
-    for event in colorize_to_zarr_iter(data, store, colorizer, **kwargs):
-        if progress and isinstance(event, Progress):
-            if bar is None:
-                from tqdm.auto import tqdm
-
-                bar = tqdm(total=event.total, initial=event.done, unit="chunk")
-            else:
-                bar.update(event.done - bar.n)
-    if bar is not None:
-        bar.close()
-    return path
+    events = colorize_to_zarr_iter(data, store, colorizer, **options)
+    for _event in drive_chunks(events) if progress else events:
+        pass
+    return Path(store)
 
 
 def _workers() -> int:

@@ -10,20 +10,23 @@ from typing import Any
 import numpy as np
 import torch
 
-from napari_colorgan.core.color import lab_to_rgb
+from napari_colorgan.core.color import lab_to_rgb, to_uint8
 from napari_colorgan.core.model.config import InputNormalization, ModelConfig, Provenance
 from napari_colorgan.core.model.file import read_metadata, read_tensors, save_model_file
 from napari_colorgan.core.model.networks import UNetGenerator, count_parameters
 from napari_colorgan.core.model.normalize import apply_normalization
+from napari_colorgan.core.version import package_version
 
 #: Lab chroma scale of pix2pix's colorization mode: the network's (-1, 1) output times 110.
 AB_SCALE = 110.0
 
 
-def _package_version() -> str:
-    from napari_colorgan import __version__
+def network_input(x: torch.Tensor) -> torch.Tensor:
+    """What the generator sees for normalised input ``x`` in [0, 1]: ``2·x − 1`` in [-1, 1].
 
-    return __version__
+    pix2pix's scaling (``L/50 − 1`` for ``L = 100·x``); training and inference both use this.
+    """
+    return 2 * x - 1
 
 
 class Colorizer:
@@ -90,7 +93,7 @@ class Colorizer:
         Gradients flow through (the trainer uses this for the perceptual loss). ``h`` and ``w``
         must be multiples of ``2**num_downs``.
         """
-        out = self.generator(2 * x - 1)  # (b, 2|3, h, w) in (-1, 1)
+        out = self.generator(network_input(x))  # (b, 2|3, h, w) in (-1, 1)
         return self.output_to_rgb(out, x)
 
     def output_to_rgb(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -125,7 +128,7 @@ class Colorizer:
         self.generator.to(device)
         t = torch.from_numpy(x)[None, None].to(device)  # (1, 1, h', w')
         rgb = self.forward_rgb(t)[0, :, :h, :w]  # (3, h, w)
-        return (rgb.clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255 + 0.5).astype(np.uint8)
+        return to_uint8(rgb.permute(1, 2, 0).cpu().numpy())
 
     # ---- files ------------------------------------------------------------------------------
 
@@ -134,7 +137,7 @@ class Colorizer:
         prov = self.provenance
         if not prov.package_version:
             prov = Provenance(
-                package_version=_package_version(),
+                package_version=package_version(),
                 created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                 source=prov.source,
                 perceptual_weights=prov.perceptual_weights,

@@ -46,6 +46,7 @@ def looks_like_model_file(path: str | os.PathLike[str]) -> bool:
     meta = header.get("__metadata__") if isinstance(header, dict) else None
     return isinstance(meta, dict) and meta.get("format") == FORMAT_NAME
 
+
 #: Metadata entries holding JSON documents.
 JSON_FIELDS = ("model", "normalization", "training", "provenance")
 

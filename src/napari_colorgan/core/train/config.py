@@ -1,19 +1,29 @@
-"""``TrainConfig``: every setting of a training run, frozen and stored in the model file."""
+"""``TrainConfig``: every setting of a training run, frozen and stored in the model file.
+
+This is the one home of the training defaults and of each setting's allowed values: the CLI
+and the napari widget read both from here (:meth:`TrainConfig.default`,
+:meth:`TrainConfig.choices`) instead of keeping copies.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from napari_colorgan.core.model.config import (
+    PRESETS,
     ColorSpace,
     ModelConfig,
     NormalizeMethod,
     _from_dict,
     preset,
 )
-from napari_colorgan.core.train.losses import DEFAULT_GAMMA, DEFAULT_LAMBDA_L1
+
+GanMode = Literal["vanilla", "lsgan"]
+PresetName = Literal["small", "medium", "pix2pix"]
 
 
 @dataclass(frozen=True)
@@ -63,14 +73,16 @@ class TrainConfig:
         Share of annotated planes (or of a single plane's width) held out for validation.
     """
 
-    preset: Literal["small", "medium", "pix2pix"] = "small"
+    preset: PresetName = "small"
     steps: int = 2000
     minutes: float | None = None
     tile: int | None = None
     batch_size: int = 8
-    gamma: float = DEFAULT_GAMMA
-    lambda_l1: float = DEFAULT_LAMBDA_L1
-    gan_mode: Literal["vanilla", "lsgan"] = "vanilla"
+    # γ = 0.9 keeps pix2pix's balance dominant while (1 − γ) adds the perceptual term.
+    gamma: float = 0.9
+    # λ of pix2pix: the L1 term outweighs the adversarial one a hundred times.
+    lambda_l1: float = 100.0
+    gan_mode: GanMode = "vanilla"
     adversarial: bool = True
     perceptual_weights: str = "auto"
     perceptual_layers: tuple[str, ...] = ("relu5_4",)
@@ -86,19 +98,37 @@ class TrainConfig:
     val_fraction: float = 0.2
 
     def __post_init__(self) -> None:
+        for name in ("preset", "gan_mode", "color_space", "normalize"):
+            allowed = self.choices(name)
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if self.steps < 1:
             raise ValueError(f"steps must be >= 1, got {self.steps}")
-        if self.minutes is not None and self.minutes <= 0:
-            raise ValueError(f"minutes must be > 0, got {self.minutes}")
+        if self.minutes is not None and not (math.isfinite(self.minutes) and self.minutes > 0):
+            raise ValueError(f"minutes must be a finite number > 0, got {self.minutes}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if not 0 <= self.gamma <= 1:
             raise ValueError(f"gamma must lie in [0, 1], got {self.gamma}")
+        if not (math.isfinite(self.lambda_l1) and self.lambda_l1 >= 0):
+            raise ValueError(f"lambda_l1 must be a finite number >= 0, got {self.lambda_l1}")
         if not 0 <= self.decay_fraction <= 1:
             raise ValueError(f"decay_fraction must lie in [0, 1], got {self.decay_fraction}")
         if not 0 <= self.val_fraction < 1:
             raise ValueError(f"val_fraction must lie in [0, 1), got {self.val_fraction}")
         self.model_config()  # validates preset, tile and context together
+
+    @classmethod
+    def default(cls, name: str) -> Any:
+        """The default value of setting ``name`` (what the CLI and widgets start from)."""
+        return {f.name: f.default for f in dataclasses.fields(cls)}[name]
+
+    @classmethod
+    def choices(cls, name: str) -> tuple[str, ...]:
+        """The allowed values of a setting with a fixed set of them, e.g. ``"gan_mode"``."""
+        if name == "preset":
+            return tuple(PRESETS)
+        return typing.get_args(typing.get_type_hints(cls)[name])
 
     def model_config(self) -> ModelConfig:
         """The architecture this run trains."""
@@ -106,13 +136,6 @@ class TrainConfig:
         if self.tile is not None:
             overrides["tile"] = self.tile
         return preset(self.preset, **overrides)
-
-    def lr_factor(self, progress: float) -> float:
-        """Learning-rate multiplier at ``progress`` in [0, 1]: constant, then linear to 0."""
-        start = 1.0 - self.decay_fraction
-        if progress <= start or self.decay_fraction == 0:
-            return 1.0
-        return max(0.0, 1.0 - (progress - start) / self.decay_fraction)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import torch
 
 from napari_colorgan.core import metrics
 from napari_colorgan.core.annotations import Palette
+from napari_colorgan.core.color import to_uint8
 from napari_colorgan.core.devices import autocast_dtype, out_of_memory_message, pick_device
 from napari_colorgan.core.events import (
     CheckpointSaved,
@@ -66,10 +67,6 @@ def _fit_input_normalization(
     return fit_normalization(open_image(image), config.normalize)
 
 
-def _to_uint8(rgb: np.ndarray) -> np.ndarray:
-    return (np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8)
-
-
 class _Run:
     """The mutable state of one run; ``train_iter`` drives it."""
 
@@ -108,16 +105,7 @@ class _Run:
         )
         self.perceptual = PerceptualLoss(config.perceptual_layers, config.perceptual_weights)
         self.colorizer.to(device)
-        self.step_fn = Pix2PixStep(
-            self.colorizer,
-            perceptual=self.perceptual,
-            gamma=config.gamma,
-            lambda_l1=config.lambda_l1,
-            gan_mode=config.gan_mode,
-            lr=config.lr,
-            beta1=config.beta1,
-            adversarial=config.adversarial,
-        ).to(device)
+        self.step_fn = Pix2PixStep(self.colorizer, config, perceptual=self.perceptual).to(device)
         self.step = 0
         if resume is not None:
             self._restore(resume)
@@ -138,13 +126,6 @@ class _Run:
         torch.set_rng_state(ckpt.torch_rng)
         self.step = ckpt.step
 
-    def set_lr(self, progress: float) -> float:
-        lr = self.config.lr * self.config.lr_factor(progress)
-        for opt in (self.step_fn.opt_g, self.step_fn.opt_d):
-            for group in opt.param_groups:
-                group["lr"] = lr
-        return lr
-
     def state(self) -> CheckpointState:
         s = self.step_fn
         return CheckpointState(
@@ -154,7 +135,7 @@ class _Run:
             generator=s.generator.state_dict(),
             discriminator=s.discriminator.state_dict(),
             optimizers={"g": s.opt_g.state_dict(), "d": s.opt_d.state_dict()},
-            # The schedule is a pure function of progress (TrainConfig.lr_factor): its state is
+            # The schedule is a pure function of progress (step.lr_factor): its state is
             # the step and the settings, recorded here for people reading the file.
             schedulers={
                 "lr": {
@@ -183,7 +164,7 @@ class _Run:
         values = metrics.evaluate(pred, truth, mask=known if known.any() else None)
         x0 = self.val_tiles[0][0]
         preview = Preview(
-            self.step, x0[self.config.context], _to_uint8(preds[0]), _to_uint8(targets[0])
+            self.step, x0[self.config.context], to_uint8(preds[0]), to_uint8(targets[0])
         )
         return values, preview
 
@@ -240,16 +221,7 @@ def train_iter(
     NonFiniteLossError
         A loss became NaN/Inf; the last checkpoint written stays as it was.
     """
-    config = config or TrainConfig()
-    ckpt = load_checkpoint(resume) if resume is not None else None
-    if ckpt is not None:
-        saved = TrainConfig.from_dict(ckpt.train_config)
-        config = TrainConfig.from_dict(
-            {**saved.to_dict(), "steps": config.steps, "minutes": config.minutes}
-        )
-        normalization = InputNormalization.from_dict(ckpt.normalization)
-    else:
-        normalization = _fit_input_normalization(image, target, labels, config)
+    config, ckpt, normalization = _settings(image, target, labels, config, resume)
     world = current_world()
     dev = device_for(world, pick_device(device))
     stack = AnnotatedStack(
@@ -264,66 +236,106 @@ def train_iter(
     run = _Run(config, stack, dev, ckpt, world)
     total = None if config.minutes else config.steps
     yield Started(str(dev), total, run.step, run.n_train, run.n_val, run.perceptual.source)
-
-    def write_checkpoint() -> Iterator[Event]:
-        if checkpoint is not None and world.is_main:  # one writer in a data-parallel run
-            yield CheckpointSaved(run.step, save_checkpoint(checkpoint, run.state()))
-        barrier(world)
-
-    t0 = time.perf_counter()
-    budget = None if config.minutes is None else config.minutes * 60
-    amp = autocast_dtype(dev)
-    stopped = False
     try:
-        while True:
-            elapsed = time.perf_counter() - t0
-            done = run.step >= config.steps if budget is None else elapsed >= budget
-            if any_process(done, world):
-                break
-            if any_process(stop_requested(stop), world):
-                stopped = True
-                break
-            progress = run.step / config.steps if budget is None else elapsed / budget
-            lr = run.set_lr(progress)
-            batch = run.sampler.sample(config.batch_size, run.rng)
-            mask = None if batch.mask is None else batch.mask.to(dev)
-            try:
-                with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
-                    losses = run.step_fn.step(batch.x.to(dev), batch.target.to(dev), mask)
-            except torch.OutOfMemoryError:
-                raise MemoryError(out_of_memory_message(dev, "batch_size or tile")) from None
-            values = dict(vars(losses))
-            if not all(np.isfinite(v) for v in values.values()):
-                bad = [k for k, v in values.items() if not np.isfinite(v)]
-                raise NonFiniteLossError(
-                    f"loss {bad} became NaN/Inf at step {run.step + 1}: training stopped and the "
-                    "last checkpoint was kept; lower lr, check the input for NaN, or resume"
-                )
-            run.step += 1
-            yield StepDone(run.step, total, values, lr, time.perf_counter() - t0)
-            if run.step % config.val_every == 0 and world.is_main:
-                scores, preview = run.validate()
-                yield Validated(run.step, scores)
-                yield preview
-            if config.checkpoint_every and run.step % config.checkpoint_every == 0:
-                yield from write_checkpoint()
+        stopped = yield from _optimise(run, world, checkpoint, stop)
     except GeneratorExit:
         # The consumer closed us (e.g. napari's worker.quit()): keep the work done so far.
         if checkpoint is not None and world.is_main:
             save_checkpoint(checkpoint, run.state())
         raise
+    yield from _wrap_up(run, world, checkpoint, stopped)
+
+
+def _settings(
+    image: Any, target: Any, labels: Any, config: TrainConfig | None, resume: Any
+) -> tuple[TrainConfig, CheckpointState | None, InputNormalization]:
+    """The run's settings, checkpoint and input normalisation (a resume keeps the saved ones)."""
+    config = config or TrainConfig()
+    if resume is None:
+        return config, None, _fit_input_normalization(image, target, labels, config)
+    ckpt = load_checkpoint(resume)
+    saved = TrainConfig.from_dict(ckpt.train_config)
+    # Only the budget may change on resume: it extends the run.
+    config = TrainConfig.from_dict(
+        {**saved.to_dict(), "steps": config.steps, "minutes": config.minutes}
+    )
+    return config, ckpt, InputNormalization.from_dict(ckpt.normalization)
+
+
+def _write_checkpoint(run: _Run, world: World, path: Any) -> Iterator[Event]:
+    """Save a checkpoint from the main process (one writer in a data-parallel run)."""
+    if path is not None and world.is_main:
+        yield CheckpointSaved(run.step, save_checkpoint(path, run.state()))
+    barrier(world)
+
+
+def _optimise(
+    run: _Run, world: World, checkpoint: Any, stop: StopSignal | None
+) -> Generator[Event, None, bool]:
+    """Step until the budget is spent or a stop is asked for; returns whether it was stopped."""
+    config = run.config
+    total = None if config.minutes else config.steps
+    budget = None if config.minutes is None else config.minutes * 60
+    t0 = time.perf_counter()
+    while True:
+        elapsed = time.perf_counter() - t0
+        done = run.step >= config.steps if budget is None else elapsed >= budget
+        if any_process(done, world):
+            return False
+        if any_process(stop_requested(stop), world):
+            return True
+        progress = run.step / config.steps if budget is None else elapsed / budget
+        lr = run.step_fn.set_progress(progress)
+        values = _one_step(run)
+        run.step += 1
+        yield StepDone(run.step, total, values, lr, time.perf_counter() - t0)
+        if run.step % config.val_every == 0 and world.is_main:
+            yield from _validation(run)
+        if config.checkpoint_every and run.step % config.checkpoint_every == 0:
+            yield from _write_checkpoint(run, world, checkpoint)
+
+
+def _one_step(run: _Run) -> dict[str, float]:
+    """One optimisation step on a fresh batch; its losses, checked to be finite."""
+    dev = run.device
+    batch = run.sampler.sample(run.config.batch_size, run.rng)
+    mask = None if batch.mask is None else batch.mask.to(dev)
+    amp = autocast_dtype(dev)
+    try:
+        with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
+            losses = run.step_fn.step(batch.x.to(dev), batch.target.to(dev), mask)
+    except torch.OutOfMemoryError:
+        raise MemoryError(out_of_memory_message(dev, "batch_size or tile")) from None
+    values = dict(vars(losses))
+    bad = [k for k, v in values.items() if not np.isfinite(v)]
+    if bad:
+        raise NonFiniteLossError(
+            f"loss {bad} became NaN/Inf at step {run.step + 1}: training stopped and the "
+            "last checkpoint was kept; lower lr, check the input for NaN, or resume"
+        )
+    return values
+
+
+def _validation(run: _Run) -> Iterator[Event]:
+    scores, preview = run.validate()
+    yield Validated(run.step, scores)
+    yield preview
+
+
+def _wrap_up(run: _Run, world: World, checkpoint: Any, stopped: bool) -> Iterator[Event]:
+    """Last validation and checkpoint (unless just done), then :class:`Finished`."""
+    config = run.config
     if run.step % max(config.val_every, 1) != 0 and run.step > 0 and world.is_main:
-        scores, preview = run.validate()
-        yield Validated(run.step, scores)
-        yield preview
-    if not (config.checkpoint_every and run.step % config.checkpoint_every == 0 and not stopped):
-        yield from write_checkpoint()
+        yield from _validation(run)
+    just_saved = config.checkpoint_every and run.step % config.checkpoint_every == 0
+    if not (just_saved and not stopped):
+        yield from _write_checkpoint(run, world, checkpoint)
     model = run.colorizer
     model.generator.eval()
     model.provenance = Provenance(
         source="napari-colorgan train",
         perceptual_weights=run.perceptual.source,
-        extra={"steps": run.step, "device": str(dev), "stopped": stopped},
+        extra={"steps": run.step, "device": str(run.device), "stopped": stopped},
     )
     model.training = {**config.to_dict(), "steps_done": run.step}
     yield Finished(run.step, model, stopped)

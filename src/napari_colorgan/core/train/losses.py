@@ -22,10 +22,9 @@ from napari_colorgan.core.model.vgg import (
     missing_weights_help,
     read_vgg19_state,
 )
+from napari_colorgan.core.train.config import GanMode
 
 __all__ = [
-    "DEFAULT_GAMMA",
-    "DEFAULT_LAMBDA_L1",
     "GANLoss",
     "PerceptualLoss",
     "VGG19Features",
@@ -33,14 +32,7 @@ __all__ = [
     "masked_l1",
 ]
 
-GanMode = Literal["vanilla", "lsgan"]
 PerceptualWeights = Literal["auto", "imagenet", "random", "none"]
-
-#: λ of pix2pix: the L1 term outweighs the adversarial one a hundred times.
-DEFAULT_LAMBDA_L1 = 100.0
-#: γ: share of the pix2pix terms in the blend. 0.9 keeps pix2pix's well-tested balance dominant
-#: while the (1 − γ) perceptual term still adds texture-level gradients; see the training docs.
-DEFAULT_GAMMA = 0.9
 
 
 def _weighted_mean(value: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
@@ -184,8 +176,8 @@ def generator_objective(
     l_cgan: torch.Tensor,
     l_l1: torch.Tensor,
     l_vgg: torch.Tensor,
-    gamma: float = DEFAULT_GAMMA,
-    lambda_l1: float = DEFAULT_LAMBDA_L1,
+    gamma: float,
+    lambda_l1: float,
 ) -> torch.Tensor:
     """``L_G = γ·(L_cGAN + λ·L1) + (1 − γ)·L_X``.
 
@@ -194,7 +186,8 @@ def generator_objective(
     l_cgan, l_l1, l_vgg
         The adversarial, L1 and perceptual terms (scalars).
     gamma
-        Share of the pix2pix terms, in [0, 1]; 1 is plain pix2pix.
+        Share of the pix2pix terms, in [0, 1]; 1 is plain pix2pix (default in
+        :class:`~napari_colorgan.core.train.config.TrainConfig`).
     lambda_l1
         Weight λ of L1 against the adversarial term.
 

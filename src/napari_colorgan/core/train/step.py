@@ -14,13 +14,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from napari_colorgan.core.color import rgb_to_lab
-from napari_colorgan.core.model.colorizer import AB_SCALE, Colorizer
+from napari_colorgan.core.model.colorizer import AB_SCALE, Colorizer, network_input
 from napari_colorgan.core.model.networks import PatchDiscriminator, init_weights
+from napari_colorgan.core.train.config import TrainConfig
 from napari_colorgan.core.train.losses import (
-    DEFAULT_GAMMA,
-    DEFAULT_LAMBDA_L1,
     GANLoss,
-    GanMode,
     PerceptualLoss,
     generator_objective,
     masked_l1,
@@ -65,6 +63,18 @@ def _fill_unknown(known: torch.Tensor, fill: torch.Tensor, mask: torch.Tensor) -
     return torch.where(mask > 0, known, fill)
 
 
+def lr_factor(progress: float, decay_fraction: float) -> float:
+    """Learning-rate multiplier at ``progress`` in [0, 1]: constant, then linear to 0.
+
+    pix2pix's schedule, over steps or over a time budget: the last ``decay_fraction`` of the
+    run decays linearly.
+    """
+    start = 1.0 - decay_fraction
+    if progress <= start or decay_fraction == 0:
+        return 1.0
+    return max(0.0, 1.0 - (progress - start) / decay_fraction)
+
+
 class Pix2PixStep(nn.Module):
     """Holds the generator, discriminator, losses and optimisers; :meth:`step` trains once.
 
@@ -72,45 +82,45 @@ class Pix2PixStep(nn.Module):
     ----------
     colorizer
         The generator to train (in place).
+    config
+        The objective's weights (``gamma``, ``lambda_l1``, ``gan_mode``, ``adversarial``), Adam's
+        ``lr`` and ``beta1``, and the schedule's ``decay_fraction``; default ``TrainConfig()``.
+    perceptual
+        The perceptual loss; ``PerceptualLoss("none")`` (the default) disables the term.
     discriminator
         The critic; built to match when omitted.
-    perceptual
-        The perceptual loss; ``PerceptualLoss("none")`` disables the term.
-    gamma, lambda_l1, gan_mode
-        The objective's weights and adversarial loss (see
-        :mod:`~napari_colorgan.core.train.losses`).
-    lr, beta1
-        Adam settings of both networks (pix2pix: 2e-4, 0.5).
-    adversarial
-        False drops the critic and ``L_cGAN`` (an "L1 only" / "L1 + VGG" ablation).
     """
 
     def __init__(
         self,
         colorizer: Colorizer,
-        discriminator: PatchDiscriminator | None = None,
+        config: TrainConfig | None = None,
         perceptual: PerceptualLoss | None = None,
-        gamma: float = DEFAULT_GAMMA,
-        lambda_l1: float = DEFAULT_LAMBDA_L1,
-        gan_mode: GanMode = "vanilla",
-        lr: float = 2e-4,
-        beta1: float = 0.5,
-        adversarial: bool = True,
+        discriminator: PatchDiscriminator | None = None,
     ) -> None:
         super().__init__()
+        self.config = config = config or TrainConfig()
         self.colorizer = colorizer
         self.generator = colorizer.generator
         self.discriminator = discriminator or build_discriminator(colorizer)
         self.discriminator.to(colorizer.device)
         self.perceptual = perceptual or PerceptualLoss(weights="none")
-        self.gan_loss = GANLoss(gan_mode)
-        self.gamma, self.lambda_l1, self.adversarial = gamma, lambda_l1, adversarial
-        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=lr, betas=(beta1, 0.999))
-        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=lr, betas=(beta1, 0.999))
+        self.gan_loss = GANLoss(config.gan_mode)
+        betas = (config.beta1, 0.999)
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr, betas=betas)
+        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr, betas=betas)
         # What runs forward passes that need gradients averaged across processes (DDP wrappers
         # under torchrun); the plain modules stay for saving and for D's frozen pass in G's step.
         self.g_forward: nn.Module = self.generator
         self.d_forward: nn.Module = self.discriminator
+
+    def set_progress(self, progress: float) -> float:
+        """Set both optimisers' learning rate for ``progress`` in [0, 1] of the run; return it."""
+        lr = self.config.lr * lr_factor(progress, self.config.decay_fraction)
+        for opt in (self.opt_g, self.opt_d):
+            for group in opt.param_groups:
+                group["lr"] = lr
+        return lr
 
     def step(
         self, x: torch.Tensor, target_rgb: torch.Tensor, mask: torch.Tensor | None = None
@@ -129,7 +139,7 @@ class Pix2PixStep(nn.Module):
         """
         self.generator.train()
         self.discriminator.train()
-        real_in = 2 * x - 1  # what the generator sees, in (-1, 1)
+        real_in = network_input(x)  # what the generator sees, in (-1, 1)
         real_out = target_to_output_space(self.colorizer, target_rgb)  # (b, 2|3, h, w)
         fake_out = self.g_forward(real_in)  # (b, 2|3, h, w)
         if mask is not None:
@@ -139,7 +149,7 @@ class Pix2PixStep(nn.Module):
 
         zero = fake_out.new_zeros(())
         d_fake = d_real = g_gan = zero
-        if self.adversarial:
+        if self.config.adversarial:
             # Discriminator: real pairs -> 1, generated pairs -> 0; detached: no gradient to G.
             self.discriminator.requires_grad_(True)
             self.opt_d.zero_grad(set_to_none=True)
@@ -154,18 +164,18 @@ class Pix2PixStep(nn.Module):
 
         # Generator: fool the frozen discriminator, stay close in L1 and in VGG feature space.
         self.opt_g.zero_grad(set_to_none=True)
-        if self.adversarial:
+        if self.config.adversarial:
             fake_pair = torch.cat([real_in, fake_out], 1)
             g_gan = self.gan_loss(self.discriminator(fake_pair), True, weight)
         g_l1 = masked_l1(fake_out, real_out, mask)
-        if self.perceptual.enabled and self.gamma < 1:
+        if self.perceptual.enabled and self.config.gamma < 1:
             fake_rgb = self.colorizer.output_to_rgb(fake_out, x)  # (b, 3, h, w) in [0, 1]
             if mask is not None:
                 target_rgb = _fill_unknown(target_rgb, fake_rgb.detach(), mask)
             g_vgg = self.perceptual(fake_rgb, target_rgb, mask)
         else:
             g_vgg = zero
-        g_total = generator_objective(g_gan, g_l1, g_vgg, self.gamma, self.lambda_l1)
+        g_total = generator_objective(g_gan, g_l1, g_vgg, self.config.gamma, self.config.lambda_l1)
         g_total.backward()
         self.opt_g.step()
 

@@ -9,7 +9,7 @@ from napari_colorgan.cli import main
 from napari_colorgan.core.model.colorizer import Colorizer
 from napari_colorgan.core.model.config import InputNormalization, ModelConfig
 
-from ._cli import run_cli as run
+from ._run import run_cli as run
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def test_colorize_to_tiff(setup, tmp_path, capsys):
     ("extra", "message"),
     [
         (["-o", "x.png"], "use a .zarr"),
-        (["-o", "x.zarr", "--slices", "3:1"], "empty slice range"),
+        (["-o", "x.zarr", "--slices", "3:1"], "empty range"),
         (["-o", "x.zarr", "--precision", "fp8"], None),
     ],
 )

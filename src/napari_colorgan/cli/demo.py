@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     from skimage.io import imsave
 
+    from napari_colorgan.core.color import to_uint8
     from napari_colorgan.core.events import Finished
     from napari_colorgan.core.infer.zarr_store import colorize_to_zarr, open_multiscale
     from napari_colorgan.core.metrics import evaluate, format_table
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         colorize_to_zarr(split.test_input, store, model, overwrite=True, device=args.device)
         pred = np.asarray(open_multiscale(store)[0])
         figure = out / f"{name}.png"
-        gray = (split.test_lightness * 255 + 0.5).astype(np.uint8)
+        gray = to_uint8(split.test_lightness)
         imsave(
             figure,
             _side_by_side(_first(gray), _first(pred), _first(split.test_truth)),

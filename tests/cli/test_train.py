@@ -9,7 +9,7 @@ import tifffile
 
 from napari_colorgan.core.model.colorizer import Colorizer
 
-from ._cli import run_cli as run
+from ._run import run_cli as run
 
 TINY = [
     "--preset",
@@ -88,7 +88,7 @@ def test_train_on_labels_and_resume(files, tmp_path, capsys):
         ),
         (
             ["--labels", "{labels}", "--palette", "{palette}", "--slices", "2:1"],
-            "empty slice range",
+            "empty range",
         ),
     ],
 )

@@ -1,0 +1,121 @@
+"""``napari-colorgan train``: train a colorizer on an annotated stack.
+
+Defaults and choices come from :class:`~napari_colorgan.core.train.config.TrainConfig`: an option
+left out keeps the config's default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from napari_colorgan.cli._common import CLIError, require
+from napari_colorgan.core.train.config import TrainConfig
+
+#: Command-line options that map one-to-one onto TrainConfig fields.
+CONFIG_OPTIONS = (
+    "preset",
+    "tile",
+    "batch_size",
+    "steps",
+    "minutes",
+    "gamma",
+    "lambda_l1",
+    "gan_mode",
+    "perceptual_weights",
+    "color_space",
+    "normalize",
+    "context",
+    "seed",
+)
+
+
+def _default(name: str) -> str:
+    return f"(default {TrainConfig.default(name)})"
+
+
+def add_parser(sub: Any) -> None:
+    """Register the ``train`` subcommand."""
+    p = sub.add_parser("train", help="train a colorizer on an annotated stack")
+    p.add_argument("input", help="grayscale stack (TIFF, zarr, NPY, PNG, FITS) or RGB alone")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--target", help="RGB ground truth matching INPUT")
+    source.add_argument("--labels", help="integer labels matching INPUT (0 = not annotated)")
+    p.add_argument("--palette", help="JSON mapping label ids to [r, g, b] (0-255)")
+    p.add_argument("-o", "--output", required=True, help="model file to write (.safetensors)")
+    p.add_argument("--slices", help="planes of the first axis, e.g. 0:20")
+    p.add_argument("--preset", choices=TrainConfig.choices("preset"), help=_default("preset"))
+    p.add_argument("--tile", type=int, help="patch side in pixels (default: the preset's)")
+    p.add_argument("--batch-size", type=int, help=_default("batch_size"))
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=int, help=_default("steps"))
+    budget.add_argument("--minutes", type=float, help="wall-clock budget instead of steps")
+    p.add_argument("--gamma", type=float, help=f"share of the pix2pix terms {_default('gamma')}")
+    p.add_argument("--lambda-l1", type=float, help=f"L1 weight {_default('lambda_l1')}")
+    p.add_argument("--gan-mode", choices=TrainConfig.choices("gan_mode"))
+    p.add_argument(
+        "--perceptual-weights",
+        help=f"VGG19 weight file, 'imagenet', 'random' or 'none' {_default('perceptual_weights')}",
+    )
+    p.add_argument("--color-space", choices=TrainConfig.choices("color_space"))
+    p.add_argument("--normalize", choices=TrainConfig.choices("normalize"))
+    p.add_argument("--context", type=int, help="neighbouring slices as extra input channels")
+    p.add_argument("--resume", help="checkpoint to continue from")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda:0, mps")
+    p.add_argument("--seed", type=int, help=_default("seed"))
+    p.set_defaults(func=run)
+
+
+def train_config(args: argparse.Namespace) -> TrainConfig:
+    """The options the user gave, on top of TrainConfig's defaults."""
+    given = {name: getattr(args, name) for name in CONFIG_OPTIONS}
+    return TrainConfig(**{k: v for k, v in given.items() if v is not None})
+
+
+def _is_main_process() -> bool:
+    """False in the non-zero ranks of a ``torchrun`` data-parallel run (they write nothing)."""
+    return os.environ.get("RANK", "0") == "0"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, save the model beside its checkpoint, print the last validation metrics."""
+    from napari_colorgan.core.annotations import read_palette
+    from napari_colorgan.core.events import Finished, Validated
+    from napari_colorgan.core.io.selection import parse_slices
+    from napari_colorgan.core.metrics import format_table
+    from napari_colorgan.core.progress import drive_training
+    from napari_colorgan.core.train.loop import save_path_for_checkpoint, train_iter
+
+    for path, what in (
+        (args.input, "input"),
+        (args.target, "target"),
+        (args.labels, "labels"),
+        (args.palette, "palette"),
+        (args.resume, "checkpoint"),
+    ):
+        require(path, what)
+    if args.labels and not args.palette:
+        raise CLIError("--labels needs --palette PALETTE.json (label id -> [r, g, b])")
+    checkpoint = save_path_for_checkpoint(args.output)
+    events = train_iter(
+        args.input,
+        target=args.target,
+        labels=args.labels,
+        palette=read_palette(args.palette) if args.palette else None,
+        slices=parse_slices(args.slices),
+        config=train_config(args),
+        device=args.device,
+        resume=args.resume,
+        checkpoint=checkpoint,
+    )
+    final: dict[str, float] = {}
+    for event in drive_training(events):
+        if isinstance(event, Validated):
+            final = event.metrics
+        if isinstance(event, Finished) and _is_main_process():
+            path = event.result.save(args.output)
+            print(f"saved {path} after {event.step} steps (checkpoint: {checkpoint})")
+    if final:
+        print("validation:\n" + format_table(final))
+    return 0

@@ -1,0 +1,141 @@
+"""``ColorizeJob``: a model, an input and a tile plan resolved once for one colorization.
+
+``colorize`` (the lazy dask array) and ``colorize_to_zarr`` (the resumable store) both start
+from :func:`prepare`, so the model file is read, the image opened and the plan made exactly once,
+and what crosses modules has a name instead of travelling as keyword dictionaries.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+import dask.array as da
+import numpy as np
+
+from napari_colorgan.core.devices import pick_device
+from napari_colorgan.core.infer.blocks import BLOCK, BlockJob, Precision
+from napari_colorgan.core.infer.payload import ModelPayload, model_payload
+from napari_colorgan.core.infer.tiling import TilePlan
+from napari_colorgan.core.io.images import open_image
+from napari_colorgan.core.model.colorizer import Colorizer
+
+
+class ColorizeOptions(TypedDict, total=False):
+    """The options of :func:`prepare`, as ``colorize`` and ``colorize_to_zarr`` take them."""
+
+    tile: int | None
+    overlap: int | None
+    batch_size: int | str
+    device: str
+    precision: Precision
+    worker_resources: dict[str, float] | None
+    block_size: int
+
+
+@dataclass(frozen=True)
+class ColorizeJob:
+    """Everything one colorization needs, resolved.
+
+    Attributes
+    ----------
+    model
+        The colorizer.
+    payload
+        The model as it travels through the dask graph (content token, bytes when shipped).
+    source
+        The lazy grayscale input (..., y, x).
+    block
+        Tiling plan, plane size, device, precision and batch size of every block task.
+    worker_resources
+        Dask resources each task claims on a cluster (e.g. ``{"GPU": 1}``), or None.
+    block_size
+        Side of the output chunks for planes larger than it.
+    """
+
+    model: Colorizer
+    payload: ModelPayload
+    source: da.Array
+    block: BlockJob
+    worker_resources: dict[str, float] | None = None
+    block_size: int = BLOCK
+
+    @property
+    def plan(self) -> TilePlan:
+        """The tiling plan."""
+        return self.block.plan
+
+    @property
+    def lead(self) -> tuple[int, ...]:
+        """The leading (non-plane) axes of the input, e.g. (z,) or (t, z)."""
+        return tuple(self.source.shape[:-2])
+
+
+def as_colorizer(model: Colorizer | str | os.PathLike[str]) -> Colorizer:
+    """A ``Colorizer`` from itself or from a model file path."""
+    return model if isinstance(model, Colorizer) else Colorizer.load(model)
+
+
+def check_input(data: Any, colorizer: Colorizer | None = None) -> None:
+    """Reject what cannot be colorized, naming the problem.
+
+    Raises
+    ------
+    ValueError
+        Empty, fewer than 2 dimensions, RGB/multichannel-looking, or a non-numeric dtype.
+    """
+    shape = tuple(data.shape)
+    if len(shape) < 2:
+        raise ValueError(
+            f"expected a grayscale image (y, x) or a stack of them, got shape {shape}"
+        )
+    if 0 in shape:
+        raise ValueError(f"the image is empty (shape {shape})")
+    if len(shape) >= 3 and shape[-1] in (3, 4) and shape[-2] > 4:
+        raise ValueError(
+            f"shape {shape} looks like RGB/multichannel (last axis {shape[-1]}): "
+            "colorize takes grayscale planes; convert to one channel first"
+        )
+    dtype = np.dtype(data.dtype)
+    if not (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)):
+        raise ValueError(f"cannot colorize data of dtype {dtype}: use integers or floats")
+    if colorizer is not None and colorizer.config.context and len(shape) < 3:
+        raise ValueError("this model uses neighbouring slices (context) and needs a stack")
+
+
+def auto_batch(device: str) -> int:
+    """Tiles per forward pass when the user does not say: 16 on CUDA, 4 on the CPU."""
+    return 16 if pick_device(device).type == "cuda" else 4
+
+
+def prepare(
+    data: Any,
+    colorizer: Colorizer | str | os.PathLike[str],
+    *,
+    tile: int | None = None,
+    overlap: int | None = None,
+    batch_size: int | str = "auto",
+    device: str = "auto",
+    precision: Precision = "auto",
+    worker_resources: dict[str, float] | None = None,
+    block_size: int = BLOCK,
+) -> ColorizeJob:
+    """Resolve the model, open and check the input, and plan the tiles, once.
+
+    Parameters are those of :func:`napari_colorgan.colorize`.
+
+    Returns
+    -------
+    ColorizeJob
+    """
+    model = as_colorizer(colorizer)
+    src = open_image(data)
+    check_input(src, model)
+    plan = TilePlan.for_model(model.config, tile, overlap)
+    lead, (height, width) = tuple(src.shape[:-2]), tuple(src.shape[-2:])
+    if not isinstance(src, da.Array):
+        src = da.from_array(src, chunks=(1,) * len(lead) + (min(height, BLOCK), min(width, BLOCK)))
+    batch = auto_batch(device) if batch_size == "auto" else int(batch_size)
+    block = BlockJob(plan, height, width, device, precision, batch)
+    return ColorizeJob(model, model_payload(model), src, block, worker_resources, block_size)
