@@ -83,10 +83,18 @@ def test_none_disables_the_term():
     assert loss(torch.rand(1, 3, 8, 8), torch.rand(1, 3, 8, 8)) == 0
 
 
-def test_auto_without_weights_warns_where_to_put_them():
-    with pytest.warns(UserWarning, match=str(hub_cache_path().parent)):
+def test_auto_without_weights_turns_the_term_off_and_says_where_to_put_them():
+    # Random features are not the paper's perceptual loss and cost 6-9x per step: off instead.
+    with pytest.warns(UserWarning, match=str(hub_cache_path().parent)) as caught:
         loss = PerceptualLoss(weights="auto")
-    assert loss.source == "random"
+    assert not loss.enabled and loss.source.startswith("none")
+    assert loss(torch.rand(1, 3, 8, 8), torch.rand(1, 3, 8, 8)) == 0
+    assert len(caught) == 1 and "\n" not in str(caught[0].message)  # one line
+
+
+def test_random_features_stay_available_by_name():
+    loss = PerceptualLoss(["relu1_1"], weights="random")
+    assert loss.enabled and loss.source == "random"
 
 
 def test_imagenet_without_weights_is_an_actionable_error():

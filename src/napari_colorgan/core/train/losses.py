@@ -96,15 +96,17 @@ class PerceptualLoss(nn.Module):
         VGG19 layers whose activations are compared, e.g. ``("relu5_4",)`` (φ_5,4, SRGAN's
         choice) or several; the losses of several layers are averaged.
     weights
-        ``"auto"``: ImageNet weights when a file is found, else random features with a warning;
-        ``"imagenet"``: require the file; ``"random"``: random features (seeded);
+        ``"auto"``: ImageNet weights when a file is found, else the term is off (with a one-line
+        warning saying where to put the file); ``"imagenet"``: require the file; ``"random"``:
+        random VGG19 features (seeded; an ablation, not the paper's perceptual loss);
         ``"none"``: the term is 0; or a path to a weight file.
 
     Attributes
     ----------
     source : str
-        What is actually used: ``"imagenet:<path>"``, ``"random"`` or ``"none"``. Trainers store
-        it in the model file.
+        What is actually used: ``"imagenet:<path>"``, ``"random"``, ``"none"``, or
+        ``"none (no ImageNet VGG19 weights)"`` when ``"auto"`` found no file. Trainers store it in
+        the model file.
     """
 
     def __init__(
@@ -117,24 +119,24 @@ class PerceptualLoss(nn.Module):
         self.source = "none"
         if weights == "none":
             return
-        self.vgg = VGG19Features(layers)
-        if weights == "random":
-            self._use_random()
-            return
-        explicit = None if weights in ("auto", "imagenet") else weights
-        path = find_vgg19_weights(explicit)
-        if path is None:
-            if weights == "imagenet":
-                raise FileNotFoundError(
-                    "perceptual_weights='imagenet' needs the VGG19 ImageNet weights. "
-                    + missing_weights_help()
-                )
+        explicit = None if weights in ("auto", "imagenet", "random") else weights
+        path = None if weights == "random" else find_vgg19_weights(explicit)
+        if path is None and weights == "imagenet":
+            raise FileNotFoundError(
+                "perceptual_weights='imagenet' needs the VGG19 ImageNet weights. "
+                + missing_weights_help()
+            )
+        if path is None and weights == "auto":
+            # Random VGG features are not the perceptual loss of the paper and cost 6-9x per
+            # step on a CPU: without ImageNet weights the term is simply off.
             warnings.warn(
-                "VGG19 ImageNet weights not found: the perceptual loss uses random VGG19 features "
-                "instead (training still works; ImageNet features usually help). "
-                + missing_weights_help(),
+                "perceptual loss off: no VGG19 ImageNet weights found. " + missing_weights_help(),
                 stacklevel=2,
             )
+            self.source = "none (no ImageNet VGG19 weights)"
+            return
+        self.vgg = VGG19Features(layers)
+        if path is None:  # weights == "random": an ablation, by name only
             self._use_random()
             return
         self.vgg.load_weights(read_vgg19_state(path))
