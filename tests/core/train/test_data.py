@@ -76,7 +76,7 @@ def test_rgb_target_from_any_array_kind(kind, tmp_path):
         np.save(tmp_path / "t.npy", rgb)
         gray, rgb = tmp_path / "g.npy", tmp_path / "t.npy"
     stack = AnnotatedStack(gray, target=rgb, normalization=NORM)
-    x, target, mask = stack.read_tile((2,), 8, 8, 16)
+    x, target, mask, _ = stack.read_tile((2,), 8, 8, 16)
     assert mask is None and x.shape == (1, 16, 16) and target.shape == (3, 16, 16)
     assert 0 <= x.min() and x.max() <= 1 and 0 <= target.min() and target.max() <= 1
 
@@ -85,7 +85,7 @@ def test_rgb_alone_trains_on_its_lightness():
     rgb = np.zeros((32, 32, 3), np.uint8)
     rgb[..., 0] = 255
     stack = AnnotatedStack(rgb, normalization=InputNormalization())
-    x, target, _ = stack.read_tile((), 0, 0, 32)
+    x, target, *_ = stack.read_tile((), 0, 0, 32)
     assert x[0, 0, 0] == pytest.approx(0.532, abs=0.01)  # L of pure red is 53.2
     assert target[0].min() == 1.0
 
@@ -94,13 +94,13 @@ def test_context_stacks_neighbouring_planes_and_repeats_edges():
     image = np.arange(4)[:, None, None] * np.ones((4, 16, 16)) * 50
     target = np.zeros((4, 16, 16, 3), np.float32)
     stack = AnnotatedStack(image, target=target, normalization=NORM, context=1)
-    x, _, _ = stack.read_tile((0,), 0, 0, 16)
+    x, *_ = stack.read_tile((0,), 0, 0, 16)
     np.testing.assert_allclose(x[:, 0, 0] * 255, [0, 0, 50])
 
 
 def test_tile_larger_than_the_plane_is_padded():
     stack = AnnotatedStack(np.ones((10, 12)), target=np.zeros((10, 12, 3)), normalization=NORM)
-    x, target, _ = stack.read_tile((), 0, 0, 32)
+    x, target, *_ = stack.read_tile((), 0, 0, 32)
     assert x.shape == (1, 32, 32) and target.shape == (3, 32, 32)
 
 

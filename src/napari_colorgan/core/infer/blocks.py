@@ -88,7 +88,7 @@ def _device_session(
                 # As training does: name the settings to lower, for scripts, CLI and GUI alike.
                 raise MemoryError(out_of_memory_message(dev, "batch_size or tile")) from None
             with torch.autocast(dev.type, enabled=False):  # colour conversion in fp32
-                rgb = model.output_to_rgb(raw.float(), x.float())
+                rgb = model.raw_to_rgb(raw.float(), x.float())
             return list(rgb.permute(0, 2, 3, 1).cpu().numpy())
 
     # Both are thread-local: other threads' blocks are not affected.

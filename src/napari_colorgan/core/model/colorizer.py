@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from napari_colorgan.core.color import lab_to_rgb, to_uint8
+from napari_colorgan.core.color import lab_to_rgb, rgb_to_lab, to_uint8
 from napari_colorgan.core.model.config import InputNormalization, ModelConfig, Provenance
 from napari_colorgan.core.model.file import read_metadata, read_tensors, save_model_file
 from napari_colorgan.core.model.networks import UNetGenerator, count_parameters
@@ -93,11 +93,34 @@ class Colorizer:
         Gradients flow through (the trainer uses this for the perceptual loss). ``h`` and ``w``
         must be multiples of ``2**num_downs``.
         """
-        out = self.generator(network_input(x))  # (b, 2|3, h, w) in (-1, 1)
-        return self.output_to_rgb(out, x)
+        return self.raw_to_rgb(self.generator(network_input(x)), x)
+
+    def raw_to_rgb(self, raw: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Raw generator output (b, out_channels, h, w) for input ``x`` to RGB in [0, 1]."""
+        return self.output_to_rgb(self.color_output(raw), x)
+
+    def color_output(self, raw: torch.Tensor) -> torch.Tensor:
+        """Raw generator output in the colour space: (b, 2|3, h, w) in about (-1, 1).
+
+        A colour model outputs colour already. A class model outputs logits (b, K, h, w); its
+        colour is the class chroma: the probability-weighted mean while training (so colour
+        losses have gradients), the most likely class's in eval mode (crisp class colours).
+        """
+        if not self.config.classes:
+            return raw
+        table = self.class_chroma(raw.device)  # (K, 2), ab / 110
+        if self.generator.training:
+            return torch.einsum("bkhw,kc->bchw", raw.float().softmax(1), table)
+        return table[raw.argmax(1)].permute(0, 3, 1, 2)  # (b, 2, h, w)
+
+    def class_chroma(self, device: torch.device | str = "cpu") -> torch.Tensor:
+        """The classes' Lab chroma ``ab / 110``, shape (K, 2), in class order."""
+        rgb = torch.tensor([c[1:] for c in self.config.classes], dtype=torch.float64) / 255
+        ab = rgb_to_lab(rgb.view(-1, 3, 1, 1))[:, 1:, 0, 0] / AB_SCALE
+        return ab.float().to(device)
 
     def output_to_rgb(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """Turn raw generator output into RGB in [0, 1], using the input's lightness for Lab."""
+        """Colour-space output (b, 2|3, h, w) to RGB in [0, 1]; Lab keeps the input's lightness."""
         if self.config.color_space == "rgb":
             return (out + 1) / 2
         c = self.config.context  # the centre channel is the plane itself

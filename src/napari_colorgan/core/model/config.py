@@ -52,6 +52,10 @@ class ModelConfig:
         Strided layers of the PatchGAN; 3 gives the 70 x 70 patch of the paper.
     tile
         Side of the training patches in pixels, also the default inference tile.
+    classes
+        Empty for a colour regressor. Otherwise ``(label, r, g, b)`` per class: the generator
+        outputs one logit per class and the colour is the class colour's Lab chroma on the
+        input's own lightness, exactly the tint training builds from labels (Lab only).
     """
 
     color_space: ColorSpace = "lab"
@@ -63,8 +67,15 @@ class ModelConfig:
     ndf: int = 64
     n_layers: int = 3
     tile: int = 256
+    classes: tuple[tuple[int, int, int, int], ...] = ()
 
     def __post_init__(self) -> None:
+        # JSON brings lists back: store tuples so equal configs compare equal.
+        object.__setattr__(self, "classes", tuple(tuple(int(v) for v in c) for c in self.classes))
+        if any(len(c) != 4 for c in self.classes):
+            raise ValueError("classes must be (label, r, g, b) entries")
+        if self.classes and self.color_space != "lab":
+            raise ValueError("a class model renders Lab chroma: use color_space 'lab'")
         if self.color_space not in ("lab", "rgb"):
             raise ValueError(f"color_space must be 'lab' or 'rgb', got {self.color_space!r}")
         if self.norm not in ("batch", "instance", "none"):
@@ -84,9 +95,14 @@ class ModelConfig:
         return 1 + 2 * self.context
 
     @property
-    def out_channels(self) -> int:
-        """Generator output channels: a, b for Lab; R, G, B for RGB."""
+    def color_channels(self) -> int:
+        """Colour channels the critic and the losses compare: a, b for Lab; R, G, B for RGB."""
         return 2 if self.color_space == "lab" else 3
+
+    @property
+    def out_channels(self) -> int:
+        """Generator output channels: one logit per class, or the colour channels."""
+        return len(self.classes) or self.color_channels
 
     @property
     def receptive_field(self) -> int:

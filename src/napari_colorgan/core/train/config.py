@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,6 +24,7 @@ from napari_colorgan.core.model.config import (
 )
 
 GanMode = Literal["vanilla", "lsgan"]
+Objective = Literal["auto", "color", "classes"]
 PresetName = Literal["small", "medium", "pix2pix"]
 
 
@@ -59,6 +61,14 @@ class TrainConfig:
         ``"asinh"`` or ``"none"``.
     context
         Neighbouring slices on each side as extra input channels.
+    objective
+        ``"classes"``: with labels, the generator is a per-pixel classifier (class-balanced cross
+        entropy takes L1's place in the objective) whose colour is the class colour's chroma;
+        ``"color"``: it regresses colour (pix2pix's L1); ``"auto"``: classes when training
+        from labels, colour otherwise.
+    class_balance
+        Class weights of the cross entropy ∝ (class pixel share)^-class_balance: 0 is plain
+        cross entropy, 1 weighs every class equally.
     seed
         Seeds weights, patch sampling and dropout: equal seeds give equal runs on CPU.
     lr, beta1
@@ -89,6 +99,8 @@ class TrainConfig:
     color_space: ColorSpace = "lab"
     normalize: NormalizeMethod = "percentile"
     context: int = 0
+    objective: Objective = "auto"
+    class_balance: float = 0.5
     seed: int = 0
     lr: float = 2e-4
     beta1: float = 0.5
@@ -98,7 +110,7 @@ class TrainConfig:
     val_fraction: float = 0.2
 
     def __post_init__(self) -> None:
-        for name in ("preset", "gan_mode", "color_space", "normalize"):
+        for name in ("preset", "gan_mode", "color_space", "normalize", "objective"):
             allowed = self.choices(name)
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
@@ -114,6 +126,10 @@ class TrainConfig:
             raise ValueError(f"lambda_l1 must be a finite number >= 0, got {self.lambda_l1}")
         if not 0 <= self.decay_fraction <= 1:
             raise ValueError(f"decay_fraction must lie in [0, 1], got {self.decay_fraction}")
+        if not 0 <= self.class_balance <= 1:
+            raise ValueError(f"class_balance must lie in [0, 1], got {self.class_balance}")
+        if self.objective == "classes" and self.color_space != "lab":
+            raise ValueError("objective 'classes' renders Lab chroma: use color_space 'lab'")
         if not 0 <= self.val_fraction < 1:
             raise ValueError(f"val_fraction must lie in [0, 1), got {self.val_fraction}")
         self.model_config()  # validates preset, tile and context together
@@ -130,11 +146,19 @@ class TrainConfig:
             return tuple(PRESETS)
         return typing.get_args(typing.get_type_hints(cls)[name])
 
-    def model_config(self) -> ModelConfig:
-        """The architecture this run trains."""
+    def uses_classes(self, palette: Mapping[int, Any] | None) -> bool:
+        """Whether this run trains a class model, given the palette of its labels (if any)."""
+        if self.objective == "classes" and not palette:
+            raise ValueError("objective 'classes' needs labels with a palette")
+        return bool(palette) and self.objective != "color" and self.color_space == "lab"
+
+    def model_config(self, palette: Mapping[int, Any] | None = None) -> ModelConfig:
+        """The architecture this run trains (a class model for ``palette`` when it uses one)."""
         overrides: dict[str, Any] = {"color_space": self.color_space, "context": self.context}
         if self.tile is not None:
             overrides["tile"] = self.tile
+        if self.uses_classes(palette):
+            overrides["classes"] = tuple((k, *palette[k]) for k in sorted(palette))
         return preset(self.preset, **overrides)
 
     def to_dict(self) -> dict[str, Any]:

@@ -24,6 +24,8 @@ from napari_colorgan.core.model.normalize import apply_normalization
 MAX_ANCHORS = 4096
 #: Probability that a patch is centred on an annotated pixel when labels are sparse.
 FOCUS = 0.9
+#: Class index of pixels that carry no label (``torch.nn.functional.cross_entropy`` skips it).
+IGNORE = -100
 
 
 @dataclass(frozen=True)
@@ -31,12 +33,14 @@ class Batch:
     """A training batch.
 
     ``x`` (b, c, t, t) in [0, 1]; ``target`` (b, 3, t, t) RGB in [0, 1]; ``mask`` (b, 1, t, t),
-    1 where the colour is known, or None when every pixel is.
+    1 where the colour is known, or None when every pixel is; ``classes`` (b, t, t) int64 class
+    indices (:data:`IGNORE` where unlabelled) when training from labels, else None.
     """
 
     x: torch.Tensor
     target: torch.Tensor
     mask: torch.Tensor | None
+    classes: torch.Tensor | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,9 @@ class AnnotatedStack:
             if not np.issubdtype(labels.dtype, np.integer):
                 raise ValueError(f"labels must be integers, got dtype {labels.dtype}")
         self.palette = check_palette(palette) if palette is not None else None
+        #: Label ids in class order (class index i is label ``class_ids[i]``).
+        self.class_ids: list[int] = sorted(self.palette) if labels is not None else []
+        self.class_counts = np.zeros(len(self.class_ids), np.int64)
         self.normalization = normalization
         self.context = context
         self.planes = self._select_planes(slices)
@@ -161,16 +168,28 @@ class AnnotatedStack:
         return [(i, *r) for i in chosen for r in rest] if len(lead) > 1 else [(i,) for i in chosen]
 
     def _find_annotated(self) -> list[tuple[int, ...]]:
-        """Planes with an annotated pixel (all, for colour targets), read plane by plane."""
+        """Planes with an annotated pixel (all, for colour targets), read plane by plane.
+
+        For labels, also remembers up to ``MAX_ANCHORS`` pixels of each class per plane, as
+        (y, x, class) rows, so patches can be centred class by class, and counts each class.
+        """
         if self.labels is None:
             return list(self.planes)
         rng = np.random.default_rng(0)
         found = []
         for plane in self.planes:
-            ys, xs = np.nonzero(np.asarray(self.labels[plane]))
-            if ys.size:
-                keep = rng.permutation(ys.size)[:MAX_ANCHORS]
-                self.anchors[plane] = np.stack([ys[keep], xs[keep]], 1)
+            labels = np.asarray(self.labels[plane])
+            ys, xs = np.nonzero(labels)  # only labelled pixels are mapped: planes may be huge
+            classes = self.class_map(labels[ys, xs])
+            rows = []
+            for k in range(len(self.class_ids)):
+                of_k = np.flatnonzero(classes == k)
+                self.class_counts[k] += of_k.size
+                keep = of_k[rng.permutation(of_k.size)[:MAX_ANCHORS]]
+                rows.append(np.stack([ys[keep], xs[keep], np.full(keep.size, k)], 1))
+            anchors = np.concatenate(rows)
+            if anchors.size:
+                self.anchors[plane] = anchors
                 found.append(plane)
         if not found:
             raise ValueError(
@@ -178,6 +197,13 @@ class AnnotatedStack:
                 "one slice, or choose slices that have some"
             )
         return found
+
+    def class_map(self, labels: np.ndarray) -> np.ndarray:
+        """Label ids to class indices (int64), :data:`IGNORE` for 0 and ids without a colour."""
+        top = max(int(labels.max(initial=0)), max(self.class_ids, default=0))
+        lut = np.full(top + 1, IGNORE, np.int64)
+        lut[self.class_ids] = np.arange(len(self.class_ids))
+        return lut[np.clip(labels, 0, top)]
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -200,8 +226,12 @@ class AnnotatedStack:
 
     def read_tile(
         self, plane: tuple[int, ...], y: int, x: int, t: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """Input (c, t, t), RGB target (3, t, t) and mask (1, t, t) or None at a window."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """Input (c, t, t), RGB target (3, t, t), mask (1, t, t) and classes (1, t, t) at a window.
+
+        The mask is None for dense colour targets; the classes are None unless training from
+        labels.
+        """
         z = plane[0] if plane else 0
         depth = self.gray_shape[0] if plane else 1
         channels = []
@@ -211,14 +241,14 @@ class AnnotatedStack:
             channels.append(self._gray((zz, *plane[1:]) if plane else (), y, x, t))
         gray = np.stack(channels)  # (c, t, t)
         centre = gray[self.context]
-        mask = None
-        if self.labels is not None:
-            assert self.palette is not None
-            rgb, known = tint(centre, self._window(self.labels, plane, y, x, t), self.palette)
-            mask = known[None].astype(np.float32)
-        else:
+        if self.labels is None:
             rgb = _rgb01(self._window(self.target, plane, y, x, t))
-        return gray, np.moveaxis(rgb, -1, 0), mask
+            return gray, np.moveaxis(rgb, -1, 0), None, None
+        assert self.palette is not None
+        labels = self._window(self.labels, plane, y, x, t)
+        rgb, known = tint(centre, labels, self.palette)
+        classes = self.class_map(labels)[None]
+        return gray, np.moveaxis(rgb, -1, 0), known[None].astype(np.float32), classes
 
 
 def split_regions(
@@ -251,10 +281,14 @@ class PatchSampler:
     def _position(self, region: Region, rng: np.random.Generator) -> tuple[int, int]:
         t = self.tile
         anchors = self.stack.anchors.get(region.plane)
-        if anchors is not None:
+        if anchors is not None and rng.random() < FOCUS:
             inside = anchors[(anchors[:, 1] >= region.x0) & (anchors[:, 1] < region.x1)]
-            if inside.size and rng.random() < FOCUS:
-                cy, cx = inside[rng.integers(len(inside))]
+            if inside.size:
+                # Class first, then a pixel of it: small classes (synapses, mitochondria) are
+                # centred as often as the background, whatever their share of the pixels.
+                k = rng.choice(np.unique(inside[:, 2]))
+                of_k = inside[inside[:, 2] == k]
+                cy, cx = of_k[rng.integers(len(of_k)), :2]
                 y = int(cy) - int(rng.integers(t))
                 x = int(cx) - int(rng.integers(t))
                 return (
@@ -265,26 +299,27 @@ class PatchSampler:
         x = region.x0 + int(rng.integers(max(1, region.x1 - region.x0 - t + 1)))
         return y, x
 
-    def tile_at(self, region: Region, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-        """One un-augmented patch of ``region`` at a random position."""
+    def tile_at(self, region: Region, rng: np.random.Generator) -> tuple[Any, ...]:
+        """One un-augmented patch of ``region`` at a random position (see ``read_tile``)."""
         y, x = self._position(region, rng)
         return self.stack.read_tile(region.plane, y, x, self.tile)
 
     def sample(self, batch_size: int, rng: np.random.Generator, augment: bool = True) -> Batch:
         """A batch of patches from random regions, flipped and rotated at random."""
-        xs, ts, ms = [], [], []
+        parts: list[list[Any]] = [[], [], [], []]  # x, target, mask, classes
         for _ in range(batch_size):
             region = self.regions[int(rng.integers(len(self.regions)))]
-            x, target, mask = self.tile_at(region, rng)
+            tile = self.tile_at(region, rng)
             if augment:
                 k, flip = int(rng.integers(4)), bool(rng.integers(2))
-                x, target = _augment(x, k, flip), _augment(target, k, flip)
-                mask = None if mask is None else _augment(mask, k, flip)
-            xs.append(x)
-            ts.append(target)
-            ms.append(mask)
-        mask_t = None if ms[0] is None else torch.from_numpy(np.stack(ms))
-        return Batch(torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ts)), mask_t)
+                tile = tuple(None if a is None else _augment(a, k, flip) for a in tile)
+            for part, a in zip(parts, tile, strict=True):
+                part.append(a)
+        x, target, mask, classes = (
+            None if p[0] is None else torch.from_numpy(np.stack(p)) for p in parts
+        )
+        assert x is not None and target is not None
+        return Batch(x, target, mask, None if classes is None else classes[:, 0])
 
 
 def _augment(a: np.ndarray, k: int, flip: bool) -> np.ndarray:

@@ -48,7 +48,7 @@ from napari_colorgan.core.train.distributed import (
     wrap,
 )
 from napari_colorgan.core.train.losses import PerceptualLoss
-from napari_colorgan.core.train.step import Pix2PixStep
+from napari_colorgan.core.train.step import Pix2PixStep, class_weights
 
 #: Validation tiles drawn once per run (fixed, so their metrics are comparable over time).
 N_VAL_TILES = 4
@@ -97,8 +97,9 @@ class _Run:
         self.rng = np.random.default_rng(
             [config.seed, world.rank] if world.parallel else config.seed
         )
+        palette = stack.palette if stack.labels is not None else None
         self.colorizer = Colorizer.from_config(
-            config.model_config(),
+            config.model_config(palette),
             seed=config.seed,
             normalization=stack.normalization,
             training=config.to_dict(),
@@ -106,6 +107,8 @@ class _Run:
         self.perceptual = PerceptualLoss(config.perceptual_layers, config.perceptual_weights)
         self.colorizer.to(device)
         self.step_fn = Pix2PixStep(self.colorizer, config, perceptual=self.perceptual).to(device)
+        if self.colorizer.config.classes:
+            self.step_fn.class_weights = class_weights(stack.class_counts, config.class_balance)
         self.step = 0
         if resume is not None:
             self._restore(resume)
@@ -154,7 +157,7 @@ class _Run:
         gen = self.colorizer.generator
         gen.eval()
         preds, targets, masks = [], [], []
-        for x, target, mask in self.val_tiles:
+        for x, target, mask, _classes in self.val_tiles:
             out = self.colorizer.forward_rgb(torch.from_numpy(x)[None].to(self.device))
             preds.append(out[0].permute(1, 2, 0).float().cpu().numpy())
             targets.append(np.moveaxis(target, 0, -1))
@@ -303,7 +306,8 @@ def _one_step(run: _Run) -> dict[str, float]:
     amp = autocast_dtype(dev)
     try:
         with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
-            losses = run.step_fn.step(batch.x.to(dev), batch.target.to(dev), mask)
+            classes = None if batch.classes is None else batch.classes.to(dev)
+            losses = run.step_fn.step(batch.x.to(dev), batch.target.to(dev), mask, classes)
     except torch.OutOfMemoryError:
         raise MemoryError(out_of_memory_message(dev, "batch_size or tile")) from None
     values = dict(vars(losses))

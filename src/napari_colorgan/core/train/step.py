@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -17,6 +18,7 @@ from napari_colorgan.core.color import rgb_to_lab
 from napari_colorgan.core.model.colorizer import AB_SCALE, Colorizer, network_input
 from napari_colorgan.core.model.networks import PatchDiscriminator, init_weights
 from napari_colorgan.core.train.config import TrainConfig
+from napari_colorgan.core.train.data import IGNORE
 from napari_colorgan.core.train.losses import (
     GANLoss,
     PerceptualLoss,
@@ -35,12 +37,13 @@ class StepLosses:
     g_vgg: float
     d_real: float
     d_fake: float
+    g_ce: float = 0.0
 
 
 def build_discriminator(colorizer: Colorizer, seed: int | None = 0) -> PatchDiscriminator:
     """The PatchGAN matching ``colorizer``: it sees the input channels plus the colour channels."""
     c = colorizer.config
-    disc = PatchDiscriminator(c.in_channels + c.out_channels, c.ndf, c.n_layers, c.norm)
+    disc = PatchDiscriminator(c.in_channels + c.color_channels, c.ndf, c.n_layers, c.norm)
     return init_weights(disc, seed=seed)  # type: ignore[return-value]
 
 
@@ -113,6 +116,8 @@ class Pix2PixStep(nn.Module):
         # under torchrun); the plain modules stay for saving and for D's frozen pass in G's step.
         self.g_forward: nn.Module = self.generator
         self.d_forward: nn.Module = self.discriminator
+        #: Per-class cross-entropy weights of a class model (None: unweighted).
+        self.class_weights: torch.Tensor | None = None
 
     def set_progress(self, progress: float) -> float:
         """Set both optimisers' learning rate for ``progress`` in [0, 1] of the run; return it."""
@@ -123,7 +128,11 @@ class Pix2PixStep(nn.Module):
         return lr
 
     def step(
-        self, x: torch.Tensor, target_rgb: torch.Tensor, mask: torch.Tensor | None = None
+        self,
+        x: torch.Tensor,
+        target_rgb: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        classes: torch.Tensor | None = None,
     ) -> StepLosses:
         """One discriminator then one generator update.
 
@@ -136,12 +145,17 @@ class Pix2PixStep(nn.Module):
         mask
             Optional (b, 1, h, w): 1 where the target is known (annotated), 0 where every loss
             term must ignore the pixel.
+        classes
+            Class indices (b, h, w), :data:`~napari_colorgan.core.train.data.IGNORE` where
+            unlabelled; needed by class models, whose fitting term is the class-weighted cross
+            entropy instead of L1.
         """
         self.generator.train()
         self.discriminator.train()
         real_in = network_input(x)  # what the generator sees, in (-1, 1)
         real_out = target_to_output_space(self.colorizer, target_rgb)  # (b, 2|3, h, w)
-        fake_out = self.g_forward(real_in)  # (b, 2|3, h, w)
+        raw = self.g_forward(real_in)  # (b, out_channels, h, w): colour, or class logits
+        fake_out = self.colorizer.color_output(raw)  # (b, 2|3, h, w)
         if mask is not None:
             # Unannotated pixels take the generator's own (detached) colour as their "truth", so
             # whatever the target holds there never reaches L1, VGG or the critic.
@@ -149,25 +163,22 @@ class Pix2PixStep(nn.Module):
 
         zero = fake_out.new_zeros(())
         d_fake = d_real = g_gan = zero
+        weight = None
         if self.config.adversarial:
-            # Discriminator: real pairs -> 1, generated pairs -> 0; detached: no gradient to G.
-            self.discriminator.requires_grad_(True)
-            self.opt_d.zero_grad(set_to_none=True)
-            logits_fake = self.d_forward(torch.cat([real_in, fake_out.detach()], 1))
-            logits_real = self.d_forward(torch.cat([real_in, real_out], 1))
-            weight = _patch_weight(mask, logits_real)
-            d_fake = self.gan_loss(logits_fake, False, weight)
-            d_real = self.gan_loss(logits_real, True, weight)
-            ((d_fake + d_real) * 0.5).backward()
-            self.opt_d.step()
-            self.discriminator.requires_grad_(False)
+            d_real, d_fake, weight = self._update_discriminator(real_in, real_out, fake_out, mask)
 
-        # Generator: fool the frozen discriminator, stay close in L1 and in VGG feature space.
+        # Generator: fool the frozen discriminator, fit the annotation (L1 or cross entropy),
+        # stay close in VGG feature space.
         self.opt_g.zero_grad(set_to_none=True)
         if self.config.adversarial:
             fake_pair = torch.cat([real_in, fake_out], 1)
             g_gan = self.gan_loss(self.discriminator(fake_pair), True, weight)
         g_l1 = masked_l1(fake_out, real_out, mask)
+        g_ce = zero
+        if self.colorizer.config.classes:
+            if classes is None:
+                raise ValueError("a class model trains from labels: pass the class indices")
+            g_ce = class_cross_entropy(raw, classes, self.class_weights)
         if self.perceptual.enabled and self.config.gamma < 1:
             fake_rgb = self.colorizer.output_to_rgb(fake_out, x)  # (b, 3, h, w) in [0, 1]
             if mask is not None:
@@ -175,9 +186,58 @@ class Pix2PixStep(nn.Module):
             g_vgg = self.perceptual(fake_rgb, target_rgb, mask)
         else:
             g_vgg = zero
-        g_total = generator_objective(g_gan, g_l1, g_vgg, self.config.gamma, self.config.lambda_l1)
+        fit = g_ce if self.colorizer.config.classes else g_l1
+        g_total = generator_objective(g_gan, fit, g_vgg, self.config.gamma, self.config.lambda_l1)
         g_total.backward()
         self.opt_g.step()
 
-        values = [t.detach().item() for t in (g_total, g_gan, g_l1, g_vgg, d_real, d_fake)]
-        return StepLosses(*values)
+        terms = (g_total, g_gan, g_l1, g_vgg, d_real, d_fake, g_ce)
+        return StepLosses(*(t.detach().item() for t in terms))
+
+    def _update_discriminator(
+        self,
+        real_in: torch.Tensor,
+        real_out: torch.Tensor,
+        fake_out: torch.Tensor,
+        mask: torch.Tensor | None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Real pairs -> 1, generated pairs -> 0; returns both losses and the patch weights."""
+        self.discriminator.requires_grad_(True)
+        self.opt_d.zero_grad(set_to_none=True)
+        # Detached: the critic's update sends no gradient to the generator.
+        logits_fake = self.d_forward(torch.cat([real_in, fake_out.detach()], 1))
+        logits_real = self.d_forward(torch.cat([real_in, real_out], 1))
+        weight = _patch_weight(mask, logits_real)
+        d_fake = self.gan_loss(logits_fake, False, weight)
+        d_real = self.gan_loss(logits_real, True, weight)
+        ((d_fake + d_real) * 0.5).backward()
+        self.opt_d.step()
+        self.discriminator.requires_grad_(False)
+        return d_real, d_fake, weight
+
+
+def class_weights(counts: np.ndarray, balance: float) -> torch.Tensor:
+    """Cross-entropy weights from class pixel counts: ∝ share^-balance, mean 1 per pixel.
+
+    Normalised so a pixel's expected weight is 1 (the loss keeps plain cross entropy's scale);
+    classes without a pixel get 0.
+    """
+    counts = np.asarray(counts, np.float64)
+    share = counts / max(counts.sum(), 1.0)
+    weights = np.where(share > 0, np.maximum(share, 1e-12) ** -balance, 0.0)
+    weights /= max(float((share * weights).sum()), 1e-12)
+    return torch.from_numpy(weights.astype(np.float32))
+
+
+def class_cross_entropy(
+    logits: torch.Tensor, classes: torch.Tensor, weights: torch.Tensor | None
+) -> torch.Tensor:
+    """Weighted cross entropy over labelled pixels; 0 (not NaN) when a batch has none.
+
+    ``logits`` (b, K, h, w); ``classes`` (b, h, w) with ``IGNORE`` where unlabelled.
+    """
+    known = classes != IGNORE  # (b, h, w)
+    target = torch.where(known, classes, torch.zeros_like(classes))
+    per_pixel = F.cross_entropy(logits.float(), target, reduction="none")  # (b, h, w)
+    w = known.float() if weights is None else weights.to(logits.device)[target] * known
+    return (per_pixel * w).sum() / w.sum().clamp_min(1e-6)

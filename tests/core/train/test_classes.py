@@ -1,0 +1,111 @@
+"""Class models: trained from labels as a class-balanced classifier, coloured by the palette."""
+
+import numpy as np
+import pytest
+import torch
+
+from napari_colorgan.core.annotations import tint
+from napari_colorgan.core.model.colorizer import Colorizer
+from napari_colorgan.core.model.config import InputNormalization, ModelConfig
+from napari_colorgan.core.train.config import TrainConfig
+from napari_colorgan.core.train.data import IGNORE, AnnotatedStack, PatchSampler, split_regions
+from napari_colorgan.core.train.loop import train
+from napari_colorgan.core.train.step import class_cross_entropy, class_weights
+
+PALETTE = {1: (230, 60, 50), 7: (40, 90, 255)}
+NORM = InputNormalization("minmax", 0.0, 255.0)
+
+
+def test_auto_objective_is_classes_with_labels_and_colour_otherwise():
+    assert TrainConfig().model_config(PALETTE).classes == ((1, 230, 60, 50), (7, 40, 90, 255))
+    assert TrainConfig().model_config(None).classes == ()
+    assert TrainConfig(objective="color").model_config(PALETTE).classes == ()
+    with pytest.raises(ValueError, match="needs labels"):
+        TrainConfig(objective="classes").model_config(None)
+    with pytest.raises(ValueError, match="lab"):
+        TrainConfig(objective="classes", color_space="rgb")
+
+
+def test_patch_centres_are_balanced_between_classes():
+    labels = np.zeros((1, 128, 128), np.uint8)
+    labels[0, :, :100] = 1  # a big class
+    labels[0, 60:62, 120:122] = 7  # four pixels of a small one
+    image = np.full((1, 128, 128), 100, np.uint8)
+    stack = AnnotatedStack(image, labels=labels, palette=PALETTE, normalization=NORM)
+    assert stack.class_counts.tolist() == [12800, 4]
+    sampler = PatchSampler(stack, split_regions(stack, 16, 0.0)[0], 16)
+    rng = np.random.default_rng(0)
+    hits = 0
+    for _ in range(400):
+        y, x = sampler._position(sampler.regions[0], rng)
+        hits += bool((labels[0, y : y + 16, x : x + 16] == 7).any())
+    # The small class covers 0.03 % of the labels but is in ~45 % of the patches (0.9 / 2).
+    assert 0.35 < hits / 400 < 0.6
+
+
+def test_batches_carry_class_indices_with_unlabelled_ignored():
+    labels = np.zeros((2, 32, 32), np.uint8)
+    labels[:, 4:8, 4:8] = 7
+    stack = AnnotatedStack(
+        np.zeros((2, 32, 32), np.uint8), labels=labels, palette=PALETTE, normalization=NORM
+    )
+    batch = PatchSampler(stack, split_regions(stack, 32, 0.0)[0], 32).sample(
+        2, np.random.default_rng(0)
+    )
+    assert batch.classes.shape == (2, 32, 32) and batch.classes.dtype == torch.int64
+    assert set(batch.classes.unique().tolist()) == {IGNORE, 1}  # label 7 is class 1
+    assert torch.equal(batch.classes != IGNORE, batch.mask[:, 0] > 0)
+
+
+def test_class_weights_balance_and_keep_the_loss_scale():
+    w = class_weights(np.array([900, 100, 0]), balance=1.0)
+    share = np.array([0.9, 0.1, 0.0])
+    assert float((share * w.numpy()).sum()) == pytest.approx(1.0)
+    assert w[1] / w[0] == pytest.approx(9.0) and w[2] == 0
+    assert torch.equal(class_weights(np.array([3, 1]), 0.0), torch.ones(2))
+
+
+def test_cross_entropy_ignores_unlabelled_pixels_and_is_zero_without_any():
+    logits = torch.randn(1, 2, 4, 4)
+    classes = torch.full((1, 4, 4), IGNORE)
+    assert class_cross_entropy(logits, classes, None) == 0
+    classes[0, 0, 0] = 1
+    other = logits.clone()
+    other[..., 1:, :] = 100.0  # change only unlabelled pixels' logits
+    assert class_cross_entropy(logits, classes, None) == class_cross_entropy(other, classes, None)
+
+
+def test_class_model_in_eval_mode_paints_exactly_the_tint():
+    config = ModelConfig(num_downs=3, ngf=4, tile=16, classes=((1, 230, 60, 50), (7, 40, 90, 255)))
+    model = Colorizer.from_config(config)
+    model.generator.eval()
+    gray = torch.rand(1, 1, 16, 16)
+    logits = torch.zeros(1, 2, 16, 16)
+    logits[:, 1, :, 8:] = 5.0  # right half: class 1 (label 7)
+    rgb = model.raw_to_rgb(logits, gray)[0].permute(1, 2, 0).numpy()
+    labels = np.where(np.arange(16) < 8, 1, 7)[None].repeat(16, 0)
+    expected, _ = tint(gray[0, 0].numpy(), labels, PALETTE)
+    np.testing.assert_allclose(rgb, expected, atol=1e-4)
+
+
+def test_class_model_file_round_trip(tmp_path):
+    config = ModelConfig(num_downs=3, ngf=4, tile=16, classes=((1, 230, 60, 50),))
+    loaded = Colorizer.load(Colorizer.from_config(config).save(tmp_path / "m.safetensors"))
+    assert loaded.config == config and loaded.config.out_channels == 1
+
+
+def test_strokes_train_a_class_model_that_separates_two_textures():
+    rng = np.random.default_rng(0)
+    image = np.where(np.arange(64)[None, :] < 32, 60, 190).repeat(64, 0)  # (64, 64)
+    image = np.stack([image + rng.integers(-10, 10, (64, 64)) for _ in range(2)]).astype(np.uint8)
+    labels = np.zeros_like(image)
+    labels[:, 10:14, 4:28] = 1  # strokes on each texture
+    labels[:, 40:44, 36:60] = 7
+    config = TrainConfig(
+        tile=32, batch_size=4, steps=60, lr=2e-3, adversarial=False, perceptual_weights="none"
+    )
+    model = train(image, labels=labels, palette=PALETTE, config=config, device="cpu")
+    assert model.config.classes
+    rgb = model.colorize_plane(image[0])
+    left, right = rgb[:, :28].reshape(-1, 3).mean(0), rgb[:, 36:].reshape(-1, 3).mean(0)
+    assert left[0] > left[2] and right[2] > right[0]  # reddish left, bluish right
