@@ -88,3 +88,17 @@ def test_huge_stack_is_sampled_in_bounded_windows(tmp_path):
     tracemalloc.stop()
     assert norm.low == 10
     assert peak < 100e6
+
+
+def test_auto_picks_asinh_for_heavy_tailed_float_and_percentile_otherwise():
+    rng = np.random.default_rng(0)
+    sky = rng.normal(0.0, 1.0, (128, 128)).astype(np.float32)
+    sky[60:68, 60:68] = 5e4  # a bright star: 10^4 above the noise
+    sky[10:12, 100:102] = 2e3
+    assert fit_normalization(sky, "auto").method == "asinh"
+    em = rng.integers(0, 256, (128, 128)).astype(np.uint8)
+    assert fit_normalization(em, "auto").method == "percentile"
+    balanced = rng.normal(100.0, 10.0, (128, 128)).astype(np.float32)
+    assert fit_normalization(balanced, "auto").method == "percentile"
+    # The stretched sky keeps the faint pixels off black: the median is mid-grey, not ~0.
+    assert np.median(apply_normalization(sky, fit_normalization(sky, "auto"))) > 0.1

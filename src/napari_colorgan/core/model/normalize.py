@@ -18,6 +18,8 @@ from napari_colorgan.core.model.config import InputNormalization, NormalizeMetho
 PERCENTILES = (0.5, 99.8)
 #: Most values read to measure statistics on a large stack (sampled evenly).
 MAX_SAMPLES = 2_000_000
+#: ``"auto"`` picks asinh for float data whose median would sit this low under a linear stretch.
+DARK_MEDIAN = 0.1
 
 
 def _sample(data: Any, max_samples: int = MAX_SAMPLES, window: int = 256) -> np.ndarray:
@@ -47,8 +49,24 @@ def _sample(data: Any, max_samples: int = MAX_SAMPLES, window: int = 256) -> np.
     return sample[np.isfinite(sample)]
 
 
+def choose_method(sample: np.ndarray, dtype: np.dtype) -> NormalizeMethod:
+    """What ``"auto"`` means for data of ``dtype`` whose finite values are ``sample``.
+
+    Float data with a heavy bright tail (astronomy: sky near zero, stars 10⁴ times brighter)
+    would show as near-black under a linear stretch, so it gets ``"asinh"``: when the linear
+    percentile stretch would put the median below :data:`DARK_MEDIAN`. Everything else (integer
+    microscopy, float data with a balanced histogram) gets ``"percentile"``.
+    """
+    if not np.issubdtype(dtype, np.floating) or sample.size == 0:
+        return "percentile"
+    low, median, high = np.percentile(sample, (PERCENTILES[0], 50, PERCENTILES[1]))
+    if high <= low:
+        return "percentile"
+    return "asinh" if (median - low) / (high - low) < DARK_MEDIAN else "percentile"
+
+
 def fit_normalization(
-    data: Any, method: NormalizeMethod = "percentile", softening: float | None = None
+    data: Any, method: NormalizeMethod | str = "auto", softening: float | None = None
 ) -> InputNormalization:
     """Measure the statistics of ``method`` on ``data`` (numpy, dask or zarr; read sparsely).
 
@@ -57,26 +75,30 @@ def fit_normalization(
     data
         Grayscale array of any shape (..., y, x).
     method
-        ``"percentile"``, ``"minmax"``, ``"asinh"`` or ``"none"``.
+        ``"auto"`` (see :func:`choose_method`), ``"percentile"``, ``"minmax"``, ``"asinh"``
+        or ``"none"``.
     softening
         For ``"asinh"``: the knee in data units; default a robust noise scale of the sample.
 
     Returns
     -------
     InputNormalization
+        With the method actually used (never ``"auto"``).
     """
     if method == "none":
         return InputNormalization("none")
     sample = _sample(data)
     if sample.size == 0:
         raise ValueError("the image holds no finite value (all NaN/Inf)")
+    if method == "auto":
+        method = choose_method(sample, np.dtype(data.dtype))
     if method == "minmax":
         low, high = float(sample.min()), float(sample.max())
     elif method in ("percentile", "asinh"):
         low, high = (float(v) for v in np.percentile(sample, PERCENTILES))
     else:
         raise ValueError(
-            f"normalize must be 'percentile', 'minmax', 'asinh' or 'none': {method!r}"
+            f"normalize must be 'auto', 'percentile', 'minmax', 'asinh' or 'none': {method!r}"
         )
     if method != "asinh":
         return InputNormalization(method, low, high if high > low else low + 1.0)

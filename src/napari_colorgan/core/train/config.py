@@ -18,13 +18,13 @@ from napari_colorgan.core.model.config import (
     PRESETS,
     ColorSpace,
     ModelConfig,
-    NormalizeMethod,
     _from_dict,
     preset,
 )
 
 GanMode = Literal["vanilla", "lsgan"]
 Objective = Literal["auto", "color", "classes"]
+NormalizeChoice = Literal["auto", "percentile", "minmax", "asinh", "none"]
 PresetName = Literal["small", "medium", "pix2pix"]
 
 
@@ -57,8 +57,9 @@ class TrainConfig:
     color_space
         ``"lab"`` (predict chroma, keep the input's lightness) or ``"rgb"``.
     normalize
-        Input normalisation measured on the training data: ``"percentile"``, ``"minmax"``,
-        ``"asinh"`` or ``"none"``.
+        Input normalisation measured on the training data: ``"auto"`` (asinh for float data
+        with a heavy bright tail, such as FITS; percentile otherwise), ``"percentile"``,
+        ``"minmax"``, ``"asinh"`` or ``"none"``.
     context
         Neighbouring slices on each side as extra input channels.
     objective
@@ -97,7 +98,7 @@ class TrainConfig:
     perceptual_weights: str = "auto"
     perceptual_layers: tuple[str, ...] = ("relu5_4",)
     color_space: ColorSpace = "lab"
-    normalize: NormalizeMethod = "percentile"
+    normalize: NormalizeChoice = "auto"
     context: int = 0
     objective: Objective = "auto"
     class_balance: float = 0.5
