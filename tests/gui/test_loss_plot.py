@@ -15,7 +15,7 @@ from napari_colorgan._widgets._loss_plot import MAX_POINTS, SERIES, LossPlot  # 
 def losses(step):
     decay = math.exp(-step / 300)
     return {"g_gan": 0.7 + 0.1 * decay, "g_l1": 0.3 * decay, "g_vgg": 0.02 + 0.1 * decay,
-            "d_real": 0.6, "d_fake": 0.8, "g_total": 30 * decay}  # fmt: skip
+            "d_real": 0.6, "d_fake": 0.8, "g_total": 30 * decay, "g_ce": 0.9 * decay}  # fmt: skip
 
 
 def colours_drawn(plot):

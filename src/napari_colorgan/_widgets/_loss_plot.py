@@ -8,13 +8,14 @@ from qtpy.QtCore import QPointF, QRectF, Qt
 from qtpy.QtGui import QColor, QPainter, QPen, QPolygonF
 from qtpy.QtWidgets import QSizePolicy, QWidget
 
-#: (label, loss keys averaged into it, colour): the terms of γ·(L_cGAN + λ·L1) + (1-γ)·L_VGG
-#: and the discriminator's two halves.
+#: (label, loss keys averaged into it, colour): the terms of γ·(L_cGAN + λ·L1) + (1-γ)·L_VGG,
+#: the discriminator's two halves, and the cross entropy a class model fits in L1's place.
 SERIES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("G adv", ("g_gan",), "#e6550d"),
     ("D", ("d_real", "d_fake"), "#3182bd"),
     ("L1", ("g_l1",), "#31a354"),
     ("VGG", ("g_vgg",), "#9e4ac7"),
+    ("CE", ("g_ce",), "#d62728"),
 )
 #: Points drawn per series at most; longer histories are thinned evenly.
 MAX_POINTS = 600

@@ -218,7 +218,8 @@ class TrainWidget(Container):
             loss = event.losses
             self._losses.value = (
                 f"step {event.step}: G {loss['g_total']:.3f} (GAN {loss['g_gan']:.3f}, "
-                f"L1 {loss['g_l1']:.4f}, VGG {loss['g_vgg']:.4f}), D {loss['d_real']:.3f}"
+                f"L1 {loss['g_l1']:.4f}, VGG {loss['g_vgg']:.4f}, CE {loss.get('g_ce', 0):.3f}), "
+                f"D {loss['d_real']:.3f}"
             )
         elif isinstance(event, Preview):
             self._show_preview(event.prediction)
