@@ -21,9 +21,18 @@ def test_auto_objective_is_classes_with_labels_and_colour_otherwise():
     assert TrainConfig().model_config(None).classes == ()
     assert TrainConfig(objective="color").model_config(PALETTE).classes == ()
     with pytest.raises(ValueError, match="needs labels"):
-        TrainConfig(objective="classes").model_config(None)
+        TrainConfig(objective="classes").uses_classes(None)
     with pytest.raises(ValueError, match="lab"):
         TrainConfig(objective="classes", color_space="rgb")
+
+
+def test_class_models_train_without_the_critic_at_a_higher_rate_unless_told():
+    auto = TrainConfig().resolved(classes=True)
+    assert auto.objective == "classes" and auto.adversarial is False and auto.lr == 1e-3
+    colour = TrainConfig().resolved(classes=False, color_space="rgb")
+    assert colour.adversarial is True and colour.lr == 2e-4 and colour.color_space == "rgb"
+    forced = TrainConfig(adversarial=True, lr=5e-4).resolved(classes=True)
+    assert forced.adversarial is True and forced.lr == 5e-4
 
 
 def test_patch_centres_are_balanced_between_classes():

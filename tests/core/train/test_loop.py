@@ -150,3 +150,19 @@ def test_progress_bar_option(rgb_pair, capsys):
     gray, rgb = rgb_pair
     train(gray, target=rgb, config=tiny(steps=2), device="cpu", progress=True)
     assert "2/2" in capsys.readouterr().err
+
+
+def test_auto_colour_space_follows_the_targets_lightness():
+    from napari_colorgan.core.color import to_uint8
+
+    rng = np.random.default_rng(0)
+    gray = rng.random((2, 64, 64)).astype(np.float32)
+    config = TrainConfig(tile=32, batch_size=2, steps=1, perceptual_weights="none")
+    # A target that keeps the input's lightness (grey = RGB): Lab keeps it exactly.
+    same = to_uint8(np.repeat(gray[..., None], 3, -1))
+    model = train(gray, target=same, config=config, device="cpu")
+    assert model.config.color_space == "lab"
+    # A target with its own tone curve (dark where the input is mid-grey): only RGB can fit it.
+    curve = to_uint8(np.repeat(gray[..., None] ** 4, 3, -1))
+    model = train(gray, target=curve, config=config, device="cpu")
+    assert model.config.color_space == "rgb" and model.training["color_space"] == "rgb"

@@ -24,6 +24,7 @@ from napari_colorgan.core.model.config import (
 
 GanMode = Literal["vanilla", "lsgan"]
 Objective = Literal["auto", "color", "classes"]
+ColorSpaceChoice = Literal["auto", "lab", "rgb"]
 NormalizeChoice = Literal["auto", "percentile", "minmax", "asinh", "none"]
 PresetName = Literal["small", "medium", "pix2pix"]
 
@@ -49,13 +50,17 @@ class TrainConfig:
     gan_mode
         ``"vanilla"`` (BCE, pix2pix) or ``"lsgan"``.
     adversarial
-        False trains without the critic (``L_cGAN`` = 0): the "L1 only" ablation.
+        Train with the PatchGAN critic (``L_cGAN``); False drops it (the "L1 only" ablation).
+        None (default): on for colour models (pix2pix), off for class models, where it cost
+        time without raising held-out accuracy.
     perceptual_weights
         ``"auto"``, ``"imagenet"``, ``"random"``, ``"none"`` or a path to VGG19 weights.
     perceptual_layers
         VGG19 layers of the perceptual loss.
     color_space
-        ``"lab"`` (predict chroma, keep the input's lightness) or ``"rgb"``.
+        ``"lab"`` (predict chroma, keep the input's lightness) or ``"rgb"`` (predict all three
+        channels). ``"auto"``: Lab, unless a colour target's lightness differs from the
+        normalised input (e.g. an astronomical composite with its own stretch), then RGB.
     normalize
         Input normalisation measured on the training data: ``"auto"`` (asinh for float data
         with a heavy bright tail, such as FITS; percentile otherwise), ``"percentile"``,
@@ -73,7 +78,8 @@ class TrainConfig:
     seed
         Seeds weights, patch sampling and dropout: equal seeds give equal runs on CPU.
     lr, beta1
-        Adam's learning rate and β1 (pix2pix: 2e-4, 0.5).
+        Adam's learning rate and β1. ``lr=None`` (default): pix2pix's 2e-4 with the critic,
+        1e-3 without it.
     decay_fraction
         Share of the run (at its end) over which the learning rate decays linearly to 0.
     checkpoint_every
@@ -94,16 +100,16 @@ class TrainConfig:
     # λ of pix2pix: the L1 term outweighs the adversarial one a hundred times.
     lambda_l1: float = 100.0
     gan_mode: GanMode = "vanilla"
-    adversarial: bool = True
+    adversarial: bool | None = None
     perceptual_weights: str = "auto"
     perceptual_layers: tuple[str, ...] = ("relu5_4",)
-    color_space: ColorSpace = "lab"
+    color_space: ColorSpaceChoice = "auto"
     normalize: NormalizeChoice = "auto"
     context: int = 0
     objective: Objective = "auto"
     class_balance: float = 0.5
     seed: int = 0
-    lr: float = 2e-4
+    lr: float | None = None
     beta1: float = 0.5
     decay_fraction: float = 0.5
     checkpoint_every: int = 500
@@ -127,9 +133,11 @@ class TrainConfig:
             raise ValueError(f"lambda_l1 must be a finite number >= 0, got {self.lambda_l1}")
         if not 0 <= self.decay_fraction <= 1:
             raise ValueError(f"decay_fraction must lie in [0, 1], got {self.decay_fraction}")
+        if self.lr is not None and not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a finite number > 0, got {self.lr}")
         if not 0 <= self.class_balance <= 1:
             raise ValueError(f"class_balance must lie in [0, 1], got {self.class_balance}")
-        if self.objective == "classes" and self.color_space != "lab":
+        if self.objective == "classes" and self.color_space == "rgb":
             raise ValueError("objective 'classes' renders Lab chroma: use color_space 'lab'")
         if not 0 <= self.val_fraction < 1:
             raise ValueError(f"val_fraction must lie in [0, 1), got {self.val_fraction}")
@@ -151,14 +159,34 @@ class TrainConfig:
         """Whether this run trains a class model, given the palette of its labels (if any)."""
         if self.objective == "classes" and not palette:
             raise ValueError("objective 'classes' needs labels with a palette")
-        return bool(palette) and self.objective != "color" and self.color_space == "lab"
+        return bool(palette) and self.objective != "color" and self.color_space != "rgb"
+
+    def resolved(self, classes: bool, color_space: ColorSpace = "lab") -> TrainConfig:
+        """A copy with every ``auto``/None setting decided, as the run uses and stores it.
+
+        Parameters
+        ----------
+        classes
+            Whether the run trains a class model (see :meth:`uses_classes`).
+        color_space
+            What ``color_space="auto"`` became for this data.
+        """
+        adversarial = (not classes) if self.adversarial is None else self.adversarial
+        return dataclasses.replace(
+            self,
+            objective="classes" if classes else "color",
+            adversarial=adversarial,
+            lr=self.lr if self.lr is not None else (2e-4 if adversarial else 1e-3),
+            color_space=color_space if self.color_space == "auto" else self.color_space,
+        )
 
     def model_config(self, palette: Mapping[int, Any] | None = None) -> ModelConfig:
         """The architecture this run trains (a class model for ``palette`` when it uses one)."""
-        overrides: dict[str, Any] = {"color_space": self.color_space, "context": self.context}
+        space = "lab" if self.color_space == "auto" else self.color_space
+        overrides: dict[str, Any] = {"color_space": space, "context": self.context}
         if self.tile is not None:
             overrides["tile"] = self.tile
-        if self.uses_classes(palette):
+        if palette is not None and self.uses_classes(palette):
             overrides["classes"] = tuple((k, *palette[k]) for k in sorted(palette))
         return preset(self.preset, **overrides)
 

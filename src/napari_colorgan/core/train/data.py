@@ -198,6 +198,22 @@ class AnnotatedStack:
             )
         return found
 
+    def lightness_gap(self, tile: int, rng: np.random.Generator, count: int = 8) -> float:
+        """Mean |L*(target) − 100·input| over ``count`` random tiles of annotated planes.
+
+        Near 0 when the colour target keeps the input's lightness (a Lab model reproduces it
+        exactly); large when the target has its own tone curve.
+        """
+        gaps = []
+        for _ in range(count):
+            plane = self.annotated[int(rng.integers(len(self.annotated)))]
+            y = int(rng.integers(max(1, self.height - tile + 1)))
+            x = int(rng.integers(max(1, self.width - tile + 1)))
+            gray, rgb, _mask, _classes = self.read_tile(plane, y, x, tile)
+            lightness = 100 * _lightness(np.ascontiguousarray(np.moveaxis(rgb, 0, -1)))
+            gaps.append(float(np.mean(np.abs(lightness - 100 * gray[self.context]))))
+        return float(np.mean(gaps))
+
     def class_map(self, labels: np.ndarray) -> np.ndarray:
         """Label ids to class indices (int64), :data:`IGNORE` for 0 and ids without a colour."""
         top = max(int(labels.max(initial=0)), max(self.class_ids, default=0))

@@ -28,7 +28,7 @@ from napari_colorgan.core.events import (
 )
 from napari_colorgan.core.io.images import open_image
 from napari_colorgan.core.model.colorizer import Colorizer
-from napari_colorgan.core.model.config import InputNormalization, Provenance
+from napari_colorgan.core.model.config import ColorSpace, InputNormalization, Provenance
 from napari_colorgan.core.model.normalize import fit_normalization
 from napari_colorgan.core.train.checkpoint import (
     CheckpointState,
@@ -50,6 +50,9 @@ from napari_colorgan.core.train.distributed import (
 from napari_colorgan.core.train.losses import PerceptualLoss
 from napari_colorgan.core.train.step import Pix2PixStep, class_weights
 
+#: Mean |L* difference| (0-100) between a target and the normalised input above which
+#: ``color_space="auto"`` predicts RGB rather than keeping the input's lightness.
+LIGHTNESS_GAP = 8.0
 #: Validation tiles drawn once per run (fixed, so their metrics are comparable over time).
 N_VAL_TILES = 4
 
@@ -67,6 +70,21 @@ def _fit_input_normalization(
     return fit_normalization(open_image(image), config.normalize)
 
 
+def _color_space(config: TrainConfig, stack: AnnotatedStack, classes: bool) -> ColorSpace:
+    """What ``color_space="auto"`` means here.
+
+    Lab, unless a colour target's lightness is not the input's: then only an RGB model can
+    reproduce it.
+    """
+    if config.color_space != "auto":
+        return config.color_space
+    if classes or stack.labels is not None or stack.rgb_only:
+        return "lab"  # tints and an RGB's own lightness keep the input's lightness exactly
+    tile = config.model_config().tile
+    gap = stack.lightness_gap(tile, np.random.default_rng(config.seed))
+    return "rgb" if gap > LIGHTNESS_GAP else "lab"
+
+
 class _Run:
     """The mutable state of one run; ``train_iter`` drives it."""
 
@@ -78,6 +96,10 @@ class _Run:
         resume: CheckpointState | None,
         world: World,
     ) -> None:
+        palette = stack.palette if stack.labels is not None else None
+        classes = config.uses_classes(palette)
+        if resume is None:
+            config = config.resolved(classes, _color_space(config, stack, classes))
         self.config, self.device = config, device
         tile = config.model_config().tile
         train_regions, val_regions = split_regions(stack, tile, config.val_fraction)
@@ -97,7 +119,6 @@ class _Run:
         self.rng = np.random.default_rng(
             [config.seed, world.rank] if world.parallel else config.seed
         )
-        palette = stack.palette if stack.labels is not None else None
         self.colorizer = Colorizer.from_config(
             config.model_config(palette),
             seed=config.seed,

@@ -102,7 +102,9 @@ class Pix2PixStep(nn.Module):
         discriminator: PatchDiscriminator | None = None,
     ) -> None:
         super().__init__()
-        self.config = config = config or TrainConfig()
+        mc = colorizer.config
+        # Decide lr and the critic from the model (a no-op for a config the loop resolved).
+        self.config = config = (config or TrainConfig()).resolved(bool(mc.classes), mc.color_space)
         self.colorizer = colorizer
         self.generator = colorizer.generator
         self.discriminator = discriminator or build_discriminator(colorizer)
