@@ -1,5 +1,6 @@
 """Device names that mean the same device compare equal."""
 
+import pytest
 import torch
 
 from napari_colorgan.core.devices import same_device
@@ -10,3 +11,16 @@ def test_an_unnumbered_device_is_the_current_one():
     assert not same_device(torch.device("cuda:1"), torch.device("cuda:0"))
     assert same_device(torch.device("cpu"), torch.device("cpu:0"))
     assert not same_device(torch.device("cpu"), torch.device("cuda:0"))
+
+
+def test_training_precision_is_forced_or_chosen_from_the_device():
+    import torch
+
+    from napari_colorgan.core.devices import autocast_dtype, cpu_has_bf16
+
+    cpu = torch.device("cpu")
+    assert autocast_dtype(cpu, "fp32") is None
+    assert autocast_dtype(cpu, "bf16") is torch.bfloat16
+    assert autocast_dtype(cpu, "auto") is (torch.bfloat16 if cpu_has_bf16() else None)
+    with pytest.raises(ValueError, match="precision"):
+        autocast_dtype(cpu, "fp8")

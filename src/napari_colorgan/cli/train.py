@@ -27,6 +27,8 @@ CONFIG_OPTIONS = (
     "color_space",
     "normalize",
     "context",
+    "objective",
+    "precision",
     "seed",
 )
 
@@ -61,6 +63,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--color-space", choices=TrainConfig.choices("color_space"))
     p.add_argument("--normalize", choices=TrainConfig.choices("normalize"))
     p.add_argument("--context", type=int, help="neighbouring slices as extra input channels")
+    p.add_argument(
+        "--objective",
+        choices=TrainConfig.choices("objective"),
+        help="classes (labels: a classifier painted with the palette) or color (pix2pix L1) "
+        f"{_default('objective')}",
+    )
+    p.add_argument("--precision", choices=TrainConfig.choices("precision"))
     p.add_argument("--resume", help="checkpoint to continue from")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda:0, mps")
     p.add_argument("--seed", type=int, help=_default("seed"))

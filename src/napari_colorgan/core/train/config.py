@@ -25,6 +25,7 @@ from napari_colorgan.core.model.config import (
 GanMode = Literal["vanilla", "lsgan"]
 Objective = Literal["auto", "color", "classes"]
 ColorSpaceChoice = Literal["auto", "lab", "rgb"]
+Precision = Literal["auto", "fp32", "bf16"]
 NormalizeChoice = Literal["auto", "percentile", "minmax", "asinh", "none"]
 PresetName = Literal["small", "medium", "pix2pix"]
 
@@ -75,6 +76,9 @@ class TrainConfig:
     class_balance
         Class weights of the cross entropy ∝ (class pixel share)^-class_balance: 0 is plain
         cross entropy, 1 weighs every class equally.
+    precision
+        ``"auto"``: bf16 mixed precision on CUDA and on CPUs with native bf16, fp32 elsewhere;
+        ``"fp32"`` or ``"bf16"`` to force it.
     seed
         Seeds weights, patch sampling and dropout: equal seeds give equal runs on CPU.
     lr, beta1
@@ -108,6 +112,7 @@ class TrainConfig:
     context: int = 0
     objective: Objective = "auto"
     class_balance: float = 0.5
+    precision: Precision = "auto"
     seed: int = 0
     lr: float | None = None
     beta1: float = 0.5
@@ -117,7 +122,7 @@ class TrainConfig:
     val_fraction: float = 0.2
 
     def __post_init__(self) -> None:
-        for name in ("preset", "gan_mode", "color_space", "normalize", "objective"):
+        for name in ("preset", "gan_mode", "color_space", "normalize", "objective", "precision"):
             allowed = self.choices(name)
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")

@@ -324,7 +324,7 @@ def _one_step(run: _Run) -> dict[str, float]:
     dev = run.device
     batch = run.sampler.sample(run.config.batch_size, run.rng)
     mask = None if batch.mask is None else batch.mask.to(dev)
-    amp = autocast_dtype(dev)
+    amp = autocast_dtype(dev, run.config.precision)
     try:
         with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
             classes = None if batch.classes is None else batch.classes.to(dev)
