@@ -28,6 +28,7 @@ CONFIG_OPTIONS = (
     "normalize",
     "context",
     "objective",
+    "adversarial",
     "precision",
     "seed",
 )
@@ -70,6 +71,12 @@ def add_parser(sub: Any) -> None:
         f"{_default('objective')}",
     )
     p.add_argument("--precision", choices=TrainConfig.choices("precision"))
+    p.add_argument(
+        "--adversarial",
+        action="store_const",
+        const=True,
+        help="train with the PatchGAN critic: the full pix2pix objective (slower on a CPU)",
+    )
     p.add_argument("--resume", help="checkpoint to continue from")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda:0, mps")
     p.add_argument("--seed", type=int, help=_default("seed"))

@@ -26,11 +26,11 @@ def test_auto_objective_is_classes_with_labels_and_colour_otherwise():
         TrainConfig(objective="classes", color_space="rgb")
 
 
-def test_class_models_train_without_the_critic_at_a_higher_rate_unless_told():
+def test_the_critic_is_opt_in_and_sets_pix2pix_learning_rate():
     auto = TrainConfig().resolved(classes=True)
     assert auto.objective == "classes" and auto.adversarial is False and auto.lr == 1e-3
-    colour = TrainConfig().resolved(classes=False, color_space="rgb")
-    assert colour.adversarial is True and colour.lr == 2e-4 and colour.color_space == "rgb"
+    gan = TrainConfig(adversarial=True).resolved(classes=False, color_space="rgb")
+    assert gan.objective == "color" and gan.lr == 2e-4 and gan.color_space == "rgb"
     forced = TrainConfig(adversarial=True, lr=5e-4).resolved(classes=True)
     assert forced.adversarial is True and forced.lr == 5e-4
 

@@ -122,7 +122,9 @@ def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_checkpoint(
 
     monkeypatch.setattr(GANLoss, "forward", poisoned)
     with pytest.raises(NonFiniteLossError, match="NaN/Inf at step 5"):
-        for _ in train_iter(gray, target=rgb, config=tiny(), device="cpu", checkpoint=ckpt):
+        for _ in train_iter(
+            gray, target=rgb, config=tiny(adversarial=True), device="cpu", checkpoint=ckpt
+        ):
             pass
     assert load_checkpoint(ckpt).step == 3
 

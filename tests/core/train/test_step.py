@@ -36,7 +36,7 @@ def test_full_objective_overfits_one_pair_beyond_30_db(color_space):
     model = Colorizer.from_config(
         ModelConfig(color_space=color_space, num_downs=5, ngf=16, ndf=16, tile=32)
     )
-    config = TrainConfig(gamma=0.9, lr=1e-3)
+    config = TrainConfig(gamma=0.9, lr=1e-3, adversarial=True)  # the seed's whole objective
     step = Pix2PixStep(model, config, perceptual=PerceptualLoss(weights="random"))
     for _ in range(200):
         losses = step.step(gray, rgb)
@@ -50,7 +50,11 @@ def test_masked_pixels_get_no_gradient_from_any_term():
     torch.manual_seed(0)
     gray, rgb = colourful_pair(32)
     model = Colorizer.from_config(ModelConfig(num_downs=5, ngf=8, ndf=8, tile=32, dropout=False))
-    step = Pix2PixStep(model, perceptual=PerceptualLoss(["relu1_1"], weights="random"))
+    step = Pix2PixStep(
+        model,
+        TrainConfig(adversarial=True),
+        perceptual=PerceptualLoss(["relu1_1"], weights="random"),
+    )
     mask = torch.ones(1, 1, 32, 32)
     mask[..., 16:] = 0  # right half unannotated
     # Whatever colour the target claims there must not matter.
@@ -62,7 +66,11 @@ def test_masked_pixels_get_no_gradient_from_any_term():
 
     torch.manual_seed(0)
     model2 = Colorizer.from_config(ModelConfig(num_downs=5, ngf=8, ndf=8, tile=32, dropout=False))
-    step2 = Pix2PixStep(model2, perceptual=PerceptualLoss(["relu1_1"], weights="random"))
+    step2 = Pix2PixStep(
+        model2,
+        TrainConfig(adversarial=True),
+        perceptual=PerceptualLoss(["relu1_1"], weights="random"),
+    )
     torch.manual_seed(1)
     step2.step(gray, other, mask)
     for key, value in model2.generator.state_dict().items():
