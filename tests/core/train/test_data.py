@@ -168,3 +168,13 @@ def test_sampling_a_huge_zarr_reads_only_windows(tmp_path):
     tracemalloc.stop()
     assert batch.x.shape == (8, 1, 64, 64)
     assert peak < 2.5e9  # a few label planes at a time, never the 8.6 GB stack
+
+
+def test_no_validation_share_trains_on_every_annotated_plane():
+    # Regression: val_fraction=0 with several annotated planes trained on the first one only.
+    image, labels = stack_with_labels(z=6, annotated=(0, 2, 4))
+    stack = AnnotatedStack(
+        image, labels=labels, palette={1: (9, 9, 9), 2: (1, 1, 1)}, normalization=NORM
+    )
+    train, val = split_regions(stack, 32, 0.0)
+    assert {r.plane for r in train} == {(0,), (2,), (4,)} and train == val

@@ -280,12 +280,12 @@ def split_regions(
         train = [p for p in planes if p not in val]
         full = lambda ps: [Region(p, 0, stack.width) for p in ps]  # noqa: E731
         return full(train), full(val)
-    plane = planes[0]
-    cut = int(stack.width * (1 - val_fraction))
-    if val_fraction > 0 and cut >= tile and stack.width - cut >= tile // 2:
-        return [Region(plane, 0, cut)], [Region(plane, cut, stack.width)]
-    region = Region(plane, 0, stack.width)
-    return [region], [region]  # too small to split: validation sees training pixels
+    whole = [Region(p, 0, stack.width) for p in planes]
+    if len(planes) == 1 and val_fraction > 0:
+        cut = int(stack.width * (1 - val_fraction))
+        if cut >= tile and stack.width - cut >= tile // 2:
+            return [Region(planes[0], 0, cut)], [Region(planes[0], cut, stack.width)]
+    return whole, whole  # nothing held out (or too small to split): validation sees training
 
 
 class PatchSampler:
