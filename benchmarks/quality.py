@@ -742,11 +742,14 @@ def plot_f1(results_path: Path, out: Path) -> None:
     if not panels:
         return
     fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    # One colour per label across both panels, so a variant reads the same everywhere.
+    labels = sorted({label for s in panels for label in data[s].get("ours", {})})
+    colours = {label: f"C{i}" for i, label in enumerate(labels)}
     for ax, setting in zip(axes[0], panels, strict=True):
         entry = data[setting]
         for label, runs in sorted(entry.get("ours", {}).items()):
             pts = sorted((float(m), r["macro_f1"]) for m, r in runs.items())
-            ax.plot(*zip(*pts, strict=True), "o-", label=f"ours [{label}]")
+            ax.plot(*zip(*pts, strict=True), "o-", color=colours[label], label=f"ours [{label}]")
         ref = entry["reference"]
         peer = ref["peer (RF)"]
         ax.plot(peer["train_s"] / 60, peer["macro_f1"], "s", color="k", label="peer (RF)")
@@ -762,7 +765,8 @@ def plot_f1(results_path: Path, out: Path) -> None:
         )
         ax.set_xlim(left=0)
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=7)
+    for ax in axes[0]:
+        ax.legend(fontsize=7, loc="lower right")
     fig.suptitle(
         "Held-out EM sections 14-19 (Gerhard et al. 2013, doi:10.6084/m9.figshare.856713)",
         fontsize=9,
