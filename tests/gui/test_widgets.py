@@ -200,3 +200,10 @@ def test_train_widget_defaults_are_the_training_config_defaults(viewer):
         checkpoint_every=TrainConfig().val_every,
     )
     assert tuple(w._preset.choices) == TrainConfig.choices("preset")
+
+
+def test_the_critic_is_one_tick_away_in_the_train_widget(viewer):
+    w = TrainWidget(viewer)
+    assert w._config().adversarial is False  # the default, as in TrainConfig
+    w._critic.value = True
+    assert w._config().adversarial is True

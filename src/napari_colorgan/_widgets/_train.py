@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from magicgui.widgets import (
+    CheckBox,
     ComboBox,
     Container,
     FileEdit,
@@ -72,6 +73,9 @@ class TrainWidget(Container):
         self._lambda = FloatSpinBox(
             label="λ (L1)", min=0.0, max=1000.0, value=_DEFAULT("lambda_l1")
         )
+        self._critic = CheckBox(
+            text="PatchGAN critic (full pix2pix objective)", value=_DEFAULT("adversarial")
+        )
         self._vgg = ComboBox(
             label="perceptual weights",
             choices=["auto", "imagenet", "random", "none"],
@@ -94,6 +98,7 @@ class TrainWidget(Container):
             self._batch,
             self._gamma,
             self._lambda,
+            self._critic,
             self._vgg,
             self._preview_every,
         ]
@@ -144,6 +149,7 @@ class TrainWidget(Container):
             batch_size=self._batch.value,
             gamma=self._gamma.value,
             lambda_l1=self._lambda.value,
+            adversarial=self._critic.value,
             perceptual_weights=self._vgg.value,
             val_every=self._preview_every.value,
             checkpoint_every=self._preview_every.value,
