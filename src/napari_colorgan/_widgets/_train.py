@@ -67,25 +67,8 @@ class TrainWidget(Container):
         self._minutes = FloatSpinBox(
             label="or minutes (0 = steps)", min=0.0, max=10_000.0, step=0.5, value=0.0
         )
-        self._tile = SpinBox(label="tile (0 = preset's)", min=0, max=1024, step=32, value=0)
-        self._batch = SpinBox(label="batch size", min=1, max=256, value=_DEFAULT("batch_size"))
-        self._gamma = FloatSpinBox(label="γ", min=0.0, max=1.0, step=0.05, value=_DEFAULT("gamma"))
-        self._lambda = FloatSpinBox(
-            label="λ (L1)", min=0.0, max=1000.0, value=_DEFAULT("lambda_l1")
-        )
-        self._critic = CheckBox(
-            text="PatchGAN critic (full pix2pix objective)", value=_DEFAULT("adversarial")
-        )
-        self._vgg = ComboBox(
-            label="perceptual weights",
-            choices=["auto", "imagenet", "random", "none"],
-            value=_DEFAULT("perceptual_weights"),
-        )
         self._device = ComboBox(
             label="device", choices=["auto", "cpu", "cuda:0", "mps"], value="auto"
-        )
-        self._preview_every = SpinBox(
-            label="preview every", min=1, max=10_000, value=_DEFAULT("val_every")
         )
         self._start = PushButton(text="Start")
         self._stop = PushButton(text="Stop", enabled=False)
@@ -93,15 +76,7 @@ class TrainWidget(Container):
         self._save_path = FileEdit(label="save as", mode="w", filter="*.safetensors")
         self._save = PushButton(text="Save model", enabled=False)
         self._losses = Label(value="")
-        advanced = [
-            self._tile,
-            self._batch,
-            self._gamma,
-            self._lambda,
-            self._critic,
-            self._vgg,
-            self._preview_every,
-        ]
+        advanced = self._advanced_settings()
         self.extend(
             [
                 self._image,
@@ -133,6 +108,35 @@ class TrainWidget(Container):
         self.model: Any = None
         self.worker: Any = None
         keep_choices_fresh(viewer, self)
+
+    def _advanced_settings(self) -> list[Any]:
+        """The settings folded under "advanced settings", with TrainConfig's defaults."""
+        self._tile = SpinBox(label="tile (0 = preset's)", min=0, max=1024, step=32, value=0)
+        self._batch = SpinBox(label="batch size", min=1, max=256, value=_DEFAULT("batch_size"))
+        self._gamma = FloatSpinBox(label="γ", min=0.0, max=1.0, step=0.05, value=_DEFAULT("gamma"))
+        self._lambda = FloatSpinBox(
+            label="λ (L1)", min=0.0, max=1000.0, value=_DEFAULT("lambda_l1")
+        )
+        self._critic = CheckBox(
+            text="PatchGAN critic (full pix2pix objective)", value=_DEFAULT("adversarial")
+        )
+        self._vgg = ComboBox(
+            label="perceptual weights",
+            choices=["auto", "imagenet", "random", "none"],
+            value=_DEFAULT("perceptual_weights"),
+        )
+        self._preview_every = SpinBox(
+            label="preview every", min=1, max=10_000, value=_DEFAULT("val_every")
+        )
+        return [
+            self._tile,
+            self._batch,
+            self._gamma,
+            self._lambda,
+            self._critic,
+            self._vgg,
+            self._preview_every,
+        ]
 
     def _target_choices(self, _widget: Any = None) -> list[tuple[str, Any]]:
         return (
