@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from napari_colorgan.core.color import lab_to_rgb, rgb_to_lab
+from .color import lab_to_rgb, rgb_to_lab
 
 Palette = Mapping[int, tuple[int, int, int]]
 
@@ -52,7 +52,7 @@ def check_palette(palette: Mapping[Any, Any]) -> dict[int, tuple[int, int, int]]
     for key, colour in palette.items():
         values = np.asarray(colour, dtype=float).ravel()
         if values.size == 4:
-            values = values[:3]  # RGBA from napari colormaps: alpha is not a colour
+            values = values[:3]  # RGBA, as a viewer colormap gives it: alpha is not a colour
         if values.size != 3 or np.any(values < 0) or np.any(values > 255):
             raise ValueError(f"label {key}: colour {colour!r} is not [r, g, b] in 0-255")
         out[_label_id(key, "palette")] = tuple(round(float(v)) for v in values)  # type: ignore[misc]

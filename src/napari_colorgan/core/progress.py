@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from napari_colorgan.core.events import Event, Progress, Started, StepDone
+from .events import Event, Progress, Started, StepDone
 
 
 def _bar(total: int | None, initial: int, unit: str) -> Any:

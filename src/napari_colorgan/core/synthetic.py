@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from napari_colorgan.core.annotations import tint
-from napari_colorgan.core.color import to_uint8
+from .annotations import tint
+from .color import to_uint8
 
 #: Label ids of the synthetic stack.
 CYTOPLASM, MEMBRANE, MITOCHONDRION, NUCLEUS, VESICLE = 1, 2, 3, 4, 5
@@ -164,7 +164,7 @@ def em_split(
     The truth tints the *normalised* grayscale (percentile statistics of the training slices),
     as the training targets do.
     """
-    from napari_colorgan.core.model.normalize import apply_normalization, fit_normalization
+    from .model.normalize import apply_normalization, fit_normalization
 
     em = synthetic_em(shape, seed=seed)
     norm = fit_normalization(em.gray[:n_train], "percentile")
@@ -183,7 +183,7 @@ def hubble_split(cut: int = 600) -> Split:
     """Hubble Deep Field: train on columns ``[0, cut)`` from colour alone, test on the rest."""
     import torch
 
-    from napari_colorgan.core.color import rgb_to_lab
+    from .color import rgb_to_lab
 
     _, rgb = hubble_deep_field()
     lightness = rgb_to_lab(torch.from_numpy(rgb / 255.0), dim=-1)[..., 0].numpy() / 100

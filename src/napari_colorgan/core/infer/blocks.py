@@ -11,12 +11,12 @@ from typing import Literal
 import numpy as np
 import torch
 
-from napari_colorgan.core.color import to_uint8
-from napari_colorgan.core.devices import out_of_memory_message, pick_device
-from napari_colorgan.core.infer.payload import ModelPayload, cached_model
-from napari_colorgan.core.infer.tiling import AxisWindow, TilePlan, round_up
-from napari_colorgan.core.model.colorizer import Colorizer, network_input
-from napari_colorgan.core.model.normalize import apply_normalization
+from ..color import to_uint8
+from ..devices import out_of_memory_message, pick_device
+from ..model.colorizer import Colorizer, network_input
+from ..model.normalize import apply_normalization
+from .payload import ModelPayload, cached_model
+from .tiling import AxisWindow, TilePlan, round_up
 
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 #: Output block side (pixels) for planes too large to compute as one block.

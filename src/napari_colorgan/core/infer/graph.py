@@ -13,10 +13,10 @@ import dask
 import dask.array as da
 import numpy as np
 
-from napari_colorgan.core.infer.blocks import BLOCK, BlockJob, block_task
-from napari_colorgan.core.infer.job import ColorizeJob, ColorizeOptions, prepare
-from napari_colorgan.core.infer.tiling import TilePlan, round_up
-from napari_colorgan.core.model.colorizer import Colorizer
+from ..model.colorizer import Colorizer
+from .blocks import BLOCK, BlockJob, block_task
+from .job import ColorizeJob, ColorizeOptions, prepare
+from .tiling import TilePlan, round_up
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

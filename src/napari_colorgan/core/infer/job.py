@@ -14,12 +14,12 @@ from typing import Any, TypedDict
 import dask.array as da
 import numpy as np
 
-from napari_colorgan.core.devices import pick_device
-from napari_colorgan.core.infer.blocks import BLOCK, BlockJob, Precision
-from napari_colorgan.core.infer.payload import ModelPayload, model_payload
-from napari_colorgan.core.infer.tiling import TilePlan
-from napari_colorgan.core.io.images import open_image
-from napari_colorgan.core.model.colorizer import Colorizer
+from ..devices import pick_device
+from ..io.images import open_image
+from ..model.colorizer import Colorizer
+from .blocks import BLOCK, BlockJob, Precision
+from .payload import ModelPayload, model_payload
+from .tiling import TilePlan
 
 
 class ColorizeOptions(TypedDict, total=False):

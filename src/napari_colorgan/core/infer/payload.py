@@ -12,8 +12,8 @@ import itertools
 import threading
 import weakref
 
-from napari_colorgan.core.devices import pick_device, same_device
-from napari_colorgan.core.model.colorizer import Colorizer
+from ..devices import pick_device, same_device
+from ..model.colorizer import Colorizer
 
 
 class ModelPayload:
@@ -126,7 +126,7 @@ def _model_bytes(colorizer: Colorizer) -> bytes:
     """The bytes of the model file ``colorizer.save`` would write."""
     from safetensors.torch import save
 
-    from napari_colorgan.core.model.file import encode_metadata
+    from ..model.file import encode_metadata
 
     state = {k: v.detach().cpu().contiguous() for k, v in colorizer.generator.state_dict().items()}
     return save(state, metadata=encode_metadata(colorizer.metadata()))

@@ -23,7 +23,7 @@ from typing import Literal
 
 import numpy as np
 
-from napari_colorgan.core.model.config import ModelConfig
+from ..model.config import ModelConfig
 
 Mode = Literal["exact", "blended"]
 

@@ -20,12 +20,12 @@ import dask
 import dask.array as da
 import numpy as np
 
-from napari_colorgan.core.events import Event, Finished, Progress, StopSignal, stop_requested
-from napari_colorgan.core.infer.graph import build_graph
-from napari_colorgan.core.infer.job import ColorizeOptions, prepare
-from napari_colorgan.core.infer.tiling import TilePlan
-from napari_colorgan.core.model.colorizer import Colorizer
-from napari_colorgan.core.progress import drive_chunks
+from ..events import Event, Finished, Progress, StopSignal, stop_requested
+from ..model.colorizer import Colorizer
+from ..progress import drive_chunks
+from .graph import build_graph
+from .job import ColorizeOptions, prepare
+from .tiling import TilePlan
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

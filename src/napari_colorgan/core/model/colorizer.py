@@ -10,12 +10,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from napari_colorgan.core.color import lab_to_rgb, rgb_to_lab, to_uint8
-from napari_colorgan.core.model.config import InputNormalization, ModelConfig, Provenance
-from napari_colorgan.core.model.file import read_metadata, read_tensors, save_model_file
-from napari_colorgan.core.model.networks import UNetGenerator, count_parameters
-from napari_colorgan.core.model.normalize import apply_normalization
-from napari_colorgan.core.version import package_version
+from ..color import lab_to_rgb, rgb_to_lab, to_uint8
+from ..version import package_version
+from .config import InputNormalization, ModelConfig, Provenance
+from .file import read_metadata, read_tensors, save_model_file
+from .networks import UNetGenerator, count_parameters
+from .normalize import apply_normalization
 
 #: Lab chroma scale of pix2pix's colorization mode: the network's (-1, 1) output times 110.
 AB_SCALE = 110.0
@@ -69,7 +69,7 @@ class Colorizer:
     @classmethod
     def from_config(cls, config: ModelConfig, seed: int | None = 0, **kwargs: Any) -> Colorizer:
         """A new colorizer with a freshly initialised generator (N(0, 0.02) weights)."""
-        from napari_colorgan.core.model.networks import init_weights
+        from .networks import init_weights
 
         generator = build_generator(config)
         init_weights(generator, seed=seed)
@@ -140,7 +140,7 @@ class Colorizer:
             raise ValueError(f"expected one grayscale plane (y, x), got shape {plane.shape}")
         if self.config.context:
             raise ValueError("this model needs neighbouring slices: use napari_colorgan.colorize")
-        from napari_colorgan.core.infer.tiling import pad_to_multiple
+        from ..infer.tiling import pad_to_multiple
 
         h, w = plane.shape
         x = pad_to_multiple(

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from napari_colorgan.core.io.atomic import write_atomic
+from ..io.atomic import write_atomic
 
 if TYPE_CHECKING:
     import torch

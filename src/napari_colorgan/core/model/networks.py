@@ -12,7 +12,7 @@ import functools
 import torch
 from torch import nn
 
-from napari_colorgan.core.model.config import NormKind
+from .config import NormKind
 
 
 def norm_layer(kind: NormKind) -> type[nn.Module] | functools.partial[nn.Module]:

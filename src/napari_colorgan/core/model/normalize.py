@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from napari_colorgan.core.model.config import InputNormalization, NormalizeMethod
+from .config import InputNormalization, NormalizeMethod
 
 #: Percentiles clipped by the ``"percentile"`` method.
 PERCENTILES = (0.5, 99.8)

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import torch
 
-from napari_colorgan.core.model.colorizer import Colorizer, build_generator, load_generator_state
-from napari_colorgan.core.model.config import InputNormalization, ModelConfig, NormKind, Provenance
+from .colorizer import Colorizer, build_generator, load_generator_state
+from .config import InputNormalization, ModelConfig, NormKind, Provenance
 
 _KEY = re.compile(r"^model\.model\.(?:1\.model\.((?:3\.model\.)*))?(\d+)\.(\w+)$")
 _NORM_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")

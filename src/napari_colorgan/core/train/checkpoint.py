@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from napari_colorgan.core.io.atomic import write_atomic
-from napari_colorgan.core.model.file import read_tensors
+from ..io.atomic import write_atomic
+from ..model.file import read_tensors
 
 CHECKPOINT_FORMAT = "napari-colorgan-checkpoint"
 CHECKPOINT_VERSION = 1

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from napari_colorgan.core.model.config import (
+from ..model.config import (
     PRESETS,
     ColorSpace,
     ModelConfig,

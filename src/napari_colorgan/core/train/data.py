@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from napari_colorgan.core.annotations import Palette, check_palette, tint
-from napari_colorgan.core.io.images import open_image
-from napari_colorgan.core.model.config import InputNormalization
-from napari_colorgan.core.model.normalize import apply_normalization
+from ..annotations import Palette, check_palette, tint
+from ..io.images import open_image
+from ..model.config import InputNormalization
+from ..model.normalize import apply_normalization
 
 #: Labelled pixel positions remembered per plane to centre patches on (a random subset).
 MAX_ANCHORS = 4096
@@ -61,7 +61,7 @@ def _rgb01(window: np.ndarray) -> np.ndarray:
 
 def _lightness(rgb01: np.ndarray) -> np.ndarray:
     """Lab lightness / 100 of RGB (..., 3) in [0, 1]: the grayscale an RGB target implies."""
-    from napari_colorgan.core.color import rgb_to_lab
+    from ..color import rgb_to_lab
 
     return rgb_to_lab(torch.from_numpy(rgb01), dim=-1)[..., 0].numpy() / 100
 

@@ -11,11 +11,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from napari_colorgan.core import metrics
-from napari_colorgan.core.annotations import Palette
-from napari_colorgan.core.color import to_uint8
-from napari_colorgan.core.devices import autocast_dtype, out_of_memory_message, pick_device
-from napari_colorgan.core.events import (
+from .. import metrics
+from ..annotations import Palette
+from ..color import to_uint8
+from ..devices import autocast_dtype, out_of_memory_message, pick_device
+from ..events import (
     CheckpointSaved,
     Event,
     Finished,
@@ -26,20 +26,20 @@ from napari_colorgan.core.events import (
     Validated,
     stop_requested,
 )
-from napari_colorgan.core.io.images import open_image
-from napari_colorgan.core.model.colorizer import Colorizer
-from napari_colorgan.core.model.config import ColorSpace, InputNormalization, Provenance
-from napari_colorgan.core.model.normalize import fit_normalization
-from napari_colorgan.core.train.checkpoint import (
+from ..io.images import open_image
+from ..model.colorizer import Colorizer
+from ..model.config import ColorSpace, InputNormalization, Provenance
+from ..model.normalize import fit_normalization
+from .checkpoint import (
     CheckpointState,
     load_checkpoint,
     numpy_rng_state,
     restore_numpy_rng,
     save_checkpoint,
 )
-from napari_colorgan.core.train.config import TrainConfig
-from napari_colorgan.core.train.data import AnnotatedStack, PatchSampler, split_regions
-from napari_colorgan.core.train.distributed import (
+from .config import TrainConfig
+from .data import AnnotatedStack, PatchSampler, split_regions
+from .distributed import (
     World,
     any_process,
     barrier,
@@ -47,8 +47,8 @@ from napari_colorgan.core.train.distributed import (
     device_for,
     wrap,
 )
-from napari_colorgan.core.train.losses import PerceptualLoss
-from napari_colorgan.core.train.step import Pix2PixStep, class_weights
+from .losses import PerceptualLoss
+from .step import Pix2PixStep, class_weights
 
 #: Mean |L* difference| (0-100) between a target and the normalised input above which
 #: ``color_space="auto"`` predicts RGB rather than keeping the input's lightness.
@@ -382,7 +382,7 @@ def train(*args: Any, progress: bool = False, **kwargs: Any) -> Colorizer:
     """
     events = train_iter(*args, **kwargs)
     if progress:
-        from napari_colorgan.core.progress import drive_training
+        from ..progress import drive_training
 
         events = drive_training(events)
     result = None

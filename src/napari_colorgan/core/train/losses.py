@@ -15,14 +15,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from napari_colorgan.core.model.vgg import (
+from ..model.vgg import (
     VGG19Features,
     find_vgg19_weights,
     imagenet_normalize,
     missing_weights_help,
     read_vgg19_state,
 )
-from napari_colorgan.core.train.config import GanMode
+from .config import GanMode
 
 __all__ = [
     "GANLoss",

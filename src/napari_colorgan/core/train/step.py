@@ -14,12 +14,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from napari_colorgan.core.color import rgb_to_lab
-from napari_colorgan.core.model.colorizer import AB_SCALE, Colorizer, network_input
-from napari_colorgan.core.model.networks import PatchDiscriminator, init_weights
-from napari_colorgan.core.train.config import TrainConfig
-from napari_colorgan.core.train.data import IGNORE
-from napari_colorgan.core.train.losses import (
+from ..color import rgb_to_lab
+from ..model.colorizer import AB_SCALE, Colorizer, network_input
+from ..model.networks import PatchDiscriminator, init_weights
+from .config import TrainConfig
+from .data import IGNORE
+from .losses import (
     GANLoss,
     PerceptualLoss,
     generator_objective,
