@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..color import lab_to_rgb, rgb_to_lab, to_uint8
+from ..annotations import palette_lut
+from ..color import lab_to_rgb, to_uint8
 from ..version import package_version
 from .config import InputNormalization, ModelConfig, Provenance
 from .file import read_metadata, read_tensors, save_model_file
@@ -65,6 +66,7 @@ class Colorizer:
         self.normalization = normalization or InputNormalization()
         self.training = dict(training or {})
         self.provenance = provenance or Provenance()
+        self._chroma: dict[tuple[Any, str], torch.Tensor] = {}  # class_chroma by device
 
     @classmethod
     def from_config(cls, config: ModelConfig, seed: int | None = 0, **kwargs: Any) -> Colorizer:
@@ -114,10 +116,18 @@ class Colorizer:
         return table[raw.argmax(1)].permute(0, 3, 1, 2)  # (b, 2, h, w)
 
     def class_chroma(self, device: torch.device | str = "cpu") -> torch.Tensor:
-        """The classes' Lab chroma ``ab / 110``, shape (K, 2), in class order."""
-        rgb = torch.tensor([c[1:] for c in self.config.classes], dtype=torch.float64) / 255
-        ab = rgb_to_lab(rgb.view(-1, 3, 1, 1))[:, 1:, 0, 0] / AB_SCALE
-        return ab.float().to(device)
+        """The classes' Lab chroma ``ab / 110``, shape (K, 2), in class order.
+
+        The same table ``tint`` paints labels with; made once per device (it is read on every
+        training step and every inference batch).
+        """
+        key = (self.config.classes, str(device))
+        if key not in self._chroma:
+            palette = {c[0]: c[1:] for c in self.config.classes}
+            ab, _known = palette_lut(palette, max(palette))  # (max_label + 1, 2)
+            table = torch.from_numpy(ab[list(palette)] / AB_SCALE)
+            self._chroma[key] = table.float().to(device)
+        return self._chroma[key]
 
     def output_to_rgb(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Colour-space output (b, 2|3, h, w) to RGB in [0, 1]; Lab keeps the input's lightness."""

@@ -133,6 +133,9 @@ class AnnotatedStack:
         #: Label ids in class order (class index i is label ``class_ids[i]``).
         self.class_ids: list[int] = sorted(self.palette) if labels is not None else []
         self.class_counts = np.zeros(len(self.class_ids), np.int64)
+        # Label id -> class index, IGNORE for 0 and ids without a colour (made once).
+        self._class_lut = np.full(max(self.class_ids, default=0) + 1, IGNORE, np.int64)
+        self._class_lut[self.class_ids] = np.arange(len(self.class_ids))
         self.normalization = normalization
         self.context = context
         self.planes = self._select_planes(slices)
@@ -216,10 +219,8 @@ class AnnotatedStack:
 
     def class_map(self, labels: np.ndarray) -> np.ndarray:
         """Label ids to class indices (int64), :data:`IGNORE` for 0 and ids without a colour."""
-        top = max(int(labels.max(initial=0)), max(self.class_ids, default=0))
-        lut = np.full(top + 1, IGNORE, np.int64)
-        lut[self.class_ids] = np.arange(len(self.class_ids))
-        return lut[np.clip(labels, 0, top)]
+        top = len(self._class_lut) - 1
+        return np.where(labels > top, IGNORE, self._class_lut[np.clip(labels, 0, top)])
 
     # ---- reading ---------------------------------------------------------------------------
 

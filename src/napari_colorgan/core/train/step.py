@@ -175,12 +175,15 @@ class Pix2PixStep(nn.Module):
         if self.config.adversarial:
             fake_pair = torch.cat([real_in, fake_out], 1)
             g_gan = self.gan_loss(self.discriminator(fake_pair), True, weight)
-        g_l1 = masked_l1(fake_out, real_out, mask)
         g_ce = zero
         if self.colorizer.config.classes:
             if classes is None:
                 raise ValueError("a class model trains from labels: pass the class indices")
             g_ce = class_cross_entropy(raw, classes, self.class_weights)
+            with torch.no_grad():  # L1 is only reported for a class model: no graph for it
+                g_l1 = masked_l1(fake_out, real_out, mask)
+        else:
+            g_l1 = masked_l1(fake_out, real_out, mask)
         if self.perceptual.enabled and self.config.gamma < 1:
             fake_rgb = self.colorizer.output_to_rgb(fake_out, x)  # (b, 3, h, w) in [0, 1]
             if mask is not None:
