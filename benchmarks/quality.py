@@ -103,10 +103,16 @@ from _quality_scores import (
 
 
 def train_config(minutes: float, overrides: dict[str, Any]) -> Any:
-    """TrainConfig of one budget: the user's overrides, a time budget and unlimited steps."""
+    """TrainConfig of one budget: the user's overrides, a time budget and unlimited steps.
+
+    A ``steps`` override replaces the time budget: equal-step A/B runs of two variants stay
+    comparable on a machine that is busy with something else.
+    """
     import napari_colorgan as ncg
 
     fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
+    if "steps" in fixed:
+        return ncg.TrainConfig(**{**fixed, "minutes": None})
     return ncg.TrainConfig(**{**fixed, "minutes": minutes, "steps": 10**9})
 
 

@@ -57,6 +57,16 @@ def test_train_on_rgb_target_writes_a_model_and_checkpoint(files, tmp_path, caps
     assert (tmp_path / "m.ckpt.safetensors").exists()
 
 
+def test_no_calibrate_keeps_the_raw_saturation(files, tmp_path, capsys):
+    model = tmp_path / "m.safetensors"
+    args = ("--target", files["rgb"], "-o", model, "--no-calibrate", *TINY)
+    code, out, _ = run(capsys, "train", files["gray"], *args)
+    assert code == 0, out
+    loaded = Colorizer.load(model)
+    assert loaded.training["calibrate"] is False
+    assert loaded.config.chroma_gain == 1.0
+
+
 def test_train_on_labels_and_resume(files, tmp_path, capsys):
     model = tmp_path / "m.safetensors"
     args = [

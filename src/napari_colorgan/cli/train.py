@@ -30,6 +30,7 @@ CONFIG_OPTIONS = (
     "objective",
     "adversarial",
     "precision",
+    "calibrate",
     "seed",
 )
 
@@ -76,6 +77,13 @@ def add_parser(sub: Any) -> None:
         action="store_const",
         const=True,
         help="train with the PatchGAN critic: the full pix2pix objective (slower on a CPU)",
+    )
+    p.add_argument(
+        "--no-calibrate",
+        dest="calibrate",
+        action="store_const",
+        const=False,
+        help="keep a colour model's raw saturation (default: fit it to the annotations')",
     )
     p.add_argument("--resume", help="checkpoint to continue from")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda:0, mps")

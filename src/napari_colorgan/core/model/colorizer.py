@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 from pathlib import Path
@@ -130,12 +131,26 @@ class Colorizer:
         return self._chroma[key]
 
     def output_to_rgb(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """Colour-space output (b, 2|3, h, w) to RGB in [0, 1]; Lab keeps the input's lightness."""
+        """Colour-space output (b, 2|3, h, w) to RGB in [0, 1]; Lab keeps the input's lightness.
+
+        ``config.chroma_gain`` scales the Lab chroma, or stretches RGB away from each pixel's
+        grey (its channel mean), which scales the colourfulness metric by the same factor.
+        """
+        gain = self.config.chroma_gain
         if self.config.color_space == "rgb":
-            return (out + 1) / 2
+            rgb = (out + 1) / 2
+            if gain == 1:
+                return rgb
+            grey = rgb.mean(1, keepdim=True)  # (b, 1, h, w)
+            return (grey + gain * (rgb - grey)).clamp(0, 1)
         c = self.config.context  # the centre channel is the plane itself
         lightness = 100 * x[:, c : c + 1]  # (b, 1, h, w)
-        return lab_to_rgb(torch.cat([lightness, AB_SCALE * out.to(lightness.dtype)], dim=1))
+        ab = AB_SCALE * gain * out.to(lightness.dtype)  # (b, 2, h, w)
+        return lab_to_rgb(torch.cat([lightness, ab], dim=1))
+
+    def set_chroma_gain(self, gain: float) -> None:
+        """Set ``config.chroma_gain`` (the config is frozen: it is replaced)."""
+        self.config = dataclasses.replace(self.config, chroma_gain=float(gain))
 
     @torch.no_grad()
     def colorize_plane(

@@ -7,6 +7,7 @@ settings a model was built with travel inside its model file.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -56,6 +57,10 @@ class ModelConfig:
         Empty for a colour regressor. Otherwise ``(label, r, g, b)`` per class: the generator
         outputs one logit per class and the colour is the class colour's Lab chroma on the
         input's own lightness, exactly the tint training builds from labels (Lab only).
+    chroma_gain
+        Saturation applied to a colour model's predictions (1: as the network outputs them):
+        Lab chroma scaled, or RGB stretched away from each pixel's grey. Training fits it so
+        predictions are as colourful as the annotations (see ``TrainConfig.calibrate``).
     """
 
     color_space: ColorSpace = "lab"
@@ -68,6 +73,7 @@ class ModelConfig:
     n_layers: int = 3
     tile: int = 256
     classes: tuple[tuple[int, int, int, int], ...] = ()
+    chroma_gain: float = 1.0
 
     def __post_init__(self) -> None:
         # JSON brings lists back: store tuples so equal configs compare equal.
@@ -82,6 +88,10 @@ class ModelConfig:
             raise ValueError(f"norm must be 'batch', 'instance' or 'none', got {self.norm!r}")
         if self.num_downs < 2:
             raise ValueError(f"num_downs must be at least 2, got {self.num_downs}")
+        if not (math.isfinite(self.chroma_gain) and self.chroma_gain > 0):
+            raise ValueError(f"chroma_gain must be a finite number > 0, got {self.chroma_gain}")
+        if self.classes and self.chroma_gain != 1:
+            raise ValueError("a class model paints exact tints: chroma_gain must be 1")
         if self.context < 0:
             raise ValueError(f"context must be >= 0, got {self.context}")
         if self.tile % (2**self.num_downs):

@@ -92,6 +92,10 @@ class TrainConfig:
         Steps between validation metrics and preview images.
     val_fraction
         Share of annotated planes (or of a single plane's width) held out for validation.
+    calibrate
+        After training a colour model, fit ``ModelConfig.chroma_gain`` so its predictions on
+        annotated tiles (validation ones when there are) are as colourful as their targets:
+        L1 regressors hedge towards grey. Class models paint exact tints and are not touched.
     """
 
     preset: PresetName = "small"
@@ -120,6 +124,7 @@ class TrainConfig:
     checkpoint_every: int = 500
     val_every: int = 100
     val_fraction: float = 0.2
+    calibrate: bool = True
 
     def __post_init__(self) -> None:
         for name in ("preset", "gan_mode", "color_space", "normalize", "objective", "precision"):

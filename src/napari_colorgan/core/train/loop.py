@@ -30,6 +30,7 @@ from ..io.images import open_image
 from ..model.colorizer import Colorizer
 from ..model.config import ColorSpace, InputNormalization, Provenance
 from ..model.normalize import fit_normalization
+from .calibrate import fit_chroma_gain
 from .checkpoint import (
     CheckpointState,
     load_checkpoint,
@@ -55,6 +56,8 @@ from .step import Pix2PixStep, class_weights
 LIGHTNESS_GAP = 8.0
 #: Validation tiles drawn once per run (fixed, so their metrics are comparable over time).
 N_VAL_TILES = 4
+#: Tiles the colour calibration measures colourfulness on, at the end of a run.
+N_CALIBRATION_TILES = 16
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -85,6 +88,15 @@ def _color_space(config: TrainConfig, stack: AnnotatedStack, classes: bool) -> C
     return "rgb" if gap > LIGHTNESS_GAP else "lab"
 
 
+def _fixed_tiles(
+    stack: AnnotatedStack, regions: list[Any], tile: int, count: int, seed: int
+) -> list[tuple[Any, ...]]:
+    """``count`` un-augmented tiles of ``regions``, the same for the same seed."""
+    rng = np.random.default_rng(seed + 10_007)
+    sampler = PatchSampler(stack, regions, tile)
+    return [sampler.tile_at(regions[i % len(regions)], rng) for i in range(count)]
+
+
 class _Run:
     """The mutable state of one run; ``train_iter`` drives it."""
 
@@ -108,12 +120,8 @@ class _Run:
             len({r.plane for r in train_regions}),
             len({r.plane for r in val_regions}),
         )
-        val_rng = np.random.default_rng(config.seed + 10_007)
-        val_sampler = PatchSampler(stack, val_regions, tile)
-        self.val_tiles = [
-            val_sampler.tile_at(val_regions[i % len(val_regions)], val_rng)
-            for i in range(N_VAL_TILES)
-        ]
+        self.val_tiles = _fixed_tiles(stack, val_regions, tile, N_VAL_TILES, config.seed)
+        self.stack, self.val_regions = stack, val_regions
         torch.manual_seed(config.seed)
         # Each process of a data-parallel run draws its own patches.
         self.rng = np.random.default_rng(
@@ -139,6 +147,11 @@ class _Run:
                 self.rng = np.random.default_rng([config.seed, world.rank, self.step])
         self.step_fn.g_forward = wrap(self.step_fn.generator, world, device)
         self.step_fn.d_forward = wrap(self.step_fn.discriminator, world, device)
+
+    def calibration_tiles(self) -> list[tuple[Any, ...]]:
+        """Tiles for the colour calibration: held-out ones (training tiles flatter the model)."""
+        tile, seed = self.config.model_config().tile, self.config.seed + 1
+        return _fixed_tiles(self.stack, self.val_regions, tile, N_CALIBRATION_TILES, seed)
 
     def _restore(self, ckpt: CheckpointState) -> None:
         s = self.step_fn
@@ -175,9 +188,9 @@ class _Run:
 
     @torch.no_grad()
     def validate(self) -> tuple[dict[str, float], Preview]:
+        preds, targets, masks = [], [], []
         gen = self.colorizer.generator
         gen.eval()
-        preds, targets, masks = [], [], []
         for x, target, mask, _classes in self.val_tiles:
             out = self.colorizer.forward_rgb(torch.from_numpy(x)[None].to(self.device))
             preds.append(out[0].permute(1, 2, 0).float().cpu().numpy())
@@ -357,6 +370,8 @@ def _wrap_up(run: _Run, world: World, checkpoint: Any, stopped: bool) -> Iterato
         yield from _write_checkpoint(run, world, checkpoint)
     model = run.colorizer
     model.generator.eval()
+    if config.calibrate and not model.config.classes and world.is_main:
+        fit_chroma_gain(model, run.calibration_tiles())
     model.provenance = Provenance(
         source="napari-colorgan train",
         perceptual_weights=run.perceptual.source,

@@ -1,0 +1,74 @@
+"""Colour calibration after training: predictions as colourful as the annotations they learnt.
+
+A colour regressor trained with L1 predicts a conditional median: where the input leaves the
+colour uncertain it hedges towards grey, so whole images come out washed out (on SDSS
+NGC 6976: colourfulness 13.4 where the truth has 19.9). One saturation factor, fitted so the
+predictions on annotated tiles are as colourful as their targets, restores the look; class
+models are exempt (they paint exact palette tints).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from .. import metrics
+from ..model.colorizer import Colorizer
+
+#: The factor is kept within these bounds: beyond them the model is not washed out but wrong.
+GAIN_RANGE = (0.5, 3.0)
+#: Refinements of the factor (clipping at the gamut makes colourfulness sublinear in it).
+ITERATIONS = 3
+
+
+@torch.no_grad()
+def _predict(colorizer: Colorizer, tiles: Sequence[tuple], batch: int = 4) -> np.ndarray:
+    """RGB predictions (n, h, w, 3) in [0, 1] for the tiles' inputs (c, h, w)."""
+    parts = []
+    for i in range(0, len(tiles), batch):
+        x = torch.from_numpy(np.stack([t[0] for t in tiles[i : i + batch]]))
+        out = colorizer.forward_rgb(x.to(colorizer.device))  # (b, 3, h, w)
+        parts.append(out.permute(0, 2, 3, 1).float().cpu().numpy())
+    return np.concatenate(parts)
+
+
+def _known(tile: tuple) -> np.ndarray:
+    """Where a tile's target is annotated (h, w)."""
+    target, mask = tile[1], tile[2]
+    return np.ones(target.shape[1:], bool) if mask is None else mask[0] > 0
+
+
+def fit_chroma_gain(colorizer: Colorizer, tiles: Sequence[tuple]) -> float:
+    """The saturation factor that makes ``colorizer`` as colourful as ``tiles``' targets.
+
+    Parameters
+    ----------
+    colorizer
+        A trained colour model in eval mode; its ``config.chroma_gain`` is set during the fit
+        and left at the fitted value.
+    tiles
+        ``(x (c, h, w), target (3, h, w), mask (1, h, w) | None, classes)`` as
+        :meth:`~napari_colorgan.core.train.data.PatchSampler.tile_at` draws them.
+
+    Returns
+    -------
+    float
+        The factor (1.0 for a class model, or where the targets hold no colour).
+    """
+    if colorizer.config.classes or not tiles:
+        return 1.0
+    target = np.stack([np.moveaxis(t[1], 0, -1) for t in tiles])  # (n, h, w, 3)
+    known = np.stack([_known(t) for t in tiles])  # (n, h, w)
+    wanted = metrics.colorfulness(target, known)
+    gain = 1.0
+    for _ in range(ITERATIONS):
+        colorizer.set_chroma_gain(gain)
+        have = metrics.colorfulness(_predict(colorizer, tiles), known)
+        if wanted <= 0 or have <= 0:
+            gain = 1.0
+            break
+        gain = float(np.clip(gain * wanted / have, *GAIN_RANGE))
+    colorizer.set_chroma_gain(gain)
+    return gain
