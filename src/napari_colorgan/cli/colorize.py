@@ -54,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
     if suffix not in ZARR_SUFFIXES + TIFF_SUFFIXES:
         raise CLIError(f"output {out.name}: use a .zarr, .ome.zarr or .tif path")
     data = select_planes(open_image(args.input), parse_slices(args.slices))
-    batch = args.batch_size if args.batch_size == "auto" else int(args.batch_size)
+    # A number goes through as one; anything else goes to core, whose message names it.
+    text = args.batch_size
+    batch = int(text) if text.lstrip("-").isdigit() else text
     options = {
         "tile": args.tile,
         "overlap": args.overlap,

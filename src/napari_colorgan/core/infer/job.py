@@ -19,7 +19,10 @@ from ..io.images import open_image
 from ..model.colorizer import Colorizer
 from .blocks import BLOCK, BlockJob, Precision
 from .payload import ModelPayload, model_payload
-from .tiling import TilePlan
+from .tiling import TilePlan, check_count
+
+#: Most tiles per forward pass accepted: more is a typo (the default is 4 on a CPU, 16 on CUDA).
+MAX_BATCH = 4096
 
 
 class ColorizeOptions(TypedDict, total=False):
@@ -128,7 +131,19 @@ def prepare(
     Returns
     -------
     ColorizeJob
+
+    Raises
+    ------
+    ValueError
+        An unknown or unavailable device, a batch size or tile outside 1..the maximum, or an
+        input that cannot be colorized (see :func:`check_input`).
     """
+    # Settings first: they are cheap to check and a bad one should not cost a model load.
+    pick_device(device)
+    if batch_size == "auto":
+        batch = auto_batch(device)
+    else:
+        batch = check_count("batch_size", batch_size, MAX_BATCH)
     model = as_colorizer(colorizer)
     src = open_image(data)
     check_input(src, model)
@@ -136,6 +151,5 @@ def prepare(
     lead, (height, width) = tuple(src.shape[:-2]), tuple(src.shape[-2:])
     if not isinstance(src, da.Array):
         src = da.from_array(src, chunks=(1,) * len(lead) + (min(height, BLOCK), min(width, BLOCK)))
-    batch = auto_batch(device) if batch_size == "auto" else int(batch_size)
     block = BlockJob(plan, height, width, device, precision, batch)
     return ColorizeJob(model, model_payload(model), src, block, worker_resources, block_size)

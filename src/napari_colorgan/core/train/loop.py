@@ -245,9 +245,10 @@ def train_iter(
     NonFiniteLossError
         A loss became NaN/Inf; the last checkpoint written stays as it was.
     """
-    config, ckpt, normalization = _settings(image, target, labels, config, resume)
     world = current_world()
+    # The device first: a typo there should not wait for the input's statistics.
     dev = device_for(world, pick_device(device))
+    config, ckpt, normalization = _settings(image, target, labels, config, resume)
     stack = AnnotatedStack(
         image,
         target=target,
