@@ -6,6 +6,7 @@ exactly one line on stderr and leave no traceback.
 """
 
 import re
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -28,6 +29,10 @@ def files(tmp_path):
     rgb = rng.integers(0, 256, (3, 72, 80, 3)).astype(np.uint8)
     paths = {name: tmp_path / name for name in ("gray.tif", "rgb.tif", "m.safetensors")}
     tifffile.imwrite(paths["gray.tif"], gray, photometric="minisblack")
+    paths["other.tif"] = tmp_path / "other.tif"
+    tifffile.imwrite(paths["other.tif"], 255 - gray, photometric="minisblack")
+    paths["nan.tif"] = tmp_path / "nan.tif"
+    tifffile.imwrite(paths["nan.tif"], np.full(gray.shape, np.nan, np.float32))
     tifffile.imwrite(paths["rgb.tif"], rgb, photometric="rgb")
     cfg = ModelConfig(num_downs=5, ngf=8, tile=64, dropout=False)
     norm = InputNormalization("minmax", 0, 255)
@@ -37,28 +42,56 @@ def files(tmp_path):
     return {name.replace(".", "_"): str(p) for name, p in paths.items()}
 
 
+class Case(NamedTuple):
+    """Arguments, a pattern of the error line, and commands run first (which must succeed)."""
+
+    argv: list[str]
+    pattern: str
+    before: tuple[list[str], ...] = ()
+
+
 COLORIZE = ["colorize", "{gray_tif}", "-o", "{out_zarr}", "--model", "{m_safetensors}"]
+COLORIZED = ([*COLORIZE, "--device", "cpu"],)
 
 CASES = {
-    "colorize --batch-size -3": (
-        [*COLORIZE, "--batch-size", "-3"],
-        "batch_size must lie between 1 and",
+    "colorize --batch-size -3": Case(
+        [*COLORIZE, "--batch-size", "-3"], "batch_size must lie between 1 and"
     ),
-    "colorize --batch-size 0": ([*COLORIZE, "--batch-size", "0"], "batch_size must lie"),
-    "colorize --batch-size many": ([*COLORIZE, "--batch-size", "x"], "batch_size must be a whole"),
-    "colorize --tile 0": ([*COLORIZE, "--tile", "0"], "tile must lie between 1 and"),
-    "colorize --tile -32": ([*COLORIZE, "--tile", "-32"], "tile must lie between 1 and"),
-    "colorize --device gpu": ([*COLORIZE, "--device", "gpu"], "unknown device 'gpu'"),
-    "train --device gpu": (
+    "colorize --batch-size 0": Case([*COLORIZE, "--batch-size", "0"], "batch_size must lie"),
+    "colorize --batch-size x": Case(
+        [*COLORIZE, "--batch-size", "x"], "batch_size must be a whole"
+    ),
+    "colorize --tile 0": Case([*COLORIZE, "--tile", "0"], "tile must lie between 1 and"),
+    "colorize --tile -32": Case([*COLORIZE, "--tile", "-32"], "tile must lie between 1 and"),
+    "colorize --device gpu": Case([*COLORIZE, "--device", "gpu"], "unknown device 'gpu'"),
+    "train --device gpu": Case(
         ["train", "{rgb_tif}", "-o", "{new_safetensors}", *TRAIN, "--device", "gpu"],
         "unknown device 'gpu'",
+    ),
+    "colorize another input of the same shape into a store": Case(
+        ["colorize", "{other_tif}", "-o", "{out_zarr}", "--model", "{m_safetensors}"],
+        "holds another result \\(other input content\\).*--overwrite",
+        COLORIZED,
+    ),
+    "colorize other --slices into a store": Case(
+        [*COLORIZE, "--slices", "1:3"], "other input content, --slices selection", COLORIZED
+    ),
+    "colorize an all-NaN input": Case(
+        ["colorize", "{nan_tif}", "-o", "{out_zarr}", "--model", "{m_safetensors}"],
+        "no finite value",
+    ),
+    "colorize an all-NaN input to TIFF": Case(
+        ["colorize", "{nan_tif}", "-o", "{gray_tif}.out.tif", "--model", "{m_safetensors}"],
+        "no finite value",
     ),
 }
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_bad_input_is_one_line_and_exit_2(files, capsys, case):
-    argv, pattern = CASES[case]
+    argv, pattern, before = CASES[case]
+    for command in before:
+        assert run(capsys, *(a.format(**files) for a in command))[0] == 0
     code, _, err = run(capsys, *(a.format(**files) for a in argv))
     command = argv[0]
     assert code == 2, err

@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pytest
+import torch
 import zarr
 
 from napari_colorgan.core.events import Finished, Progress
@@ -171,3 +172,37 @@ def test_local_cluster_gives_the_same_result(m, stack, tmp_path):
             path = colorize_to_zarr(stack, tmp_path / "c.zarr", m, **KW)
     np.testing.assert_array_equal(local, remote)
     np.testing.assert_array_equal(read(path / "0"), local)
+
+
+def test_another_input_of_the_same_shape_is_refused_not_resumed(m, stack, tmp_path):
+    colorize_to_zarr(stack, tmp_path / "out.zarr", m, **KW)
+    with pytest.raises(ValueError, match="other input content.*overwrite"):
+        colorize_to_zarr(255 - stack, tmp_path / "out.zarr", m, **KW)
+    colorize_to_zarr(255 - stack, tmp_path / "out.zarr", m, overwrite=True, **KW)
+    from napari_colorgan.core.infer.graph import colorize
+
+    np.testing.assert_array_equal(
+        read(tmp_path / "out.zarr/0"), colorize(255 - stack, m, **KW).compute()
+    )
+
+
+def test_the_slice_selection_is_part_of_the_store_identity(m, stack, tmp_path):
+    colorize_to_zarr(stack, tmp_path / "out.zarr", m, slices=slice(0, 2), **KW)
+    assert read(tmp_path / "out.zarr/0").shape[0] == 2
+    with pytest.raises(ValueError, match="other input content, --slices selection"):
+        colorize_to_zarr(stack, tmp_path / "out.zarr", m, slices=slice(1, 3), **KW)
+    colorize_to_zarr(stack, tmp_path / "out.zarr", m, slices=slice(0, 2), **KW)  # resumes
+
+
+def test_an_all_nan_input_is_refused_before_a_store_is_made(m, tmp_path):
+    with pytest.raises(ValueError, match="no finite value"):
+        colorize_to_zarr(np.full((2, 64, 64), np.nan), tmp_path / "out.zarr", m, **KW)
+    assert not (tmp_path / "out.zarr").exists()
+
+
+def test_nan_colours_are_never_flagged_done(m, stack, tmp_path):
+    with torch.no_grad():
+        next(m.generator.parameters()).fill_(float("nan"))
+    with pytest.raises(ValueError, match="NaN/Inf colours"):
+        colorize_to_zarr(stack, tmp_path / "out.zarr", m, parallel=1, **KW)
+    assert read(tmp_path / "out.zarr/done").sum() == 0

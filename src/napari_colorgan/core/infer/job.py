@@ -16,6 +16,7 @@ import numpy as np
 
 from ..devices import pick_device
 from ..io.images import open_image
+from ..io.selection import select_planes
 from ..model.colorizer import Colorizer
 from .blocks import BLOCK, BlockJob, Precision
 from .payload import ModelPayload, model_payload
@@ -35,6 +36,7 @@ class ColorizeOptions(TypedDict, total=False):
     precision: Precision
     worker_resources: dict[str, float] | None
     block_size: int
+    slices: slice | None
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class ColorizeJob:
         Dask resources each task claims on a cluster (e.g. ``{"GPU": 1}``), or None.
     block_size
         Side of the output chunks for planes larger than it.
+    slices
+        The planes of the first axis the input was cut to, or None for all.
     """
 
     model: Colorizer
@@ -63,6 +67,7 @@ class ColorizeJob:
     block: BlockJob
     worker_resources: dict[str, float] | None = None
     block_size: int = BLOCK
+    slices: slice | None = None
 
     @property
     def plan(self) -> TilePlan:
@@ -123,10 +128,12 @@ def prepare(
     precision: Precision = "auto",
     worker_resources: dict[str, float] | None = None,
     block_size: int = BLOCK,
+    slices: slice | None = None,
 ) -> ColorizeJob:
     """Resolve the model, open and check the input, and plan the tiles, once.
 
-    Parameters are those of :func:`napari_colorgan.colorize`.
+    Parameters are those of :func:`napari_colorgan.colorize`; ``slices`` selects planes of the
+    first axis (see :func:`~napari_colorgan.core.io.selection.parse_slices`).
 
     Returns
     -------
@@ -151,5 +158,8 @@ def prepare(
     lead, (height, width) = tuple(src.shape[:-2]), tuple(src.shape[-2:])
     if not isinstance(src, da.Array):
         src = da.from_array(src, chunks=(1,) * len(lead) + (min(height, BLOCK), min(width, BLOCK)))
+    # Selected lazily: indexing a zarr array itself would read the planes into memory.
+    src = select_planes(src, slices)
     block = BlockJob(plan, height, width, device, precision, batch)
-    return ColorizeJob(model, model_payload(model), src, block, worker_resources, block_size)
+    payload = model_payload(model)
+    return ColorizeJob(model, payload, src, block, worker_resources, block_size, slices)

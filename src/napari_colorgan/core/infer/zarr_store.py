@@ -21,11 +21,11 @@ import dask.array as da
 import numpy as np
 
 from ..events import Event, Finished, Progress, StopSignal, stop_requested
+from ..io.fingerprint import input_fingerprint
 from ..model.colorizer import Colorizer
 from ..progress import drive_chunks
 from .graph import build_graph
-from .job import ColorizeOptions, prepare
-from .tiling import TilePlan
+from .job import ColorizeJob, ColorizeOptions, prepare
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -36,14 +36,38 @@ FINGERPRINT_KEY = "napari_colorgan"
 PYRAMID_MIN = 256
 
 
-def _fingerprint(lazy: da.Array, token: str, plan: TilePlan) -> dict[str, Any]:
+def _fingerprint(lazy: da.Array, job: ColorizeJob) -> dict[str, Any]:
+    """What the store holds the result of: input content and selection, model and tiling."""
+    selection = None if job.slices is None else [job.slices.start, job.slices.stop]
     return {
         "shape": list(lazy.shape),
         "chunks": [int(c[0]) for c in lazy.chunks],
-        "model": token,
-        "tile": plan.tile,
-        "overlap": plan.overlap,
+        "model": job.payload.token,
+        "tile": job.plan.tile,
+        "overlap": job.plan.overlap,
+        "input": input_fingerprint(job.source),
+        "slices": selection,
     }
+
+
+#: How a fingerprint's entries are named to a person, in the order they are reported.
+_DIFFERENCES = {
+    "input": "input content",
+    "slices": "--slices selection",
+    "shape": "shape",
+    "model": "model",
+    "tile": "tiling",
+    "overlap": "tiling",
+    "chunks": "chunking",
+}
+
+
+def _differences(found: Any, wanted: dict[str, Any]) -> str:
+    """The names of what differs between a store's fingerprint and this run's, or a reason."""
+    if not isinstance(found, dict):
+        return "it is not a napari-colorgan store"
+    names = [name for key, name in _DIFFERENCES.items() if found.get(key) != wanted.get(key)]
+    return "other " + ", ".join(dict.fromkeys(names))
 
 
 def _open_store(
@@ -64,8 +88,9 @@ def _open_store(
                 found = None
             if found != fingerprint:
                 raise ValueError(
-                    f"{path} already exists and holds another result (other shape, model or "
-                    "tiling): choose another output or pass overwrite=True (--overwrite)"
+                    f"{path} already exists and holds another result "
+                    f"({_differences(found, fingerprint)}): choose another output or pass "
+                    "overwrite=True (--overwrite)"
                 )
             if not resume:
                 raise ValueError(f"{path} exists: pass resume=True to finish it or overwrite=True")
@@ -127,7 +152,7 @@ def colorize_to_zarr_iter(
     path = Path(store)
     job = prepare(data, colorizer, **options)
     lazy = build_graph(job)
-    fingerprint = _fingerprint(lazy, job.payload.token, job.plan)
+    fingerprint = _fingerprint(lazy, job)
     level0, done = _open_store(path, lazy, fingerprint, resume, overwrite)
     finished, stopped = yield from _write_chunks(lazy, level0, done, stop, parallel)
     if stopped:
