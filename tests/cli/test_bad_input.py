@@ -11,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 import tifffile
+import zarr
 
 from napari_colorgan.core.model.colorizer import Colorizer
 from napari_colorgan.core.model.config import InputNormalization, ModelConfig
@@ -31,6 +32,10 @@ def files(tmp_path):
     tifffile.imwrite(paths["gray.tif"], gray, photometric="minisblack")
     paths["other.tif"] = tmp_path / "other.tif"
     tifffile.imwrite(paths["other.tif"], 255 - gray, photometric="minisblack")
+    group = zarr.open_group(str(tmp_path / "group.zarr"), mode="w")
+    for name in ("raw", "labels"):
+        group.create_array(name, shape=gray.shape, dtype=gray.dtype)[:] = gray
+    paths["group.zarr"] = tmp_path / "group.zarr"
     paths["nan.tif"] = tmp_path / "nan.tif"
     tifffile.imwrite(paths["nan.tif"], np.full(gray.shape, np.nan, np.float32))
     tifffile.imwrite(paths["rgb.tif"], rgb, photometric="rgb")
@@ -83,6 +88,10 @@ CASES = {
     "colorize an all-NaN input to TIFF": Case(
         ["colorize", "{nan_tif}", "-o", "{gray_tif}.out.tif", "--model", "{m_safetensors}"],
         "no finite value",
+    ),
+    "colorize a zarr group of several arrays": Case(
+        ["colorize", "{group_zarr}", "-o", "{out_zarr}", "--model", "{m_safetensors}"],
+        "zarr group holding 2 arrays \\(labels, raw\\): give the one",
     ),
 }
 
