@@ -11,10 +11,12 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 import tifffile
+import torch
 import zarr
 
 from napari_colorgan.core.model.colorizer import Colorizer
 from napari_colorgan.core.model.config import InputNormalization, ModelConfig
+from napari_colorgan.core.model.file import save_model_file
 
 from ._run import run_cli as run
 
@@ -41,7 +43,14 @@ def files(tmp_path):
     tifffile.imwrite(paths["rgb.tif"], rgb, photometric="rgb")
     cfg = ModelConfig(num_downs=5, ngf=8, tile=64, dropout=False)
     norm = InputNormalization("minmax", 0, 255)
-    Colorizer.from_config(cfg, seed=1, normalization=norm).save(paths["m.safetensors"])
+    model = Colorizer.from_config(cfg, seed=1, normalization=norm)
+    model.save(paths["m.safetensors"])
+    flat = {**model.metadata(), "normalization": {"method": "minmax", "low": 9, "high": 9}}
+    paths["flat.safetensors"] = tmp_path / "flat.safetensors"
+    save_model_file(paths["flat.safetensors"], model.generator.state_dict(), flat)
+    with torch.no_grad():
+        next(model.generator.parameters()).fill_(float("nan"))
+    paths["nan.safetensors"] = model.save(tmp_path / "nan.safetensors")
     paths["out.zarr"] = tmp_path / "out.zarr"
     paths["new.safetensors"] = tmp_path / "new.safetensors"
     return {name.replace(".", "_"): str(p) for name, p in paths.items()}
@@ -55,43 +64,51 @@ class Case(NamedTuple):
     before: tuple[list[str], ...] = ()
 
 
-COLORIZE = ["colorize", "{gray_tif}", "-o", "{out_zarr}", "--model", "{m_safetensors}"]
-COLORIZED = ([*COLORIZE, "--device", "cpu"],)
+def colorize(*extra: str, data: str = "{gray_tif}", model: str = "{m_safetensors}") -> list[str]:
+    """``colorize DATA -o out.zarr --model MODEL *extra``."""
+    return ["colorize", data, "-o", "{out_zarr}", "--model", model, *extra]
+
+
+COLORIZED = (colorize("--device", "cpu"),)
 
 CASES = {
     "colorize --batch-size -3": Case(
-        [*COLORIZE, "--batch-size", "-3"], "batch_size must lie between 1 and"
+        colorize("--batch-size", "-3"), "batch_size must lie between 1 and"
     ),
-    "colorize --batch-size 0": Case([*COLORIZE, "--batch-size", "0"], "batch_size must lie"),
-    "colorize --batch-size x": Case(
-        [*COLORIZE, "--batch-size", "x"], "batch_size must be a whole"
-    ),
-    "colorize --tile 0": Case([*COLORIZE, "--tile", "0"], "tile must lie between 1 and"),
-    "colorize --tile -32": Case([*COLORIZE, "--tile", "-32"], "tile must lie between 1 and"),
-    "colorize --device gpu": Case([*COLORIZE, "--device", "gpu"], "unknown device 'gpu'"),
+    "colorize --batch-size 0": Case(colorize("--batch-size", "0"), "batch_size must lie"),
+    "colorize --batch-size x": Case(colorize("--batch-size", "x"), "batch_size must be a whole"),
+    "colorize --tile 0": Case(colorize("--tile", "0"), "tile must lie between 1 and"),
+    "colorize --tile -32": Case(colorize("--tile", "-32"), "tile must lie between 1 and"),
+    "colorize --device gpu": Case(colorize("--device", "gpu"), "unknown device 'gpu'"),
     "train --device gpu": Case(
         ["train", "{rgb_tif}", "-o", "{new_safetensors}", *TRAIN, "--device", "gpu"],
         "unknown device 'gpu'",
     ),
     "colorize another input of the same shape into a store": Case(
-        ["colorize", "{other_tif}", "-o", "{out_zarr}", "--model", "{m_safetensors}"],
+        colorize(data="{other_tif}"),
         "holds another result \\(other input content\\).*--overwrite",
         COLORIZED,
     ),
     "colorize other --slices into a store": Case(
-        [*COLORIZE, "--slices", "1:3"], "other input content, --slices selection", COLORIZED
+        colorize("--slices", "1:3"), "other input content, --slices selection", COLORIZED
     ),
-    "colorize an all-NaN input": Case(
-        ["colorize", "{nan_tif}", "-o", "{out_zarr}", "--model", "{m_safetensors}"],
-        "no finite value",
-    ),
+    "colorize an all-NaN input": Case(colorize(data="{nan_tif}"), "no finite value"),
     "colorize an all-NaN input to TIFF": Case(
         ["colorize", "{nan_tif}", "-o", "{gray_tif}.out.tif", "--model", "{m_safetensors}"],
         "no finite value",
     ),
     "colorize a zarr group of several arrays": Case(
-        ["colorize", "{group_zarr}", "-o", "{out_zarr}", "--model", "{m_safetensors}"],
+        colorize(data="{group_zarr}"),
         "zarr group holding 2 arrays \\(labels, raw\\): give the one",
+    ),
+    "colorize with a model whose normalisation has low == high": Case(
+        colorize(model="{flat_safetensors}"), "flat.safetensors: .*low 9 must be below high 9"
+    ),
+    "colorize with NaN weights": Case(
+        colorize(model="{nan_safetensors}"), "nan.safetensors: the weights hold NaN/Inf"
+    ),
+    "info of a model with NaN weights": Case(
+        ["info", "{nan_safetensors}"], "nan.safetensors: the weights hold NaN/Inf"
     ),
 }
 
