@@ -38,6 +38,8 @@ def files(tmp_path):
     for name in ("raw", "labels"):
         group.create_array(name, shape=gray.shape, dtype=gray.dtype)[:] = gray
     paths["group.zarr"] = tmp_path / "group.zarr"
+    paths["rgb255.tif"] = tmp_path / "rgb255.tif"
+    tifffile.imwrite(paths["rgb255.tif"], rgb.astype(np.float32), photometric="rgb")
     paths["nan.tif"] = tmp_path / "nan.tif"
     tifffile.imwrite(paths["nan.tif"], np.full(gray.shape, np.nan, np.float32))
     tifffile.imwrite(paths["rgb.tif"], rgb, photometric="rgb")
@@ -106,6 +108,17 @@ CASES = {
     ),
     "colorize with NaN weights": Case(
         colorize(model="{nan_safetensors}"), "nan.safetensors: the weights hold NaN/Inf"
+    ),
+    "train on a float RGB target in 0-255": Case(
+        ["train", "{gray_tif}", "--target", "{rgb255_tif}", "-o", "{new_safetensors}", *TRAIN],
+        "the target .*rgb255.tif is float RGB with values from 0 to 255.*divide it by 255",
+    ),
+    "train on an all-NaN input": Case(
+        ["train", "{nan_tif}", "--target", "{rgb_tif}", "-o", "{new_safetensors}", *TRAIN],
+        "no finite value",
+    ),
+    "evaluate a float RGB in 0-255": Case(
+        ["evaluate", "{rgb255_tif}", "{rgb_tif}"], "prediction is float RGB .* divide it by 255"
     ),
     "info of a model with NaN weights": Case(
         ["info", "{nan_safetensors}"], "nan.safetensors: the weights hold NaN/Inf"
