@@ -54,6 +54,8 @@ def files(tmp_path):
         next(model.generator.parameters()).fill_(float("nan"))
     paths["nan.safetensors"] = model.save(tmp_path / "nan.safetensors")
     paths["out.zarr"] = tmp_path / "out.zarr"
+    paths["file.zarr"] = tmp_path / "file.zarr"
+    paths["file.zarr"].write_text("not a store")
     paths["new.safetensors"] = tmp_path / "new.safetensors"
     return {name.replace(".", "_"): str(p) for name, p in paths.items()}
 
@@ -66,9 +68,11 @@ class Case(NamedTuple):
     before: tuple[list[str], ...] = ()
 
 
-def colorize(*extra: str, data: str = "{gray_tif}", model: str = "{m_safetensors}") -> list[str]:
-    """``colorize DATA -o out.zarr --model MODEL *extra``."""
-    return ["colorize", data, "-o", "{out_zarr}", "--model", model, *extra]
+def colorize(
+    *extra: str, data: str = "{gray_tif}", model: str = "{m_safetensors}", out: str = "{out_zarr}"
+) -> list[str]:
+    """``colorize DATA -o OUT --model MODEL *extra``."""
+    return ["colorize", data, "-o", out, "--model", model, *extra]
 
 
 COLORIZED = (colorize("--device", "cpu"),)
@@ -93,6 +97,12 @@ CASES = {
     ),
     "colorize other --slices into a store": Case(
         colorize("--slices", "1:3"), "other input content, --slices selection", COLORIZED
+    ),
+    "colorize --no-resume into an existing store": Case(
+        colorize("--no-resume"), "exists and --no-resume was given: leave out", COLORIZED
+    ),
+    "colorize into a regular file named .zarr": Case(
+        colorize(out="{file_zarr}"), "is a file, not a zarr store.*--overwrite"
     ),
     "colorize an all-NaN input": Case(colorize(data="{nan_tif}"), "no finite value"),
     "colorize an all-NaN input to TIFF": Case(

@@ -78,6 +78,13 @@ def _to_zarr(data: Any, out: Path, args: argparse.Namespace, options: dict[str, 
     from napari_colorgan.core.infer.zarr_store import colorize_to_zarr_iter
     from napari_colorgan.core.progress import drive_chunks
 
+    if args.no_resume and out.exists() and not args.overwrite:
+        # Said here, in the command line's words; core's message speaks of resume=True.
+        raise CLIError(
+            f"{out} exists and --no-resume was given: leave out --no-resume to finish it, or "
+            "pass --overwrite to replace it"
+        )
+
     events = colorize_to_zarr_iter(
         data, out, args.model, resume=not args.no_resume, overwrite=args.overwrite, **options
     )
