@@ -54,6 +54,8 @@ def files(tmp_path):
         next(model.generator.parameters()).fill_(float("nan"))
     paths["nan.safetensors"] = model.save(tmp_path / "nan.safetensors")
     paths["out.zarr"] = tmp_path / "out.zarr"
+    paths["dir"] = tmp_path
+    (tmp_path / "stopped.ckpt.safetensors").write_text("a stopped run's checkpoint")
     paths["file.zarr"] = tmp_path / "file.zarr"
     paths["file.zarr"].write_text("not a store")
     paths["new.safetensors"] = tmp_path / "new.safetensors"
@@ -76,6 +78,7 @@ def colorize(
 
 
 COLORIZED = (colorize("--device", "cpu"),)
+TRAINED = (["train", "{rgb_tif}", "-o", "{new_safetensors}", *TRAIN],)
 
 CASES = {
     "colorize --batch-size -3": Case(
@@ -118,6 +121,19 @@ CASES = {
     ),
     "colorize with NaN weights": Case(
         colorize(model="{nan_safetensors}"), "nan.safetensors: the weights hold NaN/Inf"
+    ),
+    "train -o an existing model": Case(
+        TRAINED[0],
+        "new.safetensors exists: pass --overwrite to replace it, or --resume .*new.ckpt",
+        TRAINED,
+    ),
+    "train -o beside another run's checkpoint": Case(
+        ["train", "{rgb_tif}", "-o", "{dir}/stopped.safetensors", *TRAIN],
+        "stopped.ckpt.safetensors exists: pass --overwrite to replace it, or --resume",
+    ),
+    "train -o into a file's place": Case(
+        ["train", "{rgb_tif}", "-o", "{gray_tif}/m.safetensors", *TRAIN],
+        "cannot write .*gray.tif is a file, not a folder",
     ),
     "train on a float RGB target in 0-255": Case(
         ["train", "{gray_tif}", "--target", "{rgb255_tif}", "-o", "{new_safetensors}", *TRAIN],

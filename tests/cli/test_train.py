@@ -147,3 +147,15 @@ def test_evaluate_shape_mismatch(files, tmp_path, capsys):
     tifffile.imwrite(other, np.zeros((2, 72, 80, 3), np.uint8), photometric="rgb")
     code, _, err = run(capsys, "evaluate", files["rgb"], other)
     assert code == 2 and "differ in shape" in err
+
+
+def test_an_existing_model_is_replaced_only_with_overwrite(files, tmp_path, capsys):
+    model = tmp_path / "m.safetensors"
+    args = ["train", files["gray"], "--target", files["rgb"], "-o", model, *TINY]
+    assert run(capsys, *args)[0] == 0
+    first = model.read_bytes()
+    code, _, err = run(capsys, *args, "--seed", "5")
+    assert code == 2 and "exists: pass --overwrite" in err
+    assert model.read_bytes() == first
+    assert run(capsys, *args, "--seed", "5", "--overwrite")[0] == 0
+    assert model.read_bytes() != first

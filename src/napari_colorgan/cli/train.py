@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 from typing import Any
 
 from napari_colorgan.cli._common import CLIError, require
@@ -78,6 +79,9 @@ def add_parser(sub: Any) -> None:
         help="train with the PatchGAN critic: the full pix2pix objective (slower on a CPU)",
     )
     p.add_argument("--resume", help="checkpoint to continue from")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace an existing model file and checkpoint"
+    )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda:0, mps")
     p.add_argument("--seed", type=int, help=_default("seed"))
     p.set_defaults(func=run)
@@ -87,6 +91,25 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
     """The options the user gave, on top of TrainConfig's defaults."""
     given = {name: getattr(args, name) for name in CONFIG_OPTIONS}
     return TrainConfig(**{k: v for k, v in given.items() if v is not None})
+
+
+def _check_outputs(model: Path, checkpoint: Path, args: argparse.Namespace) -> None:
+    """Refuse to replace an earlier run's files by surprise, or to train for nothing.
+
+    As ``colorize`` does, an existing output needs ``--overwrite``, except when ``--resume``
+    continues the run whose checkpoint sits beside it. Both files are checked for writability
+    now, not after training.
+    """
+    from napari_colorgan.core.io.atomic import check_writable
+
+    continuing = args.resume is not None and Path(args.resume).resolve() == checkpoint.resolve()
+    if not (args.overwrite or continuing):
+        for path in (model, checkpoint):
+            if path.exists():
+                also = f", or --resume {checkpoint} to continue" if checkpoint.exists() else ""
+                raise CLIError(f"{path} exists: pass --overwrite to replace it{also}")
+    check_writable(model)
+    check_writable(checkpoint)
 
 
 def _is_main_process() -> bool:
@@ -114,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
     if args.labels and not args.palette:
         raise CLIError("--labels needs --palette PALETTE.json (label id -> [r, g, b])")
     checkpoint = save_path_for_checkpoint(args.output)
+    _check_outputs(Path(args.output), checkpoint, args)
     events = train_iter(
         args.input,
         target=args.target,
