@@ -13,15 +13,18 @@ import pytest
 import tifffile
 import torch
 import zarr
+from safetensors.torch import save_file
 
 from napari_colorgan.core.model.colorizer import Colorizer
 from napari_colorgan.core.model.config import InputNormalization, ModelConfig
 from napari_colorgan.core.model.file import save_model_file
+from napari_colorgan.core.train.checkpoint import CHECKPOINT_FORMAT
 
 from ._run import run_cli as run
 
-TRAIN = ["--preset", "small", "--tile", "64", "--batch-size", "2", "--steps", "2"]
-TRAIN += ["--perceptual-weights", "none", "--device", "cpu"]
+SETTINGS = ["--preset", "small", "--tile", "64", "--batch-size", "2"]
+SETTINGS += ["--perceptual-weights", "none", "--device", "cpu"]
+TRAIN = [*SETTINGS, "--steps", "2"]
 
 
 @pytest.fixture
@@ -56,6 +59,8 @@ def files(tmp_path):
     paths["out.zarr"] = tmp_path / "out.zarr"
     paths["dir"] = tmp_path
     (tmp_path / "stopped.ckpt.safetensors").write_text("a stopped run's checkpoint")
+    broken = {"format": CHECKPOINT_FORMAT, "format_version": "1", "step": "4"}
+    save_file({"G.w": torch.ones(1)}, str(tmp_path / "broken.ckpt"), metadata=broken)
     paths["file.zarr"] = tmp_path / "file.zarr"
     paths["file.zarr"].write_text("not a store")
     paths["new.safetensors"] = tmp_path / "new.safetensors"
@@ -134,6 +139,24 @@ CASES = {
     "train -o into a file's place": Case(
         ["train", "{rgb_tif}", "-o", "{gray_tif}/m.safetensors", *TRAIN],
         "cannot write .*gray.tif is a file, not a folder",
+    ),
+    "train --lambda-l1 inf": Case(
+        [*TRAINED[0], "--lambda-l1", "inf", "--overwrite"], "lambda_l1 must be a finite number"
+    ),
+    "train --lambda-l1 -100": Case(
+        [*TRAINED[0], "--lambda-l1", "-100"], "lambda_l1 must be a finite number >= 0"
+    ),
+    "train --minutes nan": Case(
+        ["train", "{rgb_tif}", "-o", "{new_safetensors}", *SETTINGS, "--minutes", "nan"],
+        "minutes must be a finite number > 0",
+    ),
+    "train --minutes 0": Case(
+        ["train", "{rgb_tif}", "-o", "{new_safetensors}", *SETTINGS, "--minutes", "0"],
+        "minutes must be a finite number > 0",
+    ),
+    "train --resume a checkpoint without optimizer states": Case(
+        [*TRAINED[0], "--resume", "{dir}/broken.ckpt"],
+        "broken.ckpt: the checkpoint lacks 'optimizers'",
     ),
     "train on a float RGB target in 0-255": Case(
         ["train", "{gray_tif}", "--target", "{rgb255_tif}", "-o", "{new_safetensors}", *TRAIN],
