@@ -244,8 +244,7 @@ def train_iter(
     Raises
     ------
     ValueError
-        Bad settings, inputs or device, or a checkpoint path that cannot be written; raised at
-        the first ``next()``, before any step.
+        Bad settings, inputs, device or checkpoint path: at the first ``next()``, before a step.
     NonFiniteLossError
         A loss became NaN/Inf; the last checkpoint written stays as it was.
     """
