@@ -2,12 +2,16 @@
 
 import json
 import re
+import signal
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import tifffile
 
 from napari_colorgan.core.model.colorizer import Colorizer
+from napari_colorgan.core.train.checkpoint import load_checkpoint
 
 from ._run import run_cli as run
 
@@ -159,3 +163,27 @@ def test_an_existing_model_is_replaced_only_with_overwrite(files, tmp_path, caps
     assert model.read_bytes() == first
     assert run(capsys, *args, "--seed", "5", "--overwrite")[0] == 0
     assert model.read_bytes() != first
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_saves_a_checkpoint_at_any_step(files, tmp_path, sig):
+    model = tmp_path / "m.safetensors"
+    argv = ["train", files["gray"], "--target", files["rgb"], "-o", str(model), *TINY]
+    argv[argv.index("--steps") + 1] = "100000"  # far more than the test waits for
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "napari_colorgan.cli", *argv, "--device", "cpu"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen = ""
+    while "training on" not in seen:  # set up: the handlers are in place
+        line = proc.stderr.readline()
+        assert line, "training ended before it started"
+        seen += line
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    assert "stopped at step" in err and "--resume" in err and "Traceback" not in err
+    step = load_checkpoint(tmp_path / "m.ckpt.safetensors").step
+    assert 0 <= step < 500  # before the first periodic checkpoint
+    assert not model.exists()  # a stopped run leaves the model file as it was
