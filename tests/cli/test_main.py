@@ -50,3 +50,33 @@ def test_console_script_is_installed():
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "info" in capsys.readouterr().out
+
+
+def test_an_unexpected_error_is_one_line_naming_the_kept_traceback(
+    tiny_colorizer, tmp_path, capsys, monkeypatch
+):
+    from napari_colorgan.cli import info
+
+    def bug(_args):
+        raise RuntimeError("an internal mistake\nwith a second line")
+
+    monkeypatch.setattr(info, "run", bug)
+    monkeypatch.setenv("NAPARI_COLORGAN_LOG_DIR", str(tmp_path / "logs"))
+    assert main(["info", str(tmp_path / "m.safetensors")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "napari-colorgan info: unexpected error (RuntimeError: an internal mistake)" in err
+    (log,) = (tmp_path / "logs").iterdir()
+    assert str(log) in err and "Traceback" in log.read_text() and "in bug" in log.read_text()
+
+
+def test_a_nan_loss_is_a_user_facing_error(tmp_path, capsys, monkeypatch):
+    from napari_colorgan.cli import info
+    from napari_colorgan.core.train.loop import NonFiniteLossError
+
+    def diverged(_args):
+        raise NonFiniteLossError("loss ['g_total'] became NaN/Inf at step 3: lower lr")
+
+    monkeypatch.setattr(info, "run", diverged)
+    assert main(["info", "x"]) == 2
+    assert "napari-colorgan info: error: loss ['g_total'] became NaN" in capsys.readouterr().err

@@ -2,12 +2,16 @@
 
 import json
 import re
+import signal
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import tifffile
 
 from napari_colorgan.core.model.colorizer import Colorizer
+from napari_colorgan.core.train.checkpoint import load_checkpoint
 
 from ._run import run_cli as run
 
@@ -157,3 +161,39 @@ def test_evaluate_shape_mismatch(files, tmp_path, capsys):
     tifffile.imwrite(other, np.zeros((2, 72, 80, 3), np.uint8), photometric="rgb")
     code, _, err = run(capsys, "evaluate", files["rgb"], other)
     assert code == 2 and "differ in shape" in err
+
+
+def test_an_existing_model_is_replaced_only_with_overwrite(files, tmp_path, capsys):
+    model = tmp_path / "m.safetensors"
+    args = ["train", files["gray"], "--target", files["rgb"], "-o", model, *TINY]
+    assert run(capsys, *args)[0] == 0
+    first = model.read_bytes()
+    code, _, err = run(capsys, *args, "--seed", "5")
+    assert code == 2 and "exists: pass --overwrite" in err
+    assert model.read_bytes() == first
+    assert run(capsys, *args, "--seed", "5", "--overwrite")[0] == 0
+    assert model.read_bytes() != first
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_saves_a_checkpoint_at_any_step(files, tmp_path, sig):
+    model = tmp_path / "m.safetensors"
+    argv = ["train", files["gray"], "--target", files["rgb"], "-o", str(model), *TINY]
+    argv[argv.index("--steps") + 1] = "100000"  # far more than the test waits for
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "napari_colorgan.cli", *argv, "--device", "cpu"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen = ""
+    while "training on" not in seen:  # set up: the handlers are in place
+        line = proc.stderr.readline()
+        assert line, "training ended before it started"
+        seen += line
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    assert "stopped at step" in err and "--resume" in err and "Traceback" not in err
+    step = load_checkpoint(tmp_path / "m.ckpt.safetensors").step
+    assert 0 <= step < 500  # before the first periodic checkpoint
+    assert not model.exists()  # a stopped run leaves the model file as it was

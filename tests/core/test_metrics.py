@@ -129,3 +129,25 @@ def test_bad_inputs_are_named(pred, target, mask, message):
 def test_threshold_must_be_non_negative():
     with pytest.raises(ValueError, match="threshold"):
         accuracy(np.zeros((4, 4, 3)), np.zeros((4, 4, 3)), threshold=-1)
+
+
+@pytest.mark.parametrize(
+    ("scale", "message"),
+    [(255.0, "from 0 to 255, but float RGB must lie in 0–1: divide it by 255"), (-1.0, "from -1")],
+)
+def test_float_rgb_off_the_0_1_scale_is_refused_not_scored(scale, message):
+    rgb = np.ones((8, 8, 3)) * scale
+    rgb[0, 0] = 0
+    with pytest.raises(ValueError, match=f"prediction is float RGB with values {message}"):
+        evaluate(rgb, np.zeros((8, 8, 3)))
+
+
+def test_float_rgb_with_nan_is_refused():
+    rgb = np.zeros((8, 8, 3))
+    rgb[2, 2, 1] = np.nan
+    with pytest.raises(ValueError, match="target holds NaN/Inf"):
+        evaluate(np.zeros((8, 8, 3)), rgb)
+
+
+def test_rounding_just_outside_0_1_is_accepted():
+    evaluate(np.full((8, 8, 3), 1.004), np.full((8, 8, 3), -0.003))

@@ -2,14 +2,21 @@
 
 One module per subcommand (``info``, ``train``, ``evaluate``, ``colorize``, ``demo``), each with
 ``add_parser`` and ``run``. Every failure caused by the user's input ends with one line on
-stderr naming the problem and a non-zero exit status, never a traceback.
+stderr, ``napari-colorgan CMD: error: ...``, and exit status 2, never a traceback. An
+unexpected error (a bug) also ends with one line, naming the log file that keeps its traceback,
+and exit status 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from napari_colorgan.cli import colorize, demo, evaluate, info, train
 from napari_colorgan.cli._common import EXIT_USAGE, CLIError
@@ -42,10 +49,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return func(args)
-    except (ValueError, FileNotFoundError, ImportError, OSError, MemoryError) as err:
-        message = str(err).splitlines()[0] if str(err) else type(err).__name__
-        print(f"napari-colorgan {args.command}: error: {message}", file=sys.stderr)
+    except EXPECTED as err:
+        print(f"napari-colorgan {args.command}: error: {_first_line(err)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"napari-colorgan {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # a bug: one line for the user, the traceback kept for the report
+        where = _keep_traceback(args.command)
+        print(
+            f"napari-colorgan {args.command}: unexpected error ({type(err).__name__}: "
+            f"{_first_line(err)}); please report it with the traceback in {where}",
+            file=sys.stderr,
+        )
+        return EXIT_UNEXPECTED
+
+
+#: Failures with a message meant for the user (a NaN loss is a FloatingPointError).
+EXPECTED = (ValueError, FileNotFoundError, ImportError, OSError, MemoryError, FloatingPointError)
+#: Exit status of an unexpected error (a bug), told apart from bad input (2).
+EXIT_UNEXPECTED = 1
+
+
+def _first_line(err: BaseException) -> str:
+    return str(err).splitlines()[0] if str(err).strip() else type(err).__name__
+
+
+def _keep_traceback(command: str) -> str:
+    """Write the current exception's traceback to a log file; return where (or why not)."""
+    folder = Path(os.environ.get("NAPARI_COLORGAN_LOG_DIR") or tempfile.gettempdir())
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = folder / f"napari-colorgan-{command}-{stamp}-{os.getpid()}.log"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(traceback.format_exc())
+    except OSError as err:
+        return f"(nowhere: writing {path} failed: {err})"
+    return str(path)

@@ -45,7 +45,7 @@ def _client(address: str | None) -> contextlib.AbstractContextManager[Any]:
 def run(args: argparse.Namespace) -> int:
     """Colorize ``args.input`` into ``args.output``."""
     from napari_colorgan.core.io.images import open_image
-    from napari_colorgan.core.io.selection import parse_slices, select_planes
+    from napari_colorgan.core.io.selection import parse_slices
 
     for path, what in ((args.input, "input"), (args.model, "model file")):
         require(path, what)
@@ -53,14 +53,17 @@ def run(args: argparse.Namespace) -> int:
     suffix = out.suffix.lower()
     if suffix not in ZARR_SUFFIXES + TIFF_SUFFIXES:
         raise CLIError(f"output {out.name}: use a .zarr, .ome.zarr or .tif path")
-    data = select_planes(open_image(args.input), parse_slices(args.slices))
-    batch = args.batch_size if args.batch_size == "auto" else int(args.batch_size)
+    data = open_image(args.input)
+    # A number goes through as one; anything else goes to core, whose message names it.
+    text = args.batch_size
+    batch = int(text) if text.lstrip("-").isdigit() else text
     options = {
         "tile": args.tile,
         "overlap": args.overlap,
         "batch_size": batch,
         "device": args.device,
         "precision": args.precision,
+        "slices": parse_slices(args.slices),
     }
     with _client(args.scheduler):
         if suffix in ZARR_SUFFIXES:
@@ -75,10 +78,20 @@ def _to_zarr(data: Any, out: Path, args: argparse.Namespace, options: dict[str, 
     from napari_colorgan.core.infer.zarr_store import colorize_to_zarr_iter
     from napari_colorgan.core.progress import drive_chunks
 
+    if args.no_resume and out.exists() and not args.overwrite:
+        # Said here, in the command line's words; core's message speaks of resume=True.
+        raise CLIError(
+            f"{out} exists and --no-resume was given: leave out --no-resume to finish it, or "
+            "pass --overwrite to replace it"
+        )
+
     events = colorize_to_zarr_iter(
         data, out, args.model, resume=not args.no_resume, overwrite=args.overwrite, **options
     )
-    for _event in drive_chunks(events, megapixels=math.prod(data.shape) / 1e6):
+    shape = list(data.shape)
+    if options["slices"] is not None:
+        shape[0] = len(range(shape[0])[options["slices"]])
+    for _event in drive_chunks(events, megapixels=math.prod(shape) / 1e6):
         pass
 
 
@@ -87,12 +100,16 @@ def _to_tiff(data: Any, out: Path, args: argparse.Namespace, options: dict[str, 
     import numpy as np
     import tifffile
 
-    from napari_colorgan.core.infer.graph import colorize
+    from napari_colorgan.core.infer.graph import build_graph
+    from napari_colorgan.core.infer.job import prepare
     from napari_colorgan.core.io.atomic import write_atomic
+    from napari_colorgan.core.io.fingerprint import input_fingerprint
 
     if out.exists() and not args.overwrite:
         raise CLIError(f"{out} exists: pass --overwrite to replace it (TIFF output cannot resume)")
-    lazy = colorize(data, args.model, **options)
+    job = prepare(data, args.model, **options)
+    input_fingerprint(job.source)  # refuses an all-NaN input, as the zarr output does
+    lazy = build_graph(job)
     planes = lazy.reshape((-1, *lazy.shape[-3:]))
 
     def write(tmp: str) -> None:

@@ -7,7 +7,13 @@ left out keeps the config's default.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from napari_colorgan.cli._common import CLIError, require
@@ -32,6 +38,7 @@ CONFIG_OPTIONS = (
     "precision",
     "calibrate",
     "seed",
+    "checkpoint_every",
 )
 
 
@@ -86,8 +93,17 @@ def add_parser(sub: Any) -> None:
         help="keep a colour model's raw saturation (default: fit it to the annotations')",
     )
     p.add_argument("--resume", help="checkpoint to continue from")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace an existing model file and checkpoint"
+    )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda:0, mps")
     p.add_argument("--seed", type=int, help=_default("seed"))
+    p.add_argument(
+        "--checkpoint-every",
+        type=int,
+        help="steps between checkpoints; 0: only at the end and on Ctrl-C "
+        + _default("checkpoint_every"),
+    )
     p.set_defaults(func=run)
 
 
@@ -97,6 +113,25 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(**{k: v for k, v in given.items() if v is not None})
 
 
+def _check_outputs(model: Path, checkpoint: Path, args: argparse.Namespace) -> None:
+    """Refuse to replace an earlier run's files by surprise, or to train for nothing.
+
+    As ``colorize`` does, an existing output needs ``--overwrite``, except when ``--resume``
+    continues the run whose checkpoint sits beside it. Both files are checked for writability
+    now, not after training.
+    """
+    from napari_colorgan.core.io.atomic import check_writable
+
+    continuing = args.resume is not None and Path(args.resume).resolve() == checkpoint.resolve()
+    if not (args.overwrite or continuing):
+        for path in (model, checkpoint):
+            if path.exists():
+                also = f", or --resume {checkpoint} to continue" if checkpoint.exists() else ""
+                raise CLIError(f"{path} exists: pass --overwrite to replace it{also}")
+    check_writable(model)
+    check_writable(checkpoint)
+
+
 def _is_main_process() -> bool:
     """False in the non-zero ranks of a ``torchrun`` data-parallel run (they write nothing)."""
     return os.environ.get("RANK", "0") == "0"
@@ -104,12 +139,7 @@ def _is_main_process() -> bool:
 
 def run(args: argparse.Namespace) -> int:
     """Train, save the model beside its checkpoint, print the last validation metrics."""
-    from napari_colorgan.core.annotations import read_palette
-    from napari_colorgan.core.events import Finished, Validated
-    from napari_colorgan.core.io.selection import parse_slices
-    from napari_colorgan.core.metrics import format_table
-    from napari_colorgan.core.progress import drive_training
-    from napari_colorgan.core.train.loop import save_path_for_checkpoint, train_iter
+    from napari_colorgan.core.train.loop import save_path_for_checkpoint
 
     for path, what in (
         (args.input, "input"),
@@ -122,6 +152,20 @@ def run(args: argparse.Namespace) -> int:
     if args.labels and not args.palette:
         raise CLIError("--labels needs --palette PALETTE.json (label id -> [r, g, b])")
     checkpoint = save_path_for_checkpoint(args.output)
+    _check_outputs(Path(args.output), checkpoint, args)
+    with _stop_on_signals() as stop:
+        return _train(args, checkpoint, stop)
+
+
+def _train(args: argparse.Namespace, checkpoint: Path, stop: threading.Event) -> int:
+    """Train, save the model, print the metrics; 130 when stopped (checkpoint only)."""
+    from napari_colorgan.core.annotations import read_palette
+    from napari_colorgan.core.events import Finished, Validated
+    from napari_colorgan.core.io.selection import parse_slices
+    from napari_colorgan.core.metrics import format_table
+    from napari_colorgan.core.progress import drive_training
+    from napari_colorgan.core.train.loop import train_iter
+
     events = train_iter(
         args.input,
         target=args.target,
@@ -132,14 +176,55 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         resume=args.resume,
         checkpoint=checkpoint,
+        stop=stop,
     )
     final: dict[str, float] = {}
     for event in drive_training(events):
         if isinstance(event, Validated):
             final = event.metrics
+        if isinstance(event, Finished) and event.stopped:
+            # The model file is left as it was (a stop is no finished run); the checkpoint
+            # holds the work.
+            print(
+                f"napari-colorgan train: stopped at step {event.step}; checkpoint {checkpoint}: "
+                f"continue with --resume {checkpoint}",
+                file=sys.stderr,
+            )
+            return EXIT_INTERRUPTED
         if isinstance(event, Finished) and _is_main_process():
             path = event.result.save(args.output)
             print(f"saved {path} after {event.step} steps (checkpoint: {checkpoint})")
     if final:
         print("validation:\n" + format_table(final))
     return 0
+
+
+#: Exit status of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """An event set by the first Ctrl-C or SIGTERM; a second one interrupts at once.
+
+    Training then ends after the current step with a checkpoint, whatever ``checkpoint_every``
+    is: a KeyboardInterrupt mid-step used to leave no checkpoint before step 500.
+    """
+    stop = threading.Event()
+
+    def ask_to_stop(signum: int, _frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print("\nstopping after this step (again to quit now)", file=sys.stderr)
+
+    signals = (signal.SIGINT, signal.SIGTERM)
+    if threading.current_thread() is not threading.main_thread():
+        yield stop  # only the main thread may handle signals (e.g. run from a GUI's worker)
+        return
+    previous = [signal.signal(s, ask_to_stop) for s in signals]
+    try:
+        yield stop
+    finally:
+        for s, handler in zip(signals, previous, strict=True):
+            signal.signal(s, handler)

@@ -11,23 +11,38 @@ def pick_device(device: str | torch.device = "auto") -> torch.device:
     Raises
     ------
     ValueError
-        A CUDA or MPS device was asked for and is not available.
+        The name is not a device torch knows (e.g. ``"gpu"``), or a CUDA or MPS device was
+        asked for and is not available.
     """
     if isinstance(device, torch.device):
         return device
     if device == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
+        if _mps_available():
             return torch.device("mps")
         return torch.device("cpu")
-    dev = torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        # torch's own message lists two dozen backends; name the ones this package runs on.
+        raise ValueError(
+            f"unknown device {device!r}: use auto, cpu, cuda, cuda:N (an NVIDIA GPU) or mps"
+        ) from None
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device {device!r} is not supported: use auto, cpu, cuda:N or mps")
+    if dev.type == "mps" and not _mps_available():
+        raise ValueError(f"device {device!r} asked for, but Apple MPS is not available here")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {device!r} asked for, but CUDA is not available here")
     if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
         raise ValueError(f"device {device!r}: only {torch.cuda.device_count()} CUDA device(s)")
     return dev
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return mps is not None and bool(mps.is_available())
 
 
 def cpu_has_bf16() -> bool:

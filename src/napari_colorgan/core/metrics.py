@@ -1,6 +1,7 @@
 """Colorization quality metrics on RGB images of any leading shape ``(..., y, x, 3)``.
 
-uint8 and uint16 are scaled to [0, 1]; floats are taken as already in [0, 1]. All metrics are
+uint8 and uint16 are scaled to [0, 1]; floats must already lie in [0, 1] (a float image on the
+0–255 scale, or with NaN, is refused with a message, not rescaled by a guess). All metrics are
 computed in float64 on that scale, except colourfulness, reported on the conventional 0–255
 scale. A boolean ``mask`` of shape ``(..., y, x)`` restricts every metric to its pixels.
 """
@@ -45,7 +46,43 @@ def _as_float_rgb(image: Any, name: str = "image") -> np.ndarray:
         raise ValueError(
             f"{name} has dtype {arr.dtype}; expected uint8, uint16 or float in [0, 1]"
         )
+    check_float_rgb(arr, name)
     return arr.astype(np.float64, copy=False)
+
+
+#: How far float RGB may stray outside [0, 1] (rounding of colour conversions) and be accepted.
+RGB_TOLERANCE = 0.01
+
+
+def check_float_rgb(values: np.ndarray, name: str) -> None:
+    """Refuse float RGB that is not on the [0, 1] scale, or holds NaN/Inf.
+
+    A float image saved on the 0–255 scale used to be clipped to white for training and
+    scored at −43 dB by :func:`evaluate`, without a word; it is refused here instead of being
+    rescaled by a guess, since 0–1 data with a few bright outliers would be guessed wrong.
+
+    Parameters
+    ----------
+    values
+        Float RGB values (any shape), or a sample of them.
+    name
+        What they are, for the message (e.g. ``"the target"``).
+
+    Raises
+    ------
+    ValueError
+        NaN/Inf values, or values outside [0, 1] by more than :data:`RGB_TOLERANCE`.
+    """
+    finite = np.isfinite(values)
+    if not finite.all():
+        raise ValueError(f"{name} holds NaN/Inf values: fill or mask them first")
+    low, high = float(np.min(values)), float(np.max(values))
+    if low < -RGB_TOLERANCE or high > 1 + RGB_TOLERANCE:
+        hint = "divide it by 255 (or save it as uint8)" if high <= 255 else "rescale it"
+        raise ValueError(
+            f"{name} is float RGB with values from {low:g} to {high:g}, but float RGB must lie "
+            f"in 0–1: {hint}"
+        )
 
 
 def _prepare(

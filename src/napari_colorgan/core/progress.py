@@ -21,23 +21,35 @@ def _bar(total: int | None, initial: int, unit: str) -> Any:
     return tqdm(total=total, initial=initial, unit=unit, file=sys.stderr)
 
 
+def _close(bar: Any) -> None:
+    """End the bar's line, also when the work failed: an error message then starts its own line.
+
+    Without this the bar stayed open while the exception's traceback held the generator, and
+    the CLI's error line was printed onto the end of the bar.
+    """
+    if bar is not None:
+        bar.close()
+
+
 def drive_training(events: Iterator[Event]) -> Iterator[Event]:
     """Pass training ``events`` through, showing a progress bar with the losses on stderr."""
     bar = None
-    for event in events:
-        if isinstance(event, Started):
-            print(
-                f"training on {event.device}: {event.train_planes} plane(s), "
-                f"{event.val_planes} for validation; perceptual loss: {event.perceptual}",
-                file=sys.stderr,
-            )
-            bar = _bar(event.total_steps, event.start_step, "step")
-        elif isinstance(event, StepDone) and bar is not None:
-            bar.update(1)
-            bar.set_postfix(G=f"{event.losses['g_total']:.3f}", D=f"{event.losses['d_real']:.3f}")
-        yield event
-    if bar is not None:
-        bar.close()
+    try:
+        for event in events:
+            if isinstance(event, Started):
+                print(
+                    f"training on {event.device}: {event.train_planes} plane(s), "
+                    f"{event.val_planes} for validation; perceptual loss: {event.perceptual}",
+                    file=sys.stderr,
+                )
+                bar = _bar(event.total_steps, event.start_step, "step")
+            elif isinstance(event, StepDone) and bar is not None:
+                bar.update(1)
+                losses = event.losses
+                bar.set_postfix(G=f"{losses['g_total']:.3f}", D=f"{losses['d_real']:.3f}")
+            yield event
+    finally:
+        _close(bar)
 
 
 def drive_chunks(events: Iterator[Event], megapixels: float | None = None) -> Iterator[Event]:
@@ -51,14 +63,15 @@ def drive_chunks(events: Iterator[Event], megapixels: float | None = None) -> It
         Size of the whole job; when given, the bar also shows the throughput.
     """
     bar: Any = None
-    for event in events:
-        if isinstance(event, Progress):
-            bar = bar or _bar(event.total, event.done, "chunk")
-            if bar is not None:
-                bar.update(event.done - bar.n)
-                if megapixels and event.elapsed > 0:
-                    done = (event.done - event.skipped) / event.total
-                    bar.set_postfix_str(f"{done * megapixels / event.elapsed:.2f} MP/s")
-        yield event
-    if bar is not None:
-        bar.close()
+    try:
+        for event in events:
+            if isinstance(event, Progress):
+                bar = bar or _bar(event.total, event.done, "chunk")
+                if bar is not None:
+                    bar.update(event.done - bar.n)
+                    if megapixels and event.elapsed > 0:
+                        done = (event.done - event.skipped) / event.total
+                        bar.set_postfix_str(f"{done * megapixels / event.elapsed:.2f} MP/s")
+            yield event
+    finally:
+        _close(bar)

@@ -62,3 +62,9 @@ def test_pad_to_multiple_reflects_bottom_right():
     padded = pad_to_multiple(plane, 4)
     assert padded.shape == (4, 4)
     np.testing.assert_array_equal(padded[3], plane[1])
+
+
+@pytest.mark.parametrize("tile", [0, -5, 10**6, 2.5, True])
+def test_a_tile_outside_1_to_the_maximum_is_refused_not_clamped(tile):
+    with pytest.raises(ValueError, match="tile must"):
+        TilePlan.for_model(PRESETS["small"], tile=tile)

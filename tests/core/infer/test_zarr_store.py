@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pytest
+import torch
 import zarr
 
 from napari_colorgan.core.events import Finished, Progress
@@ -171,3 +172,94 @@ def test_local_cluster_gives_the_same_result(m, stack, tmp_path):
             path = colorize_to_zarr(stack, tmp_path / "c.zarr", m, **KW)
     np.testing.assert_array_equal(local, remote)
     np.testing.assert_array_equal(read(path / "0"), local)
+
+
+def test_another_input_of_the_same_shape_is_refused_not_resumed(m, stack, tmp_path):
+    colorize_to_zarr(stack, tmp_path / "out.zarr", m, **KW)
+    with pytest.raises(ValueError, match="other input content.*overwrite"):
+        colorize_to_zarr(255 - stack, tmp_path / "out.zarr", m, **KW)
+    colorize_to_zarr(255 - stack, tmp_path / "out.zarr", m, overwrite=True, **KW)
+    from napari_colorgan.core.infer.graph import colorize
+
+    np.testing.assert_array_equal(
+        read(tmp_path / "out.zarr/0"), colorize(255 - stack, m, **KW).compute()
+    )
+
+
+def test_the_slice_selection_is_part_of_the_store_identity(m, stack, tmp_path):
+    colorize_to_zarr(stack, tmp_path / "out.zarr", m, slices=slice(0, 2), **KW)
+    assert read(tmp_path / "out.zarr/0").shape[0] == 2
+    with pytest.raises(ValueError, match="other input content, --slices selection"):
+        colorize_to_zarr(stack, tmp_path / "out.zarr", m, slices=slice(1, 3), **KW)
+    colorize_to_zarr(stack, tmp_path / "out.zarr", m, slices=slice(0, 2), **KW)  # resumes
+
+
+def test_an_all_nan_input_is_refused_before_a_store_is_made(m, tmp_path):
+    with pytest.raises(ValueError, match="no finite value"):
+        colorize_to_zarr(np.full((2, 64, 64), np.nan), tmp_path / "out.zarr", m, **KW)
+    assert not (tmp_path / "out.zarr").exists()
+
+
+def test_nan_colours_are_never_flagged_done(m, stack, tmp_path):
+    with torch.no_grad():
+        next(m.generator.parameters()).fill_(float("nan"))
+    with pytest.raises(ValueError, match="NaN/Inf colours"):
+        colorize_to_zarr(stack, tmp_path / "out.zarr", m, parallel=1, **KW)
+    assert read(tmp_path / "out.zarr/done").sum() == 0
+
+
+def crash_after(count, monkeypatch):
+    """Make the ``count``-th write of an output chunk fail, as a full disk would."""
+    written = []
+    original = zarr.Array.__setitem__
+
+    def crashing(self, key, value):
+        if self.ndim == 4:
+            written.append(key)
+            if len(written) == count:
+                raise OSError("disk unplugged")
+        return original(self, key, value)
+
+    monkeypatch.setattr(zarr.Array, "__setitem__", crashing)
+    return original
+
+
+def test_a_failed_overwrite_leaves_the_previous_store_intact(m, stack, tmp_path, monkeypatch):
+    out = tmp_path / "out.zarr"
+    colorize_to_zarr(stack, out, m, **KW)
+    before = read(out / "0")
+    original = crash_after(3, monkeypatch)
+    with pytest.raises(OSError, match="unplugged"):
+        colorize_to_zarr(255 - stack, out, m, overwrite=True, parallel=1, **KW)
+    np.testing.assert_array_equal(read(out / "0"), before)
+    assert read(out / "done").all()
+    monkeypatch.setattr(zarr.Array, "__setitem__", original)
+    # The rerun finishes the replacement written beside, then swaps it in.
+    events = list(colorize_to_zarr_iter(255 - stack, out, m, overwrite=True, **KW))
+    assert events[0].skipped == 2
+    from napari_colorgan.core.infer.graph import colorize
+
+    np.testing.assert_array_equal(read(out / "0"), colorize(255 - stack, m, **KW).compute())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.zarr"]
+    assert len(open_multiscale(out)) >= 1
+
+
+def test_a_stopped_overwrite_leaves_the_previous_store_intact(m, stack, tmp_path):
+    out = tmp_path / "out.zarr"
+    colorize_to_zarr(stack, out, m, **KW)
+    before = read(out / "0")
+    stop = threading.Event()
+    stop.set()
+    events = list(colorize_to_zarr_iter(255 - stack, out, m, overwrite=True, stop=stop, **KW))
+    assert events[-1].stopped
+    np.testing.assert_array_equal(read(out / "0"), before)
+
+
+def test_a_regular_file_as_output_is_refused_unless_overwritten(m, stack, tmp_path):
+    out = tmp_path / "out.zarr"
+    out.write_text("notes")
+    with pytest.raises(ValueError, match="is a file, not a zarr store.*overwrite"):
+        colorize_to_zarr(stack, out, m, **KW)
+    assert out.read_text() == "notes"
+    colorize_to_zarr(stack, out, m, overwrite=True, **KW)
+    assert read(out / "0").shape == (3, 150, 140, 3)

@@ -17,3 +17,24 @@ def test_a_failed_write_leaves_the_previous_file_and_no_temporary(tmp_path):
         write_atomic(target, crash)
     assert target.read_text() == "old"
     assert [p.name for p in target.parent.iterdir()] == ["f.json"]
+
+
+def test_check_writable_accepts_a_new_file_in_a_folder_to_be_made(tmp_path):
+    from napari_colorgan.core.io.atomic import check_writable
+
+    check_writable(tmp_path / "new" / "deeper" / "m.safetensors")
+
+
+def test_check_writable_names_a_file_standing_where_a_folder_should_be(tmp_path):
+    from napari_colorgan.core.io.atomic import check_writable
+
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(ValueError, match="cannot write .*m.safetensors: .*notes.txt is a file"):
+        check_writable(tmp_path / "notes.txt" / "m.safetensors")
+
+
+def test_check_writable_names_a_folder_given_as_the_file(tmp_path):
+    from napari_colorgan.core.io.atomic import check_writable
+
+    with pytest.raises(ValueError, match="is a folder"):
+        check_writable(tmp_path)

@@ -73,3 +73,18 @@ def test_unknown_format_and_missing_file(tmp_path):
         open_image(tmp_path / "a.xyz")
     with pytest.raises(FileNotFoundError, match="no such file"):
         open_image(tmp_path / "nope.tif")
+
+
+def test_a_zarr_group_of_several_arrays_is_refused_listing_them(tmp_path):
+    group = zarr.open_group(str(tmp_path / "g.zarr"), mode="w")
+    group.create_array("raw", shape=(2, 16, 16), dtype="u1")
+    group.create_array("labels", shape=(2, 16, 16), dtype="u1")
+    with pytest.raises(ValueError, match=r"holding 2 arrays \(labels, raw\).*g.zarr/labels"):
+        open_image(tmp_path / "g.zarr")
+    assert open_image(tmp_path / "g.zarr" / "raw").shape == (2, 16, 16)
+
+
+def test_a_zarr_group_of_one_array_opens_it(tmp_path):
+    group = zarr.open_group(str(tmp_path / "g.zarr"), mode="w")
+    group.create_array("raw", shape=(2, 16, 16), dtype="u1")
+    assert open_image(tmp_path / "g.zarr").shape == (2, 16, 16)

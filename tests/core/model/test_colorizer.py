@@ -150,3 +150,27 @@ def test_weights_that_do_not_fit_the_recorded_architecture(tiny_colorizer, tmp_p
     rewrite_metadata(tiny_colorizer, path, model=json.dumps(bigger))
     with pytest.raises(ValueError, match="do not match the architecture"):
         Colorizer.load(path)
+
+
+@pytest.mark.parametrize(
+    ("normalization", "message"),
+    [
+        ({"method": "minmax", "low": 7.0, "high": 7.0, "softening": 1.0}, "low 7.0 must be below"),
+        ({"method": "zscore", "low": 0.0, "high": 1.0, "softening": 1.0}, "unknown normal"),
+    ],
+)
+def test_a_saturating_normalization_in_the_file_is_refused_naming_it(
+    tiny_colorizer, tmp_path, normalization, message
+):
+    path = tmp_path / "m.safetensors"
+    rewrite_metadata(tiny_colorizer, path, normalization=json.dumps(normalization))
+    with pytest.raises(ValueError, match=f"m.safetensors: .*{message}"):
+        Colorizer.load(path)
+
+
+def test_nan_weights_are_refused_at_load_naming_the_file(tiny_colorizer, tmp_path):
+    with torch.no_grad():
+        next(tiny_colorizer.generator.parameters()).view(-1)[3] = float("nan")
+    path = tiny_colorizer.save(tmp_path / "m.safetensors")
+    with pytest.raises(ValueError, match="m.safetensors: the weights hold NaN/Inf"):
+        Colorizer.load(path)

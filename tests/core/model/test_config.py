@@ -43,3 +43,31 @@ def test_unknown_keys_and_presets_are_named():
         ModelConfig.from_dict({"colour": "red"})
     with pytest.raises(ValueError, match="unknown preset 'huge'"):
         preset("huge")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"method": "zscore"}, "unknown normalisation 'zscore'"),
+        ({"method": "minmax", "low": 5.0, "high": 5.0}, "low 5.0 must be below high 5.0"),
+        ({"method": "percentile", "low": 9.0, "high": 1.0}, "low 9.0 must be below high"),
+        ({"method": "minmax", "low": float("nan")}, "finite"),
+        ({"method": "asinh", "high": 0.0}, "asinh.*high"),
+        ({"method": "asinh", "softening": 0.0}, "softening"),
+        ({"method": "asinh", "softening": float("inf")}, "finite"),
+    ],
+)
+def test_an_input_normalization_that_would_saturate_is_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        InputNormalization(**kwargs)
+
+
+def test_none_ignores_low_and_high_and_asinh_compares_high_with_zero():
+    InputNormalization("none", 3.0, 3.0)
+    InputNormalization("asinh", 100.0, 5.0, 2.0)  # low is a data value, high a stretched one
+
+
+@pytest.mark.parametrize("tile", [0, 16, -32])
+def test_a_tile_below_one_grid_step_is_refused(tile):
+    with pytest.raises(ValueError, match="tile"):
+        ModelConfig(num_downs=5, tile=tile)

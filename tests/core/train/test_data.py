@@ -113,6 +113,9 @@ def test_tile_larger_than_the_plane_is_padded():
         ({"target": np.zeros((2, 32, 32, 3)), "slices": slice(5, 9)}, "empty or outside"),
         ({"target": np.zeros((2, 32, 32, 3)), "labels": np.zeros((2, 32, 32), int)}, "not both"),
         ({"target": np.zeros((2, 32, 32))}, "must be RGB"),
+        ({"target": np.full((2, 32, 32, 3), 255.0)}, "float RGB .* must lie in 0–1: divide"),
+        ({"target": np.full((2, 32, 32, 3), np.nan)}, "target holds NaN/Inf"),
+        ({"target": np.zeros((2, 32, 32, 3), complex)}, "dtype complex128"),
     ],
 )
 def test_bad_inputs_are_named(kwargs, message):
@@ -178,3 +181,19 @@ def test_no_validation_share_trains_on_every_annotated_plane():
     )
     train, val = split_regions(stack, 32, 0.0)
     assert {r.plane for r in train} == {(0,), (2,), (4,)} and train == val
+
+
+def test_a_float_target_on_the_0_255_scale_is_refused_naming_the_file(tmp_path):
+    np.save(tmp_path / "rgb.npy", np.full((2, 32, 32, 3), 200.0, np.float32))
+    with pytest.raises(ValueError, match="target .*rgb.npy is float RGB with values from 200 to"):
+        AnnotatedStack(np.zeros((2, 32, 32)), target=tmp_path / "rgb.npy", normalization=NORM)
+    with pytest.raises(ValueError, match="the RGB image .*rgb.npy is float RGB"):
+        AnnotatedStack(tmp_path / "rgb.npy", normalization=NORM)
+
+
+def test_a_patch_off_the_0_1_scale_is_refused_even_where_the_sample_missed_it():
+    target = np.zeros((1, 256, 256, 3), np.float32)
+    target[0, 1::2, 1::2] = 255.0  # between the sampled rows and columns
+    stack = AnnotatedStack(np.zeros((1, 256, 256)), target=target, normalization=NORM)
+    with pytest.raises(ValueError, match="patch of the colour target is float RGB"):
+        stack.read_tile((0,), 0, 0, 64)

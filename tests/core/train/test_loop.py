@@ -168,3 +168,13 @@ def test_auto_colour_space_follows_the_targets_lightness():
     curve = to_uint8(np.repeat(gray[..., None] ** 4, 3, -1))
     model = train(gray, target=curve, config=config, device="cpu")
     assert model.config.color_space == "rgb" and model.training["color_space"] == "rgb"
+
+
+def test_an_unwritable_checkpoint_is_refused_before_training(rgb_pair, tmp_path):
+    gray, rgb = rgb_pair
+    (tmp_path / "notes.txt").write_text("x")
+    events = train_iter(
+        gray, target=rgb, config=tiny(), device="cpu", checkpoint=tmp_path / "notes.txt" / "c"
+    )
+    with pytest.raises(ValueError, match="cannot write"):
+        next(events)

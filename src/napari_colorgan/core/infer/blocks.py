@@ -180,8 +180,18 @@ def colorize_strips(
                     strip = acc[: final - top]
                     strip /= total_y[top - y0 : final - y0, None, None]
                     strip /= total_x[None, :, None]
+                    _check_finite(strip, top, final)
                     emit(top, np.clip(strip, 0, 1, out=strip))
                     acc, top = acc[final - top :], final
+
+
+def _check_finite(rgb: np.ndarray, top: int, bottom: int) -> None:
+    """Refuse NaN/Inf colours: as uint8 they would be black, and a store would flag them done."""
+    if not np.isfinite(rgb).all():
+        raise ValueError(
+            f"the network produced NaN/Inf colours (rows {top}-{bottom}): its weights may be "
+            "corrupt, or fp16 overflowed (try precision fp32); nothing of it was kept"
+        )
 
 
 def _pad_at_plane_end(window: np.ndarray, origin: tuple[int, int], job: BlockJob) -> np.ndarray:

@@ -62,6 +62,9 @@ def colorize(
         started as ``dask worker --resources GPU=1``: one GPU task per GPU at a time.
     block_size
         Side of the output chunks for planes larger than it (a multiple of the tile stride).
+    slices
+        Planes of the first axis to colorize (a ``slice``, e.g. from ``parse_slices("0:20")``);
+        default all.
 
     Returns
     -------

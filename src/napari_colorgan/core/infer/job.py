@@ -16,10 +16,14 @@ import numpy as np
 
 from ..devices import pick_device
 from ..io.images import open_image
+from ..io.selection import select_planes
 from ..model.colorizer import Colorizer
 from .blocks import BLOCK, BlockJob, Precision
 from .payload import ModelPayload, model_payload
-from .tiling import TilePlan
+from .tiling import TilePlan, check_count
+
+#: Most tiles per forward pass accepted: more is a typo (the default is 4 on a CPU, 16 on CUDA).
+MAX_BATCH = 4096
 
 
 class ColorizeOptions(TypedDict, total=False):
@@ -32,6 +36,7 @@ class ColorizeOptions(TypedDict, total=False):
     precision: Precision
     worker_resources: dict[str, float] | None
     block_size: int
+    slices: slice | None
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,8 @@ class ColorizeJob:
         Dask resources each task claims on a cluster (e.g. ``{"GPU": 1}``), or None.
     block_size
         Side of the output chunks for planes larger than it.
+    slices
+        The planes of the first axis the input was cut to, or None for all.
     """
 
     model: Colorizer
@@ -60,6 +67,7 @@ class ColorizeJob:
     block: BlockJob
     worker_resources: dict[str, float] | None = None
     block_size: int = BLOCK
+    slices: slice | None = None
 
     @property
     def plan(self) -> TilePlan:
@@ -120,15 +128,29 @@ def prepare(
     precision: Precision = "auto",
     worker_resources: dict[str, float] | None = None,
     block_size: int = BLOCK,
+    slices: slice | None = None,
 ) -> ColorizeJob:
     """Resolve the model, open and check the input, and plan the tiles, once.
 
-    Parameters are those of :func:`napari_colorgan.colorize`.
+    Parameters are those of :func:`napari_colorgan.colorize`; ``slices`` selects planes of the
+    first axis (see :func:`~napari_colorgan.core.io.selection.parse_slices`).
 
     Returns
     -------
     ColorizeJob
+
+    Raises
+    ------
+    ValueError
+        An unknown or unavailable device, a batch size or tile outside 1..the maximum, or an
+        input that cannot be colorized (see :func:`check_input`).
     """
+    # Settings first: they are cheap to check and a bad one should not cost a model load.
+    pick_device(device)
+    if batch_size == "auto":
+        batch = auto_batch(device)
+    else:
+        batch = check_count("batch_size", batch_size, MAX_BATCH)
     model = as_colorizer(colorizer)
     src = open_image(data)
     check_input(src, model)
@@ -136,6 +158,8 @@ def prepare(
     lead, (height, width) = tuple(src.shape[:-2]), tuple(src.shape[-2:])
     if not isinstance(src, da.Array):
         src = da.from_array(src, chunks=(1,) * len(lead) + (min(height, BLOCK), min(width, BLOCK)))
-    batch = auto_batch(device) if batch_size == "auto" else int(batch_size)
+    # Selected lazily: indexing a zarr array itself would read the planes into memory.
+    src = select_planes(src, slices)
     block = BlockJob(plan, height, width, device, precision, batch)
-    return ColorizeJob(model, model_payload(model), src, block, worker_resources, block_size)
+    payload = model_payload(model)
+    return ColorizeJob(model, payload, src, block, worker_resources, block_size, slices)

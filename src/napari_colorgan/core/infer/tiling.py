@@ -25,7 +25,24 @@ import numpy as np
 
 from ..model.config import ModelConfig
 
+#: Largest inference window side accepted (pixels): far beyond any device's memory already.
+MAX_TILE = 16384
+
 Mode = Literal["exact", "blended"]
+
+
+def check_count(name: str, value: object, most: int, unit: str = "") -> int:
+    """``value`` as an int in ``[1, most]``, or a ``ValueError`` naming the setting.
+
+    Zero or negative sizes used to be clamped or looped over silently (a store of black chunks
+    flagged done); a size beyond ``most`` is a typo, not a request.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if not 1 <= int(value) <= most:
+        unit = f" {unit}" if unit else ""
+        raise ValueError(f"{name} must lie between 1 and {most}{unit}, got {value}")
+    return int(value)
 
 
 def round_up(value: int, multiple: int) -> int:
@@ -87,6 +104,7 @@ class TilePlan:
         halo = round_up((config.receptive_field + 1) // 2, grid)
         if tile is None:
             tile = max(config.tile, 8 * halo) if 4 * halo <= 1024 else config.tile
+        check_count("tile", tile, MAX_TILE, "px")
         tile = round_up(max(int(tile), grid), grid)
         if overlap is None:
             overlap = 2 * halo if 4 * halo <= tile else tile // 4

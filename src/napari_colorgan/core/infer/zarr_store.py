@@ -21,11 +21,11 @@ import dask.array as da
 import numpy as np
 
 from ..events import Event, Finished, Progress, StopSignal, stop_requested
+from ..io.fingerprint import input_fingerprint
 from ..model.colorizer import Colorizer
 from ..progress import drive_chunks
 from .graph import build_graph
-from .job import ColorizeOptions, prepare
-from .tiling import TilePlan
+from .job import ColorizeJob, ColorizeOptions, prepare
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -36,14 +36,56 @@ FINGERPRINT_KEY = "napari_colorgan"
 PYRAMID_MIN = 256
 
 
-def _fingerprint(lazy: da.Array, token: str, plan: TilePlan) -> dict[str, Any]:
+def _fingerprint(lazy: da.Array, job: ColorizeJob) -> dict[str, Any]:
+    """What the store holds the result of: input content and selection, model and tiling."""
+    selection = None if job.slices is None else [job.slices.start, job.slices.stop]
     return {
         "shape": list(lazy.shape),
         "chunks": [int(c[0]) for c in lazy.chunks],
-        "model": token,
-        "tile": plan.tile,
-        "overlap": plan.overlap,
+        "model": job.payload.token,
+        "tile": job.plan.tile,
+        "overlap": job.plan.overlap,
+        "input": input_fingerprint(job.source),
+        "slices": selection,
     }
+
+
+#: How a fingerprint's entries are named to a person, in the order they are reported.
+_DIFFERENCES = {
+    "input": "input content",
+    "slices": "--slices selection",
+    "shape": "shape",
+    "model": "model",
+    "tile": "tiling",
+    "overlap": "tiling",
+    "chunks": "chunking",
+}
+
+
+def _differences(found: Any, wanted: dict[str, Any]) -> str:
+    """The names of what differs between a store's fingerprint and this run's, or a reason."""
+    if not isinstance(found, dict):
+        return "it is not a napari-colorgan store"
+    names = [name for key, name in _DIFFERENCES.items() if found.get(key) != wanted.get(key)]
+    return "other " + ", ".join(dict.fromkeys(names))
+
+
+def _read_fingerprint(path: Path) -> Any:
+    """The fingerprint a store records, or None when ``path`` is not a store of ours."""
+    import zarr
+
+    try:
+        return dict(zarr.open_group(str(path), mode="r").attrs).get(FINGERPRINT_KEY)
+    except Exception:  # not a zarr group, or an unreadable one: not ours
+        return None
+
+
+def _remove(path: Path) -> None:
+    """Delete a store (a folder) or whatever file stands in its place."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _open_store(
@@ -53,23 +95,25 @@ def _open_store(
     import zarr
 
     grid = tuple(len(c) for c in lazy.chunks[:-1])
+    if path.exists() and not overwrite:
+        if not path.is_dir():
+            raise ValueError(
+                f"{path} is a file, not a zarr store: choose another output or pass "
+                "overwrite=True (--overwrite) to replace it"
+            )
+        found = _read_fingerprint(path)
+        if found != fingerprint:
+            raise ValueError(
+                f"{path} already exists and holds another result "
+                f"({_differences(found, fingerprint)}): choose another output or pass "
+                "overwrite=True (--overwrite)"
+            )
+        if not resume:
+            raise ValueError(f"{path} exists: pass resume=True to finish it or overwrite=True")
+        group = zarr.open_group(str(path), mode="r+")
+        return group["0"], group["done"]
     if path.exists():
-        if overwrite:
-            shutil.rmtree(path)
-        else:
-            try:
-                group = zarr.open_group(str(path), mode="r+")
-                found = dict(group.attrs).get(FINGERPRINT_KEY)
-            except Exception:
-                found = None
-            if found != fingerprint:
-                raise ValueError(
-                    f"{path} already exists and holds another result (other shape, model or "
-                    "tiling): choose another output or pass overwrite=True (--overwrite)"
-                )
-            if not resume:
-                raise ValueError(f"{path} exists: pass resume=True to finish it or overwrite=True")
-            return group["0"], group["done"]
+        _remove(path)
     group = zarr.open_group(str(path), mode="w")
     level0 = group.create_array(
         "0", shape=lazy.shape, chunks=fingerprint["chunks"], dtype="u1", fill_value=0
@@ -79,6 +123,25 @@ def _open_store(
     )
     group.attrs[FINGERPRINT_KEY] = fingerprint
     return level0, done
+
+
+def _replacement(path: Path) -> Path:
+    """Where ``overwrite=True`` builds the new store, beside the one it will replace."""
+    return path.with_name(f".{path.name}.new")
+
+
+def _swap_in(new: Path, path: Path) -> None:
+    """Put the finished store ``new`` in the place of ``path``, deleting the old one last.
+
+    Two renames: a crash between them leaves both stores beside an empty ``path``, never a
+    half-written result in its place.
+    """
+    old = path.with_name(f".{path.name}.old")
+    if old.exists():
+        _remove(old)
+    os.replace(path, old)
+    os.replace(new, path)
+    _remove(old)
 
 
 def _chunk_slices(lazy: da.Array, index: tuple[int, ...]) -> tuple[slice, ...]:
@@ -111,7 +174,9 @@ def colorize_to_zarr_iter(
     resume
         Finish a store a previous run left incomplete, computing only its missing chunks.
     overwrite
-        Replace an existing store, whatever it holds.
+        Replace an existing store (or file), whatever it holds. The new store is written
+        beside it (``.NAME.new``) and swapped in only once finished, so a run that fails or is
+        stopped leaves the previous result intact; rerunning finishes the one beside.
     pyramid
         Also write 2x-downsampled levels and OME-Zarr multiscales metadata (for napari).
     stop
@@ -127,14 +192,20 @@ def colorize_to_zarr_iter(
     path = Path(store)
     job = prepare(data, colorizer, **options)
     lazy = build_graph(job)
-    fingerprint = _fingerprint(lazy, job.payload.token, job.plan)
-    level0, done = _open_store(path, lazy, fingerprint, resume, overwrite)
+    fingerprint = _fingerprint(lazy, job)
+    # Overwriting builds the new store beside the old one, which stays until the new one is
+    # finished: a run that fails or is stopped loses nothing. A rerun finishes that beside store.
+    work = _replacement(path) if overwrite and path.exists() else path
+    fresh = overwrite and (work == path or _read_fingerprint(work) != fingerprint)
+    level0, done = _open_store(work, lazy, fingerprint, resume or work != path, fresh)
     finished, stopped = yield from _write_chunks(lazy, level0, done, stop, parallel)
     if stopped:
         yield Finished(finished, path, stopped=True)
         return
     if pyramid:
-        write_pyramid(path, lazy.shape)
+        write_pyramid(work, lazy.shape)
+    if work != path:
+        _swap_in(work, path)
     yield Finished(finished, path)
 
 

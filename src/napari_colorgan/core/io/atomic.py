@@ -26,3 +26,26 @@ def write_atomic(path: str | os.PathLike[str], write: Any) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Refuse, before any work, a file that could not be written at the end.
+
+    Training for an hour and then failing to save into a read-only folder loses the hour.
+
+    Raises
+    ------
+    ValueError
+        ``path`` is a folder, a file stands where one of its folders should be, or the
+        nearest existing folder is not writable.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"cannot write {path}: it is a folder; give a file name")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ValueError(f"cannot write {path}: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"cannot write {path}: the folder {folder} is not writable")

@@ -41,6 +41,13 @@ def _open_zarr(path: Path) -> Any:
     arrays = sorted(name for name, _ in node.arrays())
     if not arrays:
         raise ValueError(f"{path}: the zarr group holds no array")
+    if len(arrays) > 1:
+        # Taking the first silently colorized or trained on whichever sorted first.
+        shown = ", ".join(arrays[:8]) + (", ..." if len(arrays) > 8 else "")
+        raise ValueError(
+            f"{path} is a zarr group holding {len(arrays)} arrays ({shown}): give the one to "
+            f"use as a path inside it, e.g. {path / arrays[0]}"
+        )
     return node[arrays[0]]
 
 
@@ -91,7 +98,8 @@ def open_image(source: Any) -> Any:
     FileNotFoundError
         The path does not exist.
     ValueError
-        The format is unknown.
+        The format is unknown, or a zarr group holds several arrays and no multiscales
+        metadata says which one is the image.
     """
     if isinstance(source, list | tuple) and source and hasattr(source[0], "shape"):
         return source[0]  # napari multiscale data: level 0 is full resolution
@@ -103,7 +111,8 @@ def open_image(source: Any) -> Any:
     if not path.exists():
         raise FileNotFoundError(f"no such file or directory: {path}")
     suffix = _suffix(path)
-    if suffix == ".zarr" or (path.is_dir() and (path / "zarr.json").exists()):
+    zarr_marks = ("zarr.json", ".zarray", ".zgroup")  # zarr v3, then v2
+    if suffix == ".zarr" or (path.is_dir() and any((path / m).exists() for m in zarr_marks)):
         return _open_zarr(path)
     if suffix in TIFF_SUFFIXES:
         return _open_tiff(path)

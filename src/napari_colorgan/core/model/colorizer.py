@@ -261,7 +261,13 @@ def build_generator(config: ModelConfig) -> UNetGenerator:
 def load_generator_state(
     generator: torch.nn.Module, state: dict[str, torch.Tensor], where: str
 ) -> None:
-    """Load ``state`` into ``generator``, explaining any mismatch as a ``ValueError``."""
+    """Load ``state`` into ``generator``, explaining any mismatch as a ``ValueError``.
+
+    Raises
+    ------
+    ValueError
+        Names missing, unexpected or mis-shaped weights, or weights that are NaN/Inf.
+    """
     own = generator.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
@@ -270,5 +276,14 @@ def load_generator_state(
         raise ValueError(
             f"{where}: the weights do not match the architecture recorded in the file "
             f"(missing {missing[:3]}, unexpected {unexpected[:3]}, wrong shape {wrong[:3]})"
+        )
+    # NaN weights load fine and colour everything black: refuse them here, once.
+    nonfinite = [
+        k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())
+    ]
+    if nonfinite:
+        raise ValueError(
+            f"{where}: the weights hold NaN/Inf values ({', '.join(nonfinite[:3])}): the file is "
+            "damaged or comes from a diverged training run; retrain or use another model file"
         )
     generator.load_state_dict(state)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -94,6 +95,10 @@ class ModelConfig:
             raise ValueError("a class model paints exact tints: chroma_gain must be 1")
         if self.context < 0:
             raise ValueError(f"context must be >= 0, got {self.context}")
+        if self.tile < 2**self.num_downs:
+            raise ValueError(
+                f"tile {self.tile} must be at least 2**num_downs = {2**self.num_downs} px"
+            )
         if self.tile % (2**self.num_downs):
             raise ValueError(
                 f"tile {self.tile} must be a multiple of 2**num_downs = {2**self.num_downs}"
@@ -185,6 +190,31 @@ class InputNormalization:
     low: float = 0.0
     high: float = 1.0
     softening: float = 1.0
+
+    def __post_init__(self) -> None:
+        # Checked here so a hand-edited or damaged model file is refused at load, not turned
+        # into saturated, black or garbage colours.
+        methods = typing.get_args(NormalizeMethod)
+        if self.method not in methods:
+            raise ValueError(f"unknown normalisation {self.method!r}; known: {list(methods)}")
+        values = {"low": self.low, "high": self.high, "softening": self.softening}
+        bad = [
+            k for k, v in values.items() if not isinstance(v, int | float) or not math.isfinite(v)
+        ]
+        if bad:
+            raise ValueError(
+                f"normalisation {bad[0]} must be a finite number, got {values[bad[0]]!r}"
+            )
+        if self.method in ("percentile", "minmax") and not self.low < self.high:
+            raise ValueError(
+                f"normalisation low {self.low} must be below high {self.high}: otherwise every "
+                "input value maps to black or white"
+            )
+        if self.method == "asinh" and not (self.high > 0 and self.softening > 0):
+            raise ValueError(
+                f"asinh normalisation needs high > 0 and softening > 0, got high {self.high}, "
+                f"softening {self.softening}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""

@@ -96,7 +96,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> CheckpointState:
     FileNotFoundError
         No such file.
     ValueError
-        Not a napari-colorgan checkpoint, or unreadable.
+        Not a napari-colorgan checkpoint, unreadable, or missing an entry (named).
     """
     from safetensors import safe_open
 
@@ -115,19 +115,59 @@ def load_checkpoint(path: str | os.PathLike[str]) -> CheckpointState:
     if int(meta.get("format_version", "0")) > CHECKPOINT_VERSION:
         raise ValueError(f"{path} comes from a newer napari-colorgan: upgrade to resume it")
     tensors = read_tensors(path)
-    optimizers = json.loads(meta["optimizers"])
+    doc = _Entries(path, meta)
+    optimizers = doc.json("optimizers")
+    for name in ("g", "d"):
+        doc.require(name, optimizers)
+    doc.require("rng.torch", tensors)
     return CheckpointState(
-        step=int(meta["step"]),
-        train_config=json.loads(meta["train_config"]),
-        normalization=json.loads(meta["normalization"]),
+        step=doc.integer("step"),
+        train_config=doc.json("train_config"),
+        normalization=doc.json("normalization"),
         generator={k[2:]: v for k, v in tensors.items() if k.startswith("G.")},
         discriminator={k[2:]: v for k, v in tensors.items() if k.startswith("D.")},
         optimizers={n: _join_optimizer(f"opt.{n}", d, tensors) for n, d in optimizers.items()},
-        schedulers=json.loads(meta["schedulers"]),
-        numpy_rng=json.loads(meta["numpy_rng"]),
+        schedulers=doc.json("schedulers"),
+        numpy_rng=doc.json("numpy_rng"),
         torch_rng=tensors["rng.torch"],
-        extra=json.loads(meta["extra"]),
+        extra=doc.json("extra"),
     )
+
+
+class _Entries:
+    """A checkpoint's metadata, read entry by entry with errors that name the file.
+
+    A damaged or hand-edited checkpoint used to end in a bare ``KeyError: 'optimizers'``.
+    """
+
+    def __init__(self, path: Path, meta: dict[str, str]) -> None:
+        self.path, self.meta = path, meta
+
+    def require(self, key: str, container: Any) -> None:
+        """Refuse ``container`` (metadata, tensors or a decoded entry) without ``key``."""
+        if not isinstance(container, dict) or key not in container:
+            raise ValueError(
+                f"{self.path}: the checkpoint lacks {key!r} (damaged, or not written by "
+                "napari-colorgan): start the run again without resuming from it"
+            )
+
+    def json(self, key: str) -> Any:
+        """Entry ``key`` decoded from JSON."""
+        self.require(key, self.meta)
+        try:
+            return json.loads(self.meta[key])
+        except json.JSONDecodeError:
+            raise ValueError(f"{self.path}: checkpoint entry {key!r} is not valid JSON") from None
+
+    def integer(self, key: str) -> int:
+        """Entry ``key`` as an int."""
+        self.require(key, self.meta)
+        try:
+            return int(self.meta[key])
+        except ValueError:
+            raise ValueError(
+                f"{self.path}: checkpoint entry {key!r} is not a whole number"
+            ) from None
 
 
 def numpy_rng_state(rng: np.random.Generator) -> dict[str, Any]:

@@ -151,6 +151,15 @@ class TrainConfig:
             raise ValueError("objective 'classes' renders Lab chroma: use color_space 'lab'")
         if not 0 <= self.val_fraction < 1:
             raise ValueError(f"val_fraction must lie in [0, 1), got {self.val_fraction}")
+        if not 0 <= self.beta1 < 1:
+            raise ValueError(f"beta1 must lie in [0, 1), got {self.beta1}")
+        # val_every 0 divided by zero after the first step; a negative interval never saved.
+        if self.val_every < 1:
+            raise ValueError(f"val_every must be >= 1, got {self.val_every}")
+        if self.checkpoint_every < 0:
+            raise ValueError(
+                f"checkpoint_every must be >= 0 (0: at the end only), got {self.checkpoint_every}"
+            )
         self.model_config()  # validates preset, tile and context together
 
     @classmethod

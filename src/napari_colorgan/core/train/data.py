@@ -9,6 +9,7 @@ are enough.
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,9 @@ import numpy as np
 import torch
 
 from ..annotations import Palette, check_palette, tint
+from ..io.fingerprint import content_sample
 from ..io.images import open_image
+from ..metrics import check_float_rgb
 from ..model.config import InputNormalization
 from ..model.normalize import apply_normalization
 
@@ -53,10 +56,26 @@ class Region:
 
 
 def _rgb01(window: np.ndarray) -> np.ndarray:
-    """RGB of any dtype to float32 [0, 1]: integers by their full range, floats as they are."""
+    """RGB of any dtype to float32 [0, 1]: integers by their full range, floats as they are.
+
+    Float windows off the [0, 1] scale are refused (:func:`check_float_rgb`) rather than
+    clipped: clipping a 0–255 target trained a model to paint everything white.
+    """
     if np.issubdtype(window.dtype, np.integer):
         return window.astype(np.float32) / np.iinfo(window.dtype).max
+    check_float_rgb(window, "a patch of the colour target")
     return np.clip(window.astype(np.float32), 0, 1)
+
+
+def _check_rgb_source(rgb: Any, source: Any, what: str) -> None:
+    """Refuse a colour source that is not RGB, or float RGB off the [0, 1] scale (sampled)."""
+    if rgb.ndim < 3 or rgb.shape[-1] != 3:
+        raise ValueError(f"{what} must be RGB (..., y, x, 3), got shape {rgb.shape}")
+    if np.issubdtype(rgb.dtype, np.floating):
+        named = f"{what} {source}" if isinstance(source, str | os.PathLike) else what
+        check_float_rgb(content_sample(rgb), named)
+    elif not np.issubdtype(rgb.dtype, np.integer):
+        raise ValueError(f"{what} has dtype {rgb.dtype}: use integers or floats in 0–1")
 
 
 def _lightness(rgb01: np.ndarray) -> np.ndarray:
@@ -99,6 +118,7 @@ class AnnotatedStack:
         normalization: InputNormalization,
         context: int = 0,
     ) -> None:
+        sources = (image, target)  # the paths, to name them in messages
         image = open_image(image)
         target = None if target is None else open_image(target)
         labels = None if labels is None else open_image(labels)
@@ -111,11 +131,12 @@ class AnnotatedStack:
                     f"image of shape {image.shape} is grayscale: give a colour target (RGB) or "
                     "labels with a palette to learn from"
                 )
+            _check_rgb_source(image, sources[0], "the RGB image")
             target = image
         if image.ndim < 2:
             raise ValueError(f"expected an image (y, x) or a stack, got shape {image.shape}")
-        if target is not None and (target.ndim < 3 or target.shape[-1] != 3):
-            raise ValueError(f"the target must be RGB (..., y, x, 3), got shape {target.shape}")
+        if target is not None and not self.rgb_only:
+            _check_rgb_source(target, sources[1], "the target")
         self.image, self.target, self.labels = image, target, labels
         self.gray_shape = tuple(target.shape[:-1]) if self.rgb_only else tuple(image.shape)
         ref = tuple(target.shape[:-1] if target is not None else labels.shape)

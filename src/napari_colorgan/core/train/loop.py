@@ -26,6 +26,7 @@ from ..events import (
     Validated,
     stop_requested,
 )
+from ..io.atomic import check_writable
 from ..io.images import open_image
 from ..model.colorizer import Colorizer
 from ..model.config import ColorSpace, InputNormalization, Provenance
@@ -255,12 +256,17 @@ def train_iter(
 
     Raises
     ------
+    ValueError
+        Bad settings, inputs, device or checkpoint path: at the first ``next()``, before a step.
     NonFiniteLossError
         A loss became NaN/Inf; the last checkpoint written stays as it was.
     """
-    config, ckpt, normalization = _settings(image, target, labels, config, resume)
     world = current_world()
+    # The device first: a typo there should not wait for the input's statistics.
     dev = device_for(world, pick_device(device))
+    if checkpoint is not None:
+        check_writable(checkpoint)  # now, not after the first hour of training
+    config, ckpt, normalization = _settings(image, target, labels, config, resume)
     stack = AnnotatedStack(
         image,
         target=target,
