@@ -8,5 +8,5 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q "${TORCH_SPEC:-torch==2.13.0}" -e ".[progress]"
+.venv/bin/python -m pip install -q "${TORCH_SPEC:-torch==2.13.0}" -e .
 exec .venv/bin/napari-colorgan demo "$@"
