@@ -145,24 +145,6 @@ def test_missing_input(tmp_path, capsys):
     assert code == 2 and "input not found" in err
 
 
-def test_evaluate_table_json_mask_and_slices(files, tmp_path, capsys):
-    code, out, _ = run(capsys, "evaluate", files["rgb"], files["rgb"])
-    assert code == 0 and "PSNR (dB)" in out and "inf" in out
-    mask = tmp_path / "mask.tif"
-    tifffile.imwrite(mask, np.ones((3, 72, 80), np.uint8))
-    code, out, _ = run(
-        capsys, "evaluate", files["rgb"], files["rgb"], "--mask", mask, "--slices", "1:3", "--json"
-    )
-    assert code == 0 and json.loads(out)["accuracy"] == 1.0
-
-
-def test_evaluate_shape_mismatch(files, tmp_path, capsys):
-    other = tmp_path / "other.tif"
-    tifffile.imwrite(other, np.zeros((2, 72, 80, 3), np.uint8), photometric="rgb")
-    code, _, err = run(capsys, "evaluate", files["rgb"], other)
-    assert code == 2 and "differ in shape" in err
-
-
 def test_an_existing_model_is_replaced_only_with_overwrite(files, tmp_path, capsys):
     model = tmp_path / "m.safetensors"
     args = ["train", files["gray"], "--target", files["rgb"], "-o", model, *TINY]

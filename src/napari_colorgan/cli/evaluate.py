@@ -1,4 +1,4 @@
-"""``napari-colorgan evaluate``: compare a colorization with ground truth."""
+"""``napari-colorgan evaluate``: compare a colorization with colour ground truth or labels."""
 
 from __future__ import annotations
 
@@ -11,25 +11,47 @@ from napari_colorgan.cli._common import CLIError, require
 
 def add_parser(sub: Any) -> None:
     """Register the ``evaluate`` subcommand."""
-    p = sub.add_parser("evaluate", help="compare a colorization with ground truth")
-    p.add_argument("pred", help="predicted RGB image or stack")
-    p.add_argument("target", help="ground-truth RGB image or stack")
-    p.add_argument("--mask", help="pixels to score (non-zero = scored)")
+    p = sub.add_parser(
+        "evaluate", help="compare a colorization with colour ground truth or painted labels"
+    )
+    p.add_argument("pred", help="predicted RGB image or stack (an OME-Zarr: its full resolution)")
+    p.add_argument("target", nargs="?", help="ground-truth RGB image or stack")
+    p.add_argument("--labels", help="score against painted labels instead (0 = not annotated)")
+    p.add_argument("--palette", help="JSON mapping label ids to [r, g, b], with --labels")
+    p.add_argument("--mask", help="pixels to score (non-zero = scored), with TARGET")
     p.add_argument("--slices", help="planes of the first axis, e.g. 20:30")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=run)
 
 
+def _check_sources(args: argparse.Namespace) -> None:
+    if (args.target is None) == (args.labels is None):
+        raise CLIError("give either TARGET (colour ground truth) or --labels with --palette")
+    if args.labels is not None and args.palette is None:
+        raise CLIError("--labels needs --palette PALETTE.json (label id -> [r, g, b])")
+    if args.labels is not None and args.mask is not None:
+        raise CLIError("--mask goes with TARGET: with --labels, the painted pixels are scored")
+    for path, what in (
+        (args.pred, "prediction"),
+        (args.target, "target"),
+        (args.labels, "labels"),
+        (args.palette, "palette"),
+        (args.mask, "mask"),
+    ):
+        require(path, what)
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the metrics as a table or JSON."""
+    _check_sources(args)
+    if args.labels is not None:
+        return _against_labels(args)
     import numpy as np
 
     from napari_colorgan.core.io.images import open_image
     from napari_colorgan.core.io.selection import parse_slices, select_planes
     from napari_colorgan.core.metrics import evaluate, format_table
 
-    for path, what in ((args.pred, "prediction"), (args.target, "target"), (args.mask, "mask")):
-        require(path, what)
     pred, target = open_image(args.pred), open_image(args.target)
     mask = open_image(args.mask) if args.mask else None
     if pred.shape != target.shape:
@@ -43,4 +65,33 @@ def run(args: argparse.Namespace) -> int:
         np.asarray(pred), np.asarray(target), None if mask is None else np.asarray(mask) > 0
     )
     print(json.dumps(results, indent=2) if args.json else format_table(results))
+    return 0
+
+
+def _against_labels(args: argparse.Namespace) -> int:
+    """Score against labels: colour metrics, class accuracy, per-label rows, confusion."""
+    from napari_colorgan.core.annotations import read_palette
+    from napari_colorgan.core.io.images import open_image
+    from napari_colorgan.core.io.selection import parse_slices, select_planes
+    from napari_colorgan.core.label_metrics import evaluate_labels
+    from napari_colorgan.core.metrics import format_table
+
+    sel = parse_slices(args.slices)
+    pred = select_planes(open_image(args.pred), sel, 3)
+    labels = select_planes(open_image(args.labels), sel)
+    scores = evaluate_labels(pred, labels, read_palette(args.palette))
+    if args.json:
+        doc = {
+            "metrics": scores.metrics,
+            "per_class": {str(k): v for k, v in scores.per_class.items()},
+            "labels": list(scores.labels),
+            "confusion": scores.confusion.tolist(),
+        }
+        print(json.dumps(doc, indent=2))
+        return 0
+    print(format_table(dict(scores.rows())))
+    print("confusion (rows: painted label, columns: decoded label)")
+    print("      " + "".join(f"{label:>10}" for label in scores.labels))
+    for label, row in zip(scores.labels, scores.confusion, strict=True):
+        print(f"{label:>6}" + "".join(f"{n:>10}" for n in row))
     return 0
