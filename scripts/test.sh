@@ -35,6 +35,8 @@ echo "== ruff"
 .venv/bin/ruff format --check .
 echo "== plugin manifest"
 .venv/bin/npe2 validate napari-colorgan
+echo "== sdist and wheel"
+.venv/bin/python -m build --outdir "$(mktemp -d)" . > /dev/null
 echo "== documentation"
 export NO_MKDOCS_2_WARNING=1
 .venv/bin/mkdocs build --strict --quiet --site-dir "$(mktemp -d)"
