@@ -151,3 +151,24 @@ def test_float_rgb_with_nan_is_refused():
 
 def test_rounding_just_outside_0_1_is_accepted():
     evaluate(np.full((8, 8, 3), 1.004), np.full((8, 8, 3), -0.003))
+
+
+def test_evaluate_iter_reads_plane_by_plane_and_agrees_with_evaluate():
+    import threading
+
+    from napari_colorgan.core.events import Finished, Progress
+    from napari_colorgan.core.metrics import evaluate_iter
+
+    rng = np.random.default_rng(0)
+    pred = rng.integers(0, 256, (2, 3, 16, 16, 3)).astype(np.uint8)
+    truth = rng.integers(0, 256, (2, 3, 16, 16, 3)).astype(np.uint8)
+    mask = rng.random((2, 3, 16, 16)) > 0.5
+    events = list(evaluate_iter(pred, truth, mask))
+    assert [e.done for e in events if isinstance(e, Progress)] == [1, 2, 3, 4, 5, 6]
+    assert isinstance(events[-1], Finished)
+    assert events[-1].result == evaluate(pred, truth, mask)
+    stop = threading.Event()
+    stop.set()
+    assert list(evaluate_iter(pred, truth, stop=stop)) == []
+    with pytest.raises(ValueError, match="differ in shape"):
+        list(evaluate_iter(pred, truth[:1]))

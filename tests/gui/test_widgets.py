@@ -61,7 +61,9 @@ def test_train_stop_resume_save_colorize_export_evaluate(viewer, qtbot, tmp_path
     ev._pred.value = viewer.layers["em colorized"]
     ev._truth.value = viewer.layers["em truth"]
     ev._slices.value = "2:8"
-    results = ev.evaluate()
+    ev.evaluate()
+    qtbot.waitUntil(lambda: bool(ev.results), timeout=60_000)
+    results = ev.results
     assert set(results) >= {"mae", "rmse", "psnr", "ssim", "accuracy", "colorfulness"}
     table = ev._table.to_dict("list")
     shown = dict(zip(table["metric"], table["value"], strict=True))

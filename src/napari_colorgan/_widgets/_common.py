@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from napari_colorgan._widgets._recent import remember
 
 if TYPE_CHECKING:
@@ -32,6 +34,17 @@ def layer_choices(
         return out
 
     return choices
+
+
+def palette_from_colormap(
+    colormap: Any, labels: np.ndarray, name: str
+) -> dict[int, tuple[int, int, int]]:
+    """``{label: (r, g, b)}`` of the labels present, from a Labels layer's colormap."""
+    ids = [int(i) for i in np.unique(labels) if i > 0]
+    if not ids:
+        raise ValueError(f"no annotated pixel in {name!r}: paint a few strokes first")
+    rgba = np.asarray(colormap.map(np.array(ids)))
+    return {i: tuple(round(c * 255) for c in rgba[k, :3]) for k, i in enumerate(ids)}
 
 
 def keep_choices_fresh(viewer: napari.viewer.Viewer, container: Any) -> None:

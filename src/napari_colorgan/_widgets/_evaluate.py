@@ -1,16 +1,29 @@
-"""Evaluate widget: metrics of a colour layer against ground truth, with CSV export."""
+"""Evaluate widget: a colour layer against colour ground truth or a Labels layer, with CSV export.
+
+Layers are read at full resolution (level 0 of a pyramid, never a lower level); the choices and
+checks happen on the main thread, the reading and scoring in a worker with a progress bar in
+napari's activity dock, so a lazy colour layer is computed off the GUI thread.
+"""
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from magicgui.widgets import ComboBox, Container, FileEdit, LineEdit, PushButton, Table
+from magicgui.widgets import ComboBox, Container, FileEdit, Label, LineEdit, PushButton, Table
 from qtpy.QtWidgets import QStyledItemDelegate
 
-from napari_colorgan._widgets._common import guarded, keep_choices_fresh, layer_choices
+from napari_colorgan._widgets._common import (
+    guarded,
+    keep_choices_fresh,
+    layer_choices,
+    palette_from_colormap,
+    stream_in_worker,
+)
+from napari_colorgan.core.io.images import open_image
 from napari_colorgan.core.io.selection import parse_slices, select_planes
 
 if TYPE_CHECKING:
@@ -18,35 +31,57 @@ if TYPE_CHECKING:
 
 
 def pretty(metric: str, value: float) -> str:
-    """A metric's value as a person reads it: dB for PSNR, percent for accuracy."""
+    """A metric's value as a person reads it: dB for PSNR, percent for accuracies."""
     if metric == "psnr":
         return f"{value:.2f} dB"
-    if metric == "accuracy":
+    if "accuracy" in metric:
         return f"{100 * value:.1f} %"
     if metric.startswith("colorfulness"):
         return f"{value:.1f}"
     return f"{value:.4f}"
 
 
+def _plain_text_table(table: Table, height: int) -> None:
+    native = table.native
+    native.verticalHeader().setVisible(False)
+    native.horizontalHeader().setStretchLastSection(True)
+    native.setMinimumHeight(height)
+    # Plain text: magicgui's number delegate would show "0.0204" as 2.040e-02.
+    native.setItemDelegate(QStyledItemDelegate(native))
+
+
+def full_resolution(layer: Any) -> Any:
+    """A layer's data at level 0 (a multiscale layer's ``data`` is the list of levels)."""
+    return open_image(list(layer.data)) if layer.multiscale else layer.data
+
+
+def _label_events(pred: Any, labels: Any, colormap: Any, name: str) -> Iterator[Any]:
+    """Worker side of a labels evaluation: the palette of the labels present, then scores."""
+    from napari_colorgan.core.label_metrics import evaluate_labels_iter
+
+    palette = palette_from_colormap(colormap, np.asarray(labels), name)
+    yield from evaluate_labels_iter(pred, labels, palette)
+
+
 class EvaluateWidget(Container):
-    """Compare a prediction layer with a ground-truth layer, optionally masked."""
+    """Compare a prediction layer with colour ground truth or painted labels."""
 
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
         super().__init__()
         self._viewer = viewer
-        rgb_layers = layer_choices(viewer, ("image",), rgb=True)
-        self._pred = ComboBox(label="prediction", choices=rgb_layers)
-        self._truth = ComboBox(label="ground truth", choices=rgb_layers)
+        self._pred = ComboBox(
+            label="prediction", choices=layer_choices(viewer, ("image",), rgb=True)
+        )
+        self._truth = ComboBox(label="ground truth (RGB or labels)", choices=self._truth_choices)
         self._mask = ComboBox(label="mask (optional)", choices=self._mask_choices, nullable=True)
         self._slices = LineEdit(label="slices (e.g. 2:8)", value="")
         self._run = PushButton(text="Evaluate")
+        self._status = Label(value="")
         self._table = Table(value={"metric": [], "value": []})
-        table = self._table.native
-        table.verticalHeader().setVisible(False)
-        table.horizontalHeader().setStretchLastSection(True)
-        table.setMinimumHeight(260)  # all seven metrics without scrolling
-        # Plain text: magicgui's number delegate would show "0.0204" as 2.040e-02.
-        table.setItemDelegateForColumn(1, QStyledItemDelegate(table))
+        _plain_text_table(self._table, 260)  # the seven colour metrics without scrolling
+        self._confusion = Table(value={"data": [], "index": [], "columns": []})
+        _plain_text_table(self._confusion, 140)
+        self._confusion.visible = False
         self._csv = FileEdit(label="CSV", mode="w", filter="*.csv")
         self._save = PushButton(text="Export CSV")
         self.extend(
@@ -56,7 +91,9 @@ class EvaluateWidget(Container):
                 self._mask,
                 self._slices,
                 self._run,
+                self._status,
                 self._table,
+                self._confusion,
                 self._csv,
                 self._save,
             ]
@@ -64,30 +101,86 @@ class EvaluateWidget(Container):
         self._run.changed.connect(guarded(self.evaluate))
         self._save.changed.connect(guarded(self.export_csv))
         self.results: dict[str, float] = {}
+        self._worker: Any = None
         keep_choices_fresh(viewer, self)
+
+    def _truth_choices(self, _widget: Any = None) -> list[tuple[str, Any]]:
+        rgb = layer_choices(self._viewer, ("image",), rgb=True)()
+        return [*rgb, *layer_choices(self._viewer, ("labels",))()]
 
     def _mask_choices(self, _widget: Any = None) -> list[tuple[str, Any]]:
         return [*layer_choices(self._viewer, ("labels",))(), ("none", None)]
 
-    def evaluate(self) -> dict[str, float]:
-        """Compute the metrics (on the main thread: they are fast next to training)."""
-        from napari_colorgan.core.metrics import evaluate
-
+    def evaluate(self) -> Any:
+        """Check the choices here, then read and score in a worker; returns the worker."""
         pred, truth = self._pred.value, self._truth.value
         if pred is None or truth is None:
-            raise ValueError("choose a prediction and a ground-truth colour layer")
-        p, t = np.asarray(pred.data), np.asarray(truth.data)
-        mask = None if self._mask.value is None else np.asarray(self._mask.value.data) > 0
+            raise ValueError("choose a prediction and a ground truth (colour or Labels layer)")
         sel = parse_slices(self._slices.value)
-        p, t = select_planes(p, sel, 3), select_planes(t, sel, 3)
-        mask = None if mask is None else select_planes(mask, sel)
-        self.results = evaluate(p, t, mask)
-        self._table.value = {
-            "metric": list(self.results),
-            "value": [pretty(k, v) for k, v in self.results.items()],
-        }
+        p = select_planes(full_resolution(pred), sel, 3)
+        if type(truth).__name__ == "Labels":
+            if self._mask.value is not None:
+                raise ValueError("against labels the painted pixels are scored: clear the mask")
+            labels = select_planes(full_resolution(truth), sel)
+            if tuple(labels.shape) != tuple(p.shape[:-1]):
+                raise ValueError(
+                    f"prediction {tuple(p.shape)} and labels {tuple(labels.shape)} differ in shape"
+                )
+            events = _label_events(p, labels, truth.colormap, truth.name)
+        else:
+            from napari_colorgan.core.metrics import evaluate_iter
+
+            t = select_planes(full_resolution(truth), sel, 3)
+            if tuple(p.shape) != tuple(t.shape):
+                raise ValueError(f"prediction {p.shape} and target {t.shape} differ in shape")
+            mask = self._mask.value
+            m = None if mask is None else select_planes(full_resolution(mask), sel) > 0
+            events = evaluate_iter(p, t, m)
+        return self._start(events)
+
+    def _start(self, events: Iterator[Any]) -> Any:
+        from napari.utils import progress
+
+        from napari_colorgan.core.events import Finished, Progress
+
+        bar = progress(total=0, desc="evaluating")
+
+        def on_event(event: Any) -> None:
+            if isinstance(event, Progress):
+                bar.total, bar.n = event.total, event.done
+                bar.refresh()
+                self._status.value = f"read {event.done}/{event.total} planes"
+            elif isinstance(event, Finished):
+                self._show(event.result)
+
+        def done() -> None:
+            bar.close()
+            self._run.enabled = True
+
+        self._run.enabled = False
+        self._status.value = "evaluating…"
+        self._worker = stream_in_worker(events, on_event)
+        self._worker.finished.connect(done)
+        self._worker.start()
+        return self._worker
+
+    def _show(self, result: Any) -> None:
+        """Fill the tables from a metrics dict or a ``LabelScores``."""
+        rows = list(result.items()) if isinstance(result, dict) else result.rows()
+        self.results = dict(rows)
+        self._table.value = {"metric": [k for k, _ in rows], "value": [pretty(*r) for r in rows]}
         self._table.native.resizeColumnToContents(0)
-        return self.results
+        confusion = getattr(result, "confusion", None)
+        self._confusion.visible = confusion is not None
+        if confusion is not None:
+            names = [f"label {label}" for label in result.labels]
+            self._confusion.value = {
+                "data": confusion.tolist(),
+                "index": [f"painted {n}" for n in names],
+                "columns": [f"→ {n}" for n in names],
+            }
+            self._confusion.native.verticalHeader().setVisible(True)
+        self._status.value = f"{len(rows)} scores"
 
     def export_csv(self) -> Path:
         """Write the last results as CSV."""

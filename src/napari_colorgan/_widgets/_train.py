@@ -26,6 +26,7 @@ from napari_colorgan._widgets._common import (
     guarded,
     keep_choices_fresh,
     layer_choices,
+    palette_from_colormap,
     stream_in_worker,
 )
 from napari_colorgan._widgets._loss_plot import LossPlot
@@ -41,11 +42,7 @@ _DEFAULT = TrainConfig.default
 
 def palette_of(layer: Any, labels: np.ndarray) -> dict[int, tuple[int, int, int]]:
     """Colours of the labels present, taken from the Labels layer's own colormap."""
-    ids = [int(i) for i in np.unique(labels) if i > 0]
-    if not ids:
-        raise ValueError(f"no annotated pixel in {layer.name!r}: paint a few strokes first")
-    rgba = np.asarray(layer.colormap.map(np.array(ids)))
-    return {i: tuple(round(c * 255) for c in rgba[k, :3]) for k, i in enumerate(ids)}
+    return palette_from_colormap(layer.colormap, labels, layer.name)
 
 
 class TrainWidget(Container):

@@ -9,9 +9,13 @@ scale. A boolean ``mask`` of shape ``(..., y, x)`` restricts every metric to its
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+
+from .events import Event, Finished, Progress, StopSignal, stop_requested
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -19,6 +23,7 @@ __all__ = [
     "accuracy",
     "colorfulness",
     "evaluate",
+    "evaluate_iter",
     "format_table",
     "mae",
     "psnr",
@@ -222,6 +227,37 @@ def evaluate(
         "colorfulness": _colorfulness(p, m),
         "colorfulness_target": _colorfulness(t, m),
     }
+
+
+def evaluate_iter(
+    pred: Any,
+    target: Any,
+    mask: Any = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    stop: StopSignal | None = None,
+) -> Iterator[Event]:
+    """:func:`evaluate`, reading lazy inputs one plane at a time with progress (for GUIs).
+
+    Yields
+    ------
+    Event
+        :class:`~napari_colorgan.core.events.Progress` per plane read, then
+        :class:`~napari_colorgan.core.events.Finished` whose ``result`` is the metrics dict.
+        Nothing more once ``stop`` is set.
+    """
+    if tuple(pred.shape) != tuple(target.shape):
+        raise ValueError(f"prediction {pred.shape} and target {target.shape} differ in shape")
+    planes = list(np.ndindex(*pred.shape[:-3])) or [()]
+    p, t, m = [], [], []
+    t0 = time.perf_counter()
+    for n, plane in enumerate(planes, 1):
+        if stop_requested(stop):
+            return
+        p.append(np.asarray(pred[plane])), t.append(np.asarray(target[plane]))
+        m.append(None if mask is None else np.asarray(mask[plane]))
+        yield Progress(n, len(planes), 0, time.perf_counter() - t0)
+    masks = None if mask is None else np.stack(m)
+    yield Finished(len(planes), evaluate(np.stack(p), np.stack(t), masks, threshold))
 
 
 _LABELS = {
