@@ -108,10 +108,11 @@ def test_bad_input_becomes_a_notification(viewer, qtbot, tmp_path):
     tiny_training(train, viewer)
     viewer.layers["em labels"].data = np.zeros_like(viewer.layers["em labels"].data)
     train._start.changed.emit(True)
+    # The labels are read in the worker (Start never stalls): its error arrives a moment later.
+    qtbot.waitUntil(lambda: "no annotated" in " | ".join(errors_since(start)), timeout=60_000)
     messages = " | ".join(errors_since(start))
     assert "choose a model file" in messages
     assert "not a readable" in messages
-    assert "no annotated pixel" in messages
 
 
 def test_sample_data_and_rgb_layers_are_not_offered_as_input(viewer):
@@ -209,3 +210,33 @@ def test_the_critic_is_one_tick_away_in_the_train_widget(viewer):
     assert w._config().adversarial is False  # the default, as in TrainConfig
     w._critic.value = True
     assert w._config().adversarial is True
+
+
+def test_start_only_reads_widgets_the_worker_imports_finds_the_palette_and_trains(
+    viewer, qtbot, monkeypatch
+):
+    import threading
+
+    from napari_colorgan._widgets import _common
+    from napari_colorgan.core.train import loop
+
+    threads = {}
+    real_palette, real_train_iter = _common.palette_from_colormap, loop.train_iter
+
+    def palette(*args):
+        threads["palette"] = threading.current_thread()
+        return real_palette(*args)
+
+    def train_iter(*args, **kwargs):
+        threads["train"] = threading.current_thread()
+        yield from real_train_iter(*args, **kwargs)
+
+    monkeypatch.setattr("napari_colorgan._widgets._train.palette_from_colormap", palette)
+    monkeypatch.setattr(loop, "train_iter", train_iter)
+    train = TrainWidget(viewer)
+    tiny_training(train, viewer, steps=2)
+    train._start.changed.emit(True)
+    assert threads == {}  # the click returned before any of it ran
+    qtbot.waitUntil(lambda: train.model is not None, timeout=60_000)
+    assert set(threads) == {"palette", "train"}
+    assert threading.main_thread() not in threads.values()

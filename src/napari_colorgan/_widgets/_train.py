@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,9 +41,16 @@ if TYPE_CHECKING:
 _DEFAULT = TrainConfig.default
 
 
-def palette_of(layer: Any, labels: np.ndarray) -> dict[int, tuple[int, int, int]]:
-    """Colours of the labels present, taken from the Labels layer's own colormap."""
-    return palette_from_colormap(layer.colormap, labels, layer.name)
+def training_events(
+    *, colormap: tuple[Any, str] | None = None, **kwargs: Any
+) -> Iterator[Any]:
+    """Worker side of Start: the palette of a Labels target, then ``train_iter``'s events."""
+    from napari_colorgan.core.train.loop import train_iter
+
+    if colormap is not None:
+        (cmap, name), labels = colormap, np.asarray(kwargs["labels"])
+        kwargs.update(labels=labels, palette=palette_from_colormap(cmap, labels, name))
+    yield from train_iter(**kwargs)
 
 
 class TrainWidget(Container):
@@ -167,22 +175,24 @@ class TrainWidget(Container):
             "slices": parse_slices(self._slices.value),
         }
         if type(target).__name__ == "Labels":
-            labels = np.asarray(target.data)
-            out.update(labels=labels, palette=palette_of(target, labels))
+            # The palette needs the labels present (a pass over them): the worker finds them.
+            out.update(labels=target.data, colormap=(target.colormap, target.name))
         else:
             out["target"] = target.data
         return out
 
     def start(self, resume: bool = False) -> None:
-        """Train in a worker thread (Resume continues from this session's last checkpoint)."""
-        from napari_colorgan.core.train.loop import train_iter
+        """Train in a worker thread (Resume continues from this session's last checkpoint).
 
+        The click only reads the widgets and the layers' data references: importing the
+        training code, finding the palette, building the model and sampling run in the worker.
+        """
         inputs, config = self._inputs(), self._config()
         if not resume:
             self.history.clear()
             self.plot.clear()
         self._stop_event.clear()
-        events = train_iter(
+        events = training_events(
             **inputs,
             config=config,
             device=self._device.value,
