@@ -49,7 +49,7 @@ def main() -> None:
     viewer.window.add_dock_widget(train, name="Train colorizer")
     train._image.value, train._target.value = viewer.layers["em"], viewer.layers["em labels"]
     train._steps.value, train._tile.value, train._batch.value = 400, 64, 8
-    train._vgg.value, train._device.value, train._preview_every.value = "none", "cpu", 100
+    train._vgg.value, train._device.value, train._preview_every.value = "none", "cpu", 5.0
     train.start()
     wait(lambda: train._start.enabled)
     viewer.layers["em labels"].opacity = 0.6

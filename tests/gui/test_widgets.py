@@ -197,11 +197,8 @@ def test_train_widget_defaults_are_the_training_config_defaults(viewer):
     from napari_colorgan import TrainConfig
 
     w = TrainWidget(viewer)
-    assert w._config() == TrainConfig(
-        steps=w._steps.value,
-        val_every=TrainConfig().val_every,
-        checkpoint_every=TrainConfig().val_every,
-    )
+    # The one difference: the widget previews on a clock (every 5 s), not every N steps.
+    assert w._config() == TrainConfig(steps=w._steps.value, val_every=0, val_seconds=5.0)
     assert tuple(w._preset.choices) == TrainConfig.choices("preset")
 
 

@@ -39,11 +39,11 @@ if TYPE_CHECKING:
     import napari
 
 _DEFAULT = TrainConfig.default
+#: Seconds between training previews (the widget's default cadence).
+PREVIEW_SECONDS = 5.0
 
 
-def training_events(
-    *, colormap: tuple[Any, str] | None = None, **kwargs: Any
-) -> Iterator[Any]:
+def training_events(*, colormap: tuple[Any, str] | None = None, **kwargs: Any) -> Iterator[Any]:
     """Worker side of Start: the palette of a Labels target, then ``train_iter``'s events."""
     from napari_colorgan.core.train.loop import train_iter
 
@@ -130,8 +130,8 @@ class TrainWidget(Container):
             choices=["auto", "imagenet", "random", "none"],
             value=_DEFAULT("perceptual_weights"),
         )
-        self._preview_every = SpinBox(
-            label="preview every", min=1, max=10_000, value=_DEFAULT("val_every")
+        self._preview_every = FloatSpinBox(
+            label="preview every (s)", min=0.5, max=3600.0, step=0.5, value=PREVIEW_SECONDS
         )
         return [
             self._tile,
@@ -160,8 +160,10 @@ class TrainWidget(Container):
             lambda_l1=self._lambda.value,
             adversarial=self._critic.value,
             perceptual_weights=self._vgg.value,
-            val_every=self._preview_every.value,
-            checkpoint_every=self._preview_every.value,
+            # Previews on a clock, not every N steps: the first comes seconds after Start
+            # whether a step takes 10 ms or 1 s.
+            val_every=0,
+            val_seconds=self._preview_every.value,
         )
 
     def _inputs(self) -> dict[str, Any]:

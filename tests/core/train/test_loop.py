@@ -178,3 +178,18 @@ def test_an_unwritable_checkpoint_is_refused_before_training(rgb_pair, tmp_path)
     )
     with pytest.raises(ValueError, match="cannot write"):
         next(events)
+
+
+def test_previews_on_a_time_cadence(rgb_pair, monkeypatch):
+    # A clock that advances 1 s per reading: with val_seconds=2.5 a preview is due every few
+    # steps whatever their real speed; val_every=0 means by time only.
+    from napari_colorgan.core.train import loop
+
+    ticks = iter(range(10_000))
+    monkeypatch.setattr(loop.time, "perf_counter", lambda: float(next(ticks)))
+    gray, rgb = rgb_pair
+    config = tiny(steps=12, val_every=0, val_seconds=2.5, checkpoint_every=0)
+    events = list(train_iter(gray, target=rgb, config=config, device="cpu"))
+    steps = [e.step for e in events if isinstance(e, Preview)]
+    assert len(steps) >= 3 and steps[-1] == 12  # several by time, and one at the end
+    assert steps == sorted(set(steps))

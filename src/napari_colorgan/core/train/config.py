@@ -89,7 +89,11 @@ class TrainConfig:
     checkpoint_every
         Steps between checkpoints (0: only at the end and on stop).
     val_every
-        Steps between validation metrics and preview images.
+        Steps between validation metrics and preview images (0: by ``val_seconds`` only).
+    val_seconds
+        Also validate (and send a preview) whenever this many seconds passed since the last
+        one; 0: by steps only. The napari widget uses a few seconds, so the first preview comes
+        seconds after Start whatever the speed of a step.
     val_fraction
         Share of annotated planes (or of a single plane's width) held out for validation.
     calibrate
@@ -123,6 +127,7 @@ class TrainConfig:
     decay_fraction: float = 0.5
     checkpoint_every: int = 500
     val_every: int = 100
+    val_seconds: float = 0.0
     val_fraction: float = 0.2
     calibrate: bool = True
 
@@ -153,9 +158,12 @@ class TrainConfig:
             raise ValueError(f"val_fraction must lie in [0, 1), got {self.val_fraction}")
         if not 0 <= self.beta1 < 1:
             raise ValueError(f"beta1 must lie in [0, 1), got {self.beta1}")
-        # val_every 0 divided by zero after the first step; a negative interval never saved.
-        if self.val_every < 1:
-            raise ValueError(f"val_every must be >= 1, got {self.val_every}")
+        if self.val_every < 0:
+            raise ValueError(f"val_every must be >= 0 (0: by time only), got {self.val_every}")
+        if not (math.isfinite(self.val_seconds) and self.val_seconds >= 0):
+            raise ValueError(f"val_seconds must be a finite number >= 0, got {self.val_seconds}")
+        if self.val_every == 0 and self.val_seconds == 0:
+            raise ValueError("val_every and val_seconds are both 0: set one of them")
         if self.checkpoint_every < 0:
             raise ValueError(
                 f"checkpoint_every must be >= 0 (0: at the end only), got {self.checkpoint_every}"

@@ -140,6 +140,8 @@ class _Run:
         if self.colorizer.config.classes:
             self.step_fn.class_weights = class_weights(stack.class_counts, config.class_balance)
         self.step = 0
+        #: (step, time.perf_counter()) of the last validation.
+        self.validated = (0, time.perf_counter())
         if resume is not None:
             self._restore(resume)
             if (
@@ -251,8 +253,9 @@ def train_iter(
     ------
     Event
         :class:`Started`, then :class:`StepDone` per step, :class:`Validated` and
-        :class:`Preview` every ``val_every`` steps, :class:`CheckpointSaved`, and finally
-        :class:`Finished` whose ``result`` is the trained :class:`Colorizer` (eval mode).
+        :class:`Preview` every ``val_every`` steps or ``val_seconds``, :class:`CheckpointSaved`,
+        and finally :class:`Finished` whose ``result`` is the trained :class:`Colorizer`
+        (eval mode).
 
     Raises
     ------
@@ -320,6 +323,7 @@ def _optimise(
     total = None if config.minutes else config.steps
     budget = None if config.minutes is None else config.minutes * 60
     t0 = time.perf_counter()
+    run.validated = (run.step, t0)
     while True:
         elapsed = time.perf_counter() - t0
         done = run.step >= config.steps if budget is None else elapsed >= budget
@@ -332,7 +336,7 @@ def _optimise(
         values = _one_step(run)
         run.step += 1
         yield StepDone(run.step, total, values, lr, time.perf_counter() - t0)
-        if run.step % config.val_every == 0 and world.is_main:
+        if _validation_due(run) and world.is_main:
             yield from _validation(run)
         if config.checkpoint_every and run.step % config.checkpoint_every == 0:
             yield from _write_checkpoint(run, world, checkpoint)
@@ -360,7 +364,15 @@ def _one_step(run: _Run) -> dict[str, float]:
     return values
 
 
+def _validation_due(run: _Run) -> bool:
+    """Every ``val_every`` steps, and every ``val_seconds`` seconds when that is set."""
+    config, (_, when) = run.config, run.validated
+    late = config.val_seconds > 0 and time.perf_counter() - when >= config.val_seconds
+    return bool(config.val_every and run.step % config.val_every == 0) or late
+
+
 def _validation(run: _Run) -> Iterator[Event]:
+    run.validated = (run.step, time.perf_counter())
     scores, preview = run.validate()
     yield Validated(run.step, scores)
     yield preview
@@ -369,7 +381,7 @@ def _validation(run: _Run) -> Iterator[Event]:
 def _wrap_up(run: _Run, world: World, checkpoint: Any, stopped: bool) -> Iterator[Event]:
     """Last validation and checkpoint (unless just done), then :class:`Finished`."""
     config = run.config
-    if run.step % max(config.val_every, 1) != 0 and run.step > 0 and world.is_main:
+    if run.step != run.validated[0] and run.step > 0 and world.is_main:
         yield from _validation(run)
     just_saved = config.checkpoint_every and run.step % config.checkpoint_every == 0
     if not (just_saved and not stopped):
