@@ -35,9 +35,13 @@ class Ticks:
         self.timer.setInterval(10)
         self.timer.timeout.connect(lambda: self.times.append(time.perf_counter()))
 
-    def longest_gap(self, since: float) -> float:
-        t = [since, *[x for x in self.times if x >= since]]
-        return max(np.diff(t), default=0.0)
+    def longest_gap(self, since: float) -> tuple[float, float]:
+        """The longest gap after ``since`` and when it ended (seconds after ``since``)."""
+        t = np.array([since, *[x for x in self.times if x >= since]])
+        if t.size < 2:
+            return 0.0, 0.0
+        i = int(np.argmax(np.diff(t)))
+        return float(t[i + 1] - t[i]), float(t[i + 1] - since)
 
 
 def _palette_colormap() -> object:
@@ -90,7 +94,7 @@ def run(root: Path, minutes: float) -> dict[str, float]:
     while "finished" not in marks or not widget._start.enabled:
         app.processEvents()
         time.sleep(0.002)
-    block = ticks.longest_gap(t0)
+    block, block_end = ticks.longest_gap(t0)
     ticks.timer.stop()
     model = widget.model
     held = np.stack([model.colorize_plane(raw[z]) for z in HELD_OUT])
@@ -100,6 +104,7 @@ def run(root: Path, minutes: float) -> dict[str, float]:
         "click_s": click,
         "first_preview_s": marks["preview"] - t0,
         "longest_gui_block_s": block,
+        "longest_block_ended_at_s": block_end,
         "steps": float(model.training["steps_done"]),
         "class_accuracy": scores.metrics["class_accuracy"],
         "macro_f1": scores.metrics["macro_f1"],

@@ -43,10 +43,9 @@ def test_train_stop_resume_save_colorize_export_evaluate(viewer, qtbot, tmp_path
     col._device.value = "cpu"
     layer = col.colorize()
     assert layer.rgb and layer.data.shape == (8, 256, 256, 3)
-    for z in (1, 5):  # browse: planes compute when shown
+    for z in (1, 5):  # browse: planes fill in with colour (grey until then)
         viewer.dims.set_current_step(0, z)
-        qtbot.wait(50)
-        assert np.asarray(layer.data[z]).std() > 0
+        qtbot.waitUntil(lambda z=z: np.ptp(np.asarray(layer.data[z]), axis=-1).max() > 0)
 
     col.preview()
     qtbot.waitUntil(lambda: "em preview" in viewer.layers, timeout=60_000)
@@ -161,7 +160,7 @@ def test_advanced_settings_fold_away_and_a_time_budget_replaces_steps(viewer, qt
     assert 0 < train.history[-1]["step"] < 100_000
 
 
-def test_dask_and_multiscale_layers_colorize_at_full_resolution(viewer, tmp_path):
+def test_dask_and_multiscale_layers_colorize_at_full_resolution(viewer, qtbot, tmp_path):
     import dask.array as da
 
     from napari_colorgan.core.model.colorizer import Colorizer
@@ -177,7 +176,10 @@ def test_dask_and_multiscale_layers_colorize_at_full_resolution(viewer, tmp_path
         col._image.value = viewer.layers[name]
         layer = col.colorize()
         assert layer.data.shape == (*em.shape, 3)
-        assert np.asarray(layer.data[3]).std() > 0
+        assert np.asarray(layer.data[3]).std() > 0  # grey at once, stretched
+        planes = layer.metadata["colorgan_planes"]
+        planes.request((3,))
+        qtbot.waitUntil(lambda planes=planes: (3,) in planes.cache, timeout=60_000)
 
 
 def test_preset_pix2pix_trains_with_its_own_tile(viewer, qtbot):
@@ -237,3 +239,36 @@ def test_start_only_reads_widgets_the_worker_imports_finds_the_palette_and_train
     qtbot.waitUntil(lambda: train.model is not None, timeout=60_000)
     assert set(threads) == {"palette", "train"}
     assert threading.main_thread() not in threads.values()
+
+
+def test_browsing_a_colour_layer_never_runs_the_model_on_the_gui_thread(
+    viewer, qtbot, tmp_path, monkeypatch
+):
+    import threading
+
+    from napari_colorgan.core.model.colorizer import Colorizer
+    from napari_colorgan.core.model.config import preset
+
+    threads = []
+    real = Colorizer.raw_to_rgb
+
+    def recording(self, raw, x):
+        threads.append(threading.current_thread())
+        return real(self, raw, x)
+
+    monkeypatch.setattr(Colorizer, "raw_to_rgb", recording)
+    path = Colorizer.from_config(preset("small", tile=64)).save(tmp_path / "m.safetensors")
+    col = ColorizeWidget(viewer)
+    col._image.value, col._model_file.value = viewer.layers["em"], path
+    col._use_session.value, col._device.value = False, "cpu"
+    layer = col.colorize()
+    planes = layer.metadata["colorgan_planes"]
+    for z in (0, 4, 7):
+        viewer.dims.set_current_step(0, z)
+        shown = np.asarray(layer.data[z])  # what napari draws: grey or colour, never waits
+        assert shown.shape == (256, 256, 3)
+        qtbot.waitUntil(lambda z=z: (z,) in planes.cache, timeout=60_000)
+    assert (6,) in planes.cache or (8 - 1,) in planes.cache  # a neighbour was prefetched
+    assert threads and threading.main_thread() not in threads
+    final = np.asarray(layer.data[4])
+    np.testing.assert_array_equal(final, np.asarray(planes.rgb[4]))  # the colour swapped in

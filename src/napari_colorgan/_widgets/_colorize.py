@@ -159,20 +159,37 @@ class ColorizeWidget(Container):
         self._status.value = f"preview ready ({rgb.shape[1]}×{rgb.shape[0]} px)"
 
     def colorize(self) -> Any:
-        """Add a lazy RGB layer: planes are computed when the viewer shows them."""
+        """Add a colour layer whose planes a worker computes as you browse.
+
+        The model never runs on napari's thread: a plane not yet computed shows its grey at
+        once, and its colour replaces it when the worker is done (neighbours are prefetched).
+        """
+        from napari_colorgan._widgets._lazy import BackgroundPlanes
         from napari_colorgan.core.infer.graph import colorize
 
         layer, model = self._layer(), self._model()
         data = layer.data[0] if layer.multiscale else layer.data
         rgb = colorize(data, model, **self._kwargs())
-        self._status.value = f"lazy colour layer of shape {rgb.shape}"
-        return self._viewer.add_image(
-            rgb,
+        planes = BackgroundPlanes(rgb, data)
+        added = self._viewer.add_image(
+            planes.array(),
             rgb=True,
             name=f"{layer.name} colorized",
             scale=layer.scale,
             translate=layer.translate,
         )
+
+        def swap_in(_where: Any) -> None:
+            added.data = planes.array()  # a new name: napari re-slices, the cache answers
+
+        worker = stream_in_worker(planes.work(), swap_in)
+        self._viewer.layers.events.removed.connect(
+            lambda event: planes.close() if event.value is added else None
+        )
+        worker.start()
+        added.metadata["colorgan_planes"] = planes  # for tests and scripts: the cache
+        self._status.value = f"colour layer of shape {rgb.shape}: planes fill in as you browse"
+        return added
 
     def export(self) -> None:
         """Stream the colorization into zarr in a worker, with progress and Cancel; resumable."""

@@ -51,7 +51,14 @@ def _plain_text_table(table: Table, height: int) -> None:
 
 
 def full_resolution(layer: Any) -> Any:
-    """A layer's data at level 0 (a multiscale layer's ``data`` is the list of levels)."""
+    """A layer's data at level 0 (a multiscale layer's ``data`` is the list of levels).
+
+    For a colour layer of the Colorize widget, whose display shows grey until a plane is
+    computed, the colorization itself (computed in the evaluation's worker).
+    """
+    planes = layer.metadata.get("colorgan_planes")
+    if planes is not None:
+        return planes.rgb
     return open_image(list(layer.data)) if layer.multiscale else layer.data
 
 
