@@ -37,11 +37,13 @@ def test_the_cache_keeps_only_its_capacity(monkeypatch):
     assert len(planes.cache) == 2
 
 
-def test_the_layer_array_names_change_with_each_version():
+def test_the_layer_array_answers_napari_style_indexing():
     planes = _planes()
-    a, b = planes.array(), planes.array()
-    assert a.name != b.name and a.shape == planes.rgb.shape
-    assert np.asarray(a[1]).shape == (4, 5, 3)
+    view = planes.array()
+    assert view.shape == planes.rgb.shape and view.dtype == np.uint8 and view.ndim == 4
+    assert view[1].shape == (4, 5, 3) and view[1, :, 2:].shape == (4, 3, 3)
+    assert view[np.int64(2), ...].shape == (4, 5, 3)
+    assert view[1:4].shape == (3, 4, 5, 3) and np.asarray(view).shape == planes.rgb.shape
 
 
 def test_grey_placeholder_stretches_and_survives_a_flat_plane():

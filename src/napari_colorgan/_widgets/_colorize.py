@@ -179,22 +179,13 @@ class ColorizeWidget(Container):
             translate=layer.translate,
         )
 
-        stale = {"data": False}
-
-        def refresh(*_args: Any) -> None:
-            if stale["data"]:
-                stale["data"] = False
-                added.data = planes.array()  # a new name: napari re-slices, the cache answers
-
         def swap_in(where: Any) -> None:
-            # Re-slicing costs a texture upload: do it now only for the plane on screen; a
-            # prefetched neighbour is swapped in when the user steps to another plane.
-            stale["data"] = True
+            # Re-slicing costs a texture upload: only for the plane on screen (a prefetched
+            # neighbour is read from the cache when the user steps to it).
             if where == current_plane_index(self._viewer, added.ndim):
-                refresh()
+                added.refresh()
 
         worker = stream_in_worker(planes.work(), swap_in)
-        self._viewer.dims.events.current_step.connect(refresh)
         self._viewer.layers.events.removed.connect(
             lambda event: planes.close() if event.value is added else None
         )

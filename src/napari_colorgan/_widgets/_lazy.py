@@ -9,13 +9,13 @@ thread colorizes it (the plane on screen first, then its neighbours) and swaps i
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
-import dask.array as da
 import numpy as np
 
 #: Bytes of colorized planes kept (at least two planes, whatever their size).
@@ -68,25 +68,9 @@ class BackgroundPlanes:
 
     # ---- GUI side: fast lookups ------------------------------------------------------------
 
-    def array(self) -> da.Array:
-        """A dask array (..., y, x, 3) uint8 whose chunks are planes looked up in the cache.
-
-        Its name changes with every plane computed, so no dask cache serves a stale grey one.
-        """
-        self.version += 1
-        chunks = (*((1,) * len(self.lead)), *self.rgb.shape[-3:])
-        return da.map_blocks(
-            self._block,
-            chunks=tuple((c,) * (n // c) for c, n in zip(chunks, self.rgb.shape, strict=True)),
-            dtype=np.uint8,
-            meta=np.empty((0,) * self.rgb.ndim, np.uint8),
-            name=f"colorgan-lazy-{id(self)}-{self.version}",
-        )
-
-    def _block(self, block_info: dict[Any, Any] | None = None) -> np.ndarray:
-        where = tuple(block_info[None]["chunk-location"][: len(self.lead)]) if block_info else ()
-        plane = self.lookup(where)
-        return plane.reshape((1,) * len(self.lead) + plane.shape)
+    def array(self) -> PlaneView:
+        """The array (..., y, x, 3) uint8 napari shows: planes looked up in the cache."""
+        return PlaneView(self)
 
     def lookup(self, where: tuple[int, ...]) -> np.ndarray:
         """The colour plane ``where`` if computed; else its grey, and ask the worker for it."""
@@ -120,7 +104,11 @@ class BackgroundPlanes:
             where = self.todo.get()
             if where is None:
                 return
-            rgb = np.asarray(self.rgb[where])  # the model runs here, in the worker
+            # The model runs here, in the worker; dask's synchronous scheduler keeps its shared
+            # thread pool (and the GIL) free of this work for napari's other layers.
+            plane = self.rgb[where]
+            compute = getattr(plane, "compute", None)
+            rgb = np.asarray(plane if compute is None else compute(scheduler="synchronous"))
             with self.lock:
                 self.pending.discard(where)
                 self.cache[where] = rgb
@@ -131,3 +119,47 @@ class BackgroundPlanes:
     def close(self) -> None:
         """End the worker after the plane in progress."""
         self.todo.put(None)
+
+
+class PlaneView:
+    """A read-only array-like over :class:`BackgroundPlanes` for a napari layer.
+
+    Not a dask array: napari slices dask arrays through dask's thread pool and its own cache,
+    and the GUI thread then waits on pool threads that compete with the colorizing worker; this
+    answers ``view[z]`` directly from the cache (or with the grey placeholder).
+    """
+
+    def __init__(self, planes: BackgroundPlanes) -> None:
+        self.planes = planes
+        self.shape = tuple(planes.rgb.shape)
+        self.dtype = np.dtype(np.uint8)
+        self.ndim = len(self.shape)
+        self.size = int(np.prod(self.shape))
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        key = key if isinstance(key, tuple) else (key,)
+        if any(k is Ellipsis for k in key):
+            i = key.index(Ellipsis)
+            key = (*key[:i], *(slice(None),) * (self.ndim - len(key) + 1), *key[i + 1 :])
+        lead_n = len(self.planes.lead)
+        key = (*key, *(slice(None),) * (self.ndim - len(key)))
+        lead, rest = key[:lead_n], key[lead_n:]
+        if all(isinstance(k, int | np.integer) for k in lead):
+            return self.planes.lookup(tuple(int(k) for k in lead))[rest]
+        # A range of planes (a 3D view, a thumbnail): each plane looked up in turn.
+        axes = [
+            range(n)[k] if isinstance(k, slice) else [int(k)]
+            for k, n in zip(lead, self.planes.lead, strict=True)
+        ]
+        found = [self.planes.lookup(w)[rest] for w in itertools.product(*axes)]
+        kept = [len(a) for a, k in zip(axes, lead, strict=True) if isinstance(k, slice)]
+        if not found:
+            return np.empty((*kept, *self.shape[lead_n:]), np.uint8)[rest]
+        return np.stack(found).reshape(*kept, *found[0].shape)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = self[(slice(None),) * self.ndim]
+        return out if dtype is None else out.astype(dtype)
