@@ -64,6 +64,25 @@ def files(tmp_path):
     paths["file.zarr"] = tmp_path / "file.zarr"
     paths["file.zarr"].write_text("not a store")
     paths["new.safetensors"] = tmp_path / "new.safetensors"
+    whole = (tmp_path / "gray.tif").read_bytes()
+    paths["cut.tif"] = tmp_path / "cut.tif"
+    paths["cut.tif"].write_bytes(whole[: len(whole) // 2])
+    paths["text.png"] = tmp_path / "text.png"
+    paths["text.png"].write_text("not a picture")
+    paths["rgba.tif"] = tmp_path / "rgba.tif"
+    tifffile.imwrite(paths["rgba.tif"], rng.integers(0, 256, (3, 72, 80, 4), np.uint8))
+    paths["bool.tif"] = tmp_path / "bool.tif"
+    tifffile.imwrite(paths["bool.tif"], gray > 128)
+    labels = np.zeros(gray.shape, np.uint8)
+    labels[0, 5:20, 5:20], labels[1, 30:40, 30:40] = 1, 7
+    paths["labels.tif"] = tmp_path / "labels.tif"
+    tifffile.imwrite(paths["labels.tif"], labels)
+    paths["pal1.json"] = tmp_path / "pal1.json"
+    paths["pal1.json"].write_text('{"1": [255, 0, 0]}')
+    paths["red.json"] = tmp_path / "red.json"
+    paths["red.json"].write_text('{"1": "red", "7": [0, 0, 255]}')
+    paths["pal.json"] = tmp_path / "pal.json"
+    paths["pal.json"].write_text('{"1": [255, 0, 0], "7": [0, 0, 255]}')
     return {name.replace(".", "_"): str(p) for name, p in paths.items()}
 
 
@@ -83,6 +102,8 @@ def colorize(
 
 
 COLORIZED = (colorize("--device", "cpu"),)
+LABELLED = ["train", "{gray_tif}", "--labels", "{labels_tif}"]
+BIG_TILE = ["--tile", "1024"]
 TRAINED = (["train", "{rgb_tif}", "-o", "{new_safetensors}", *TRAIN],)
 
 CASES = {
@@ -168,6 +189,36 @@ CASES = {
     ),
     "evaluate a float RGB in 0-255": Case(
         ["evaluate", "{rgb255_tif}", "{rgb_tif}"], "prediction is float RGB .* divide it by 255"
+    ),
+    "colorize a truncated TIFF": Case(
+        colorize(data="{cut_tif}"), "cut.tif: the TIFF is truncated .*copy or export it again"
+    ),
+    "train on a truncated TIFF": Case(
+        ["train", "{cut_tif}", "--target", "{rgb_tif}", "-o", "{new_safetensors}", *TRAIN],
+        "cut.tif: the TIFF is truncated",
+    ),
+    "colorize a text file named .png": Case(
+        colorize(data="{text_png}"), "text.png: not a readable PNG image; is it really one"
+    ),
+    "train on RGBA alone": Case(
+        ["train", "{rgba_tif}", "-o", "{new_safetensors}", *TRAIN],
+        "has 4 channels \\(RGBA\\?\\): drop the alpha channel",
+    ),
+    "train on a bool image": Case(
+        ["train", "{bool_tif}", "--target", "{rgb_tif}", "-o", "{new_safetensors}", *TRAIN],
+        "cannot train on data of dtype bool",
+    ),
+    "train with a label missing from the palette": Case(
+        [*LABELLED, "--palette", "{pal1_json}", "-o", "{new_safetensors}", *TRAIN],
+        "labels \\[7\\] \\(plane \\(1,\\)\\) have no colour in the palette",
+    ),
+    "train with a palette colour given by name": Case(
+        [*LABELLED, "--palette", "{red_json}", "-o", "{new_safetensors}", *TRAIN],
+        "red.json: label 1: colour 'red' is not .*give its numbers",
+    ),
+    "train with a tile larger than the planes": Case(
+        [*LABELLED, "--palette", "{pal_json}", "-o", "{new_safetensors}", *TRAIN, *BIG_TILE],
+        "tile 1024 is larger than the planes \\(72 x 80\\): choose a tile of at most 64",
     ),
     "info of a model with NaN weights": Case(
         ["info", "{nan_safetensors}"], "nan.safetensors: the weights hold NaN/Inf"

@@ -36,7 +36,10 @@ def read_palette(path: str | os.PathLike[str]) -> dict[int, tuple[int, int, int]
         raise ValueError(f"{path}: not valid JSON ({err})") from None
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected an object mapping label ids to [r, g, b]")
-    return check_palette({_label_id(k, path): v for k, v in raw.items()})
+    try:
+        return check_palette({_label_id(k, path): v for k, v in raw.items()})
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
 
 
 def _label_id(key: Any, where: Any) -> int:
@@ -50,7 +53,13 @@ def check_palette(palette: Mapping[Any, Any]) -> dict[int, tuple[int, int, int]]
     """Validate a palette and return it as ``{int: (r, g, b)}`` with 0–255 integers."""
     out: dict[int, tuple[int, int, int]] = {}
     for key, colour in palette.items():
-        values = np.asarray(colour, dtype=float).ravel()
+        try:
+            values = np.asarray(colour, dtype=float).ravel()
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"label {key}: colour {colour!r} is not [r, g, b] in 0-255 (a name such as "
+                "'red' is not understood: give its numbers, e.g. [255, 0, 0])"
+            ) from None
         if values.size == 4:
             values = values[:3]  # RGBA, as a viewer colormap gives it: alpha is not a colour
         if values.size != 3 or np.any(values < 0) or np.any(values > 255):

@@ -263,3 +263,19 @@ def test_a_regular_file_as_output_is_refused_unless_overwritten(m, stack, tmp_pa
     assert out.read_text() == "notes"
     colorize_to_zarr(stack, out, m, overwrite=True, **KW)
     assert read(out / "0").shape == (3, 150, 140, 3)
+
+
+def test_a_swap_cut_between_its_renames_is_finished_by_the_next_run(m, stack, tmp_path):
+    import os
+
+    out = tmp_path / "out.zarr"
+    colorize_to_zarr(255 - stack, out, m, **KW)  # stands in for the finished replacement
+    new_result = read(out / "0")
+    os.replace(out, tmp_path / ".out.zarr.new")
+    colorize_to_zarr(stack, tmp_path / "previous.zarr", m, **KW)
+    os.replace(tmp_path / "previous.zarr", tmp_path / ".out.zarr.old")
+    # The state a crash between the two renames leaves: no out.zarr, .old and .new beside.
+    events = list(colorize_to_zarr_iter(255 - stack, out, m, **KW))
+    assert events[0].skipped == events[-1].step  # nothing recomputed: the swap was finished
+    np.testing.assert_array_equal(read(out / "0"), new_result)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.zarr"]

@@ -88,3 +88,20 @@ def test_a_zarr_group_of_one_array_opens_it(tmp_path):
     group = zarr.open_group(str(tmp_path / "g.zarr"), mode="w")
     group.create_array("raw", shape=(2, 16, 16), dtype="u1")
     assert open_image(tmp_path / "g.zarr").shape == (2, 16, 16)
+
+
+def test_a_truncated_tiff_is_refused_at_open_naming_the_file(tmp_path):
+    whole, cut = tmp_path / "whole.tif", tmp_path / "cut.tif"
+    tifffile.imwrite(whole, np.zeros((3, 64, 64), np.uint16))
+    data = whole.read_bytes()
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(ValueError, match="cut.tif: the TIFF is truncated"):
+        open_image(cut)
+    assert open_image(whole).shape == (3, 64, 64)
+
+
+def test_a_text_file_named_png_is_refused_naming_the_file(tmp_path):
+    fake = tmp_path / "fake.png"
+    fake.write_text("hello")
+    with pytest.raises(ValueError, match="fake.png: not a readable PNG image"):
+        open_image(fake)

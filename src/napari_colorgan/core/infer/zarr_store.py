@@ -144,6 +144,18 @@ def _swap_in(new: Path, path: Path) -> None:
     _remove(old)
 
 
+def _finish_interrupted_swap(path: Path) -> None:
+    """Complete a :func:`_swap_in` that a crash cut between its two renames.
+
+    Then ``path`` is missing while ``.NAME.old`` (the previous result) and ``.NAME.new`` (the
+    finished new one: it is only swapped in once finished) both exist.
+    """
+    old, new = path.with_name(f".{path.name}.old"), _replacement(path)
+    if not path.exists() and old.exists() and new.exists():
+        os.replace(new, path)
+        _remove(old)
+
+
 def _chunk_slices(lazy: da.Array, index: tuple[int, ...]) -> tuple[slice, ...]:
     starts = [sum(c[:i]) for c, i in zip(lazy.chunks[:-1], index, strict=True)]
     spans = zip(starts, lazy.chunks[:-1], index, strict=True)
@@ -190,6 +202,7 @@ def colorize_to_zarr_iter(
         :class:`Progress` after each written chunk, then :class:`Finished` with the path.
     """
     path = Path(store)
+    _finish_interrupted_swap(path)
     job = prepare(data, colorizer, **options)
     lazy = build_graph(job)
     fingerprint = _fingerprint(lazy, job)

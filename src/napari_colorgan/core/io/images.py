@@ -51,9 +51,43 @@ def _open_zarr(path: Path) -> Any:
     return node[arrays[0]]
 
 
+def _check_tiff_complete(path: Path) -> None:
+    """Refuse a TIFF whose pixel data runs past the end of the file (a copy cut short).
+
+    Otherwise it opens fine and fails at the first plane read beyond the cut, deep in a
+    training or colorize run, with tifffile's "corrupted strip cannot be reshaped".
+    """
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(str(path)) as tif:
+            ends = [
+                offset + count
+                for page in tif.pages
+                for offset, count in zip(page.dataoffsets, page.databytecounts, strict=False)
+            ]
+            # A contiguous series (what tifffile memory-maps) also says how far it must reach,
+            # even when the pages beyond the cut cannot be listed any more.
+            ends += [
+                series.dataoffset + series.nbytes
+                for series in tif.series
+                if getattr(series, "dataoffset", None) is not None
+            ]
+    except Exception as err:  # tifffile raises many kinds for a damaged header
+        raise ValueError(f"{path}: not a readable TIFF ({err})") from None
+    size = path.stat().st_size
+    if ends and max(ends) > size:
+        raise ValueError(
+            f"{path}: the TIFF is truncated ({size:,} bytes, its pixel data needs "
+            f"{max(ends):,}): the file was cut short (an interrupted copy or write?); copy "
+            "or export it again"
+        )
+
+
 def _open_tiff(path: Path) -> Any:
     import tifffile
 
+    _check_tiff_complete(path)
     try:
         return tifffile.memmap(str(path), mode="r")
     except ValueError:
@@ -117,11 +151,19 @@ def open_image(source: Any) -> Any:
     if suffix in TIFF_SUFFIXES:
         return _open_tiff(path)
     if suffix == ".npy":
-        return np.load(path, mmap_mode="r", allow_pickle=False)
+        try:
+            return np.load(path, mmap_mode="r", allow_pickle=False)
+        except ValueError as err:
+            raise ValueError(f"{path}: not a readable NPY array ({err})") from None
     if suffix in IMAGE_SUFFIXES:
         from skimage.io import imread
 
-        return imread(str(path))
+        try:
+            return imread(str(path))
+        except Exception as err:  # imageio's plugins raise many kinds for a non-image
+            raise ValueError(
+                f"{path}: not a readable {suffix[1:].upper()} image; is it really one? ({err})"
+            ) from None
     if suffix in FITS_SUFFIXES:
         return _open_fits(path)
     raise ValueError(

@@ -28,7 +28,7 @@ def parse_slices(text: str | None) -> slice | None:
     try:
         if ":" not in text:
             i = int(text)
-            return slice(i, i + 1)
+            return slice(i, i + 1 if i != -1 else None)  # -1: the last plane, as in Python
         start, stop = (int(v) if v.strip() else None for v in text.split(":", 1))
     except ValueError:
         raise ValueError(f"slices {text!r}: expected a:b (e.g. 0:20) or one index") from None

@@ -126,6 +126,11 @@ class AnnotatedStack:
             raise ValueError("give either a colour target or labels, not both")
         self.rgb_only = target is None and labels is None
         if self.rgb_only:
+            if image.ndim >= 3 and image.shape[-1] == 4:
+                raise ValueError(
+                    f"image of shape {image.shape} has 4 channels (RGBA?): drop the alpha "
+                    "channel to train from its colours, or give a grayscale image with a target"
+                )
             if image.ndim < 3 or image.shape[-1] != 3:
                 raise ValueError(
                     f"image of shape {image.shape} is grayscale: give a colour target (RGB) or "
@@ -135,6 +140,9 @@ class AnnotatedStack:
             target = image
         if image.ndim < 2:
             raise ValueError(f"expected an image (y, x) or a stack, got shape {image.shape}")
+        kind = np.dtype(image.dtype)
+        if not (np.issubdtype(kind, np.integer) or np.issubdtype(kind, np.floating)):
+            raise ValueError(f"cannot train on data of dtype {kind}: use integers or floats")
         if target is not None and not self.rgb_only:
             _check_rgb_source(target, sources[1], "the target")
         self.image, self.target, self.labels = image, target, labels
@@ -191,6 +199,15 @@ class AnnotatedStack:
         rest = itertools.product(*(range(n) for n in lead[1:]))
         return [(i, *r) for i in chosen for r in rest] if len(lead) > 1 else [(i,) for i in chosen]
 
+    def _check_coloured(self, values: np.ndarray, plane: tuple[int, ...]) -> None:
+        """Every painted label must have a palette colour: found now, not at some step."""
+        unknown = np.setdiff1d(np.unique(values), self.class_ids)
+        if unknown.size:
+            raise ValueError(
+                f"labels {unknown[:10].tolist()} (plane {plane}) have no colour in the palette "
+                f"{sorted(self.class_ids)}: add them to the palette or erase them"
+            )
+
     def _find_annotated(self) -> list[tuple[int, ...]]:
         """Planes with an annotated pixel (all, for colour targets), read plane by plane.
 
@@ -204,6 +221,7 @@ class AnnotatedStack:
         for plane in self.planes:
             labels = np.asarray(self.labels[plane])
             ys, xs = np.nonzero(labels)  # only labelled pixels are mapped: planes may be huge
+            self._check_coloured(labels[ys, xs], plane)
             classes = self.class_map(labels[ys, xs])
             rows = []
             for k in range(len(self.class_ids)):

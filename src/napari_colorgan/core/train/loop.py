@@ -89,6 +89,17 @@ def _color_space(config: TrainConfig, stack: AnnotatedStack, classes: bool) -> C
     return "rgb" if gap > LIGHTNESS_GAP else "lab"
 
 
+def _check_tile(config: TrainConfig, tile: int, stack: AnnotatedStack) -> None:
+    """A patch side chosen larger than the planes would train mostly on mirror padding."""
+    side = min(stack.height, stack.width)
+    if config.tile is not None and tile > side:
+        grid = 2 ** config.model_config().num_downs
+        raise ValueError(
+            f"tile {tile} is larger than the planes ({stack.height} x {stack.width}): choose "
+            f"a tile of at most {max(side // grid, 1) * grid} (a multiple of {grid})"
+        )
+
+
 def _fixed_tiles(
     stack: AnnotatedStack, regions: list[Any], tile: int, count: int, seed: int
 ) -> list[tuple[Any, ...]]:
@@ -115,6 +126,7 @@ class _Run:
             config = config.resolved(classes, _color_space(config, stack, classes))
         self.config, self.device = config, device
         tile = config.model_config().tile
+        _check_tile(config, tile, stack)
         train_regions, val_regions = split_regions(stack, tile, config.val_fraction)
         self.sampler = PatchSampler(stack, train_regions, tile)
         self.n_train, self.n_val = (
@@ -252,10 +264,9 @@ def train_iter(
     Yields
     ------
     Event
-        :class:`Started`, then :class:`StepDone` per step, :class:`Validated` and
-        :class:`Preview` every ``val_every`` steps or ``val_seconds``, :class:`CheckpointSaved`,
-        and finally :class:`Finished` whose ``result`` is the trained :class:`Colorizer`
-        (eval mode).
+        :class:`Started`, :class:`StepDone` per step, :class:`Validated` and :class:`Preview`
+        every ``val_every`` steps or ``val_seconds``, :class:`CheckpointSaved`, and last
+        :class:`Finished` whose ``result`` is the trained :class:`Colorizer` (eval mode).
 
     Raises
     ------
