@@ -49,6 +49,8 @@ def test_strokes_to_evaluated_export_at_512(make_napari_viewer, qtbot, tmp_path)
     train._start.changed.emit(True)
     qtbot.waitUntil(lambda: train.model is not None and train._start.enabled, timeout=120_000)
     assert "training preview" in viewer.layers
+    view = viewer.layers["training preview (view)"]  # the current model on the region in view
+    assert view.data.shape == (512, 512, 3) and view.rgb
 
     col = ColorizeWidget(viewer)
     col._image.value, col._device.value = viewer.layers["em"], "cpu"

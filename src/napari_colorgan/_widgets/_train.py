@@ -32,6 +32,7 @@ from napari_colorgan._widgets._common import (
 )
 from napari_colorgan._widgets._loss_plot import LossPlot
 from napari_colorgan._widgets._recent import remember
+from napari_colorgan._widgets._view_region import ViewRegion
 from napari_colorgan.core.io.selection import parse_slices
 from napari_colorgan.core.train.config import TrainConfig
 
@@ -112,6 +113,7 @@ class TrainWidget(Container):
         self.history: list[dict[str, float]] = []
         self.model: Any = None
         self.worker: Any = None
+        self._view: ViewRegion | None = None
         keep_choices_fresh(viewer, self)
 
     def _advanced_settings(self) -> list[Any]:
@@ -194,6 +196,7 @@ class TrainWidget(Container):
             self.history.clear()
             self.plot.clear()
         self._stop_event.clear()
+        self._view = ViewRegion(self._viewer, self._image.value)
         events = training_events(
             **inputs,
             config=config,
@@ -201,6 +204,7 @@ class TrainWidget(Container):
             checkpoint=self._checkpoint,
             stop=self._stop_event,
             resume=self._checkpoint if resume else None,
+            preview_region=self._view,
         )
         self.worker = stream_in_worker(events, self._on_event)
         self.worker.finished.connect(self._on_finished)
@@ -229,7 +233,7 @@ class TrainWidget(Container):
             self._resume.enabled = False
 
     def _on_event(self, event: Any) -> None:
-        from napari_colorgan.core.events import Finished, Preview, StepDone
+        from napari_colorgan.core.events import Finished, Preview, RegionPreview, StepDone
 
         if isinstance(event, StepDone):
             self.history.append({"step": event.step, **event.losses})
@@ -242,10 +246,24 @@ class TrainWidget(Container):
             )
         elif isinstance(event, Preview):
             self._show_preview(event.prediction)
+        elif isinstance(event, RegionPreview):
+            self._show_view_preview(event.prediction, event.where[1])
         elif isinstance(event, Finished):
             self.model = event.result
             # A new session model: drop the frozen copy of the last one (it may sit on the GPU).
             SESSION.update(model=event.result, snapshot=None)
+
+    def _show_view_preview(self, rgb: np.ndarray, offset: tuple[int, int]) -> None:
+        """The current model on the region in view, laid exactly over the image."""
+        image = self._image.value
+        scale = np.asarray(image.scale[-2:])
+        translate = np.asarray(image.translate[-2:]) + scale * np.asarray(offset)
+        name = "training preview (view)"
+        if name in self._viewer.layers:
+            layer = self._viewer.layers[name]
+            layer.data, layer.translate = rgb, translate
+        else:
+            self._viewer.add_image(rgb, rgb=True, name=name, scale=scale, translate=translate)
 
     def _show_preview(self, rgb: np.ndarray) -> None:
         if "training preview" in self._viewer.layers:
@@ -254,6 +272,9 @@ class TrainWidget(Container):
             self._viewer.add_image(rgb, rgb=True, name="training preview")
 
     def _on_finished(self) -> None:
+        if self._view is not None:
+            self._view.close()
+            self._view = None
         self._set_running(False)
         self._resume.enabled = self._checkpoint.exists()
         self._save.enabled = self.model is not None

@@ -71,6 +71,18 @@ class Preview(Event):
 
 
 @dataclass(frozen=True)
+class RegionPreview(Event):
+    """The current model on a region the user is looking at: uint8 RGB (y, x, 3).
+
+    ``where`` is what the region source returned with the crop (e.g. its plane and offset).
+    """
+
+    step: int
+    prediction: np.ndarray = field(repr=False)
+    where: Any
+
+
+@dataclass(frozen=True)
 class CheckpointSaved(Event):
     """A resumable checkpoint was written (atomically)."""
 

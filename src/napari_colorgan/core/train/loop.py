@@ -20,6 +20,7 @@ from ..events import (
     Event,
     Finished,
     Preview,
+    RegionPreview,
     Started,
     StepDone,
     StopSignal,
@@ -50,6 +51,7 @@ from .distributed import (
     wrap,
 )
 from .losses import PerceptualLoss
+from .preview import RegionSource, colorize_crop
 from .step import Pix2PixStep, class_weights
 
 #: Mean |L* difference| (0-100) between a target and the normalised input above which
@@ -152,6 +154,7 @@ class _Run:
         if self.colorizer.config.classes:
             self.step_fn.class_weights = class_weights(stack.class_counts, config.class_balance)
         self.step = 0
+        self.region_source: RegionSource | None = None
         #: (step, time.perf_counter()) of the last validation.
         self.validated = (0, time.perf_counter())
         if resume is not None:
@@ -233,6 +236,7 @@ def train_iter(
     resume: str | os.PathLike[str] | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
     stop: StopSignal | None = None,
+    preview_region: RegionSource | None = None,
 ) -> Iterator[Event]:
     """Train a colorizer, yielding events as it goes.
 
@@ -260,6 +264,8 @@ def train_iter(
         stop); default: no checkpoints.
     stop
         Set it (``threading.Event``) to end cleanly after the current step, with a checkpoint.
+    preview_region
+        With each validation, also colorize its latest crop (:class:`RegionPreview`).
 
     Yields
     ------
@@ -291,16 +297,24 @@ def train_iter(
         context=config.context,
     )
     run = _Run(config, stack, dev, ckpt, world)
+    run.region_source = preview_region
     total = None if config.minutes else config.steps
     yield Started(str(dev), total, run.step, run.n_train, run.n_val, run.perceptual.source)
+    stopped = yield from _optimise_keeping_work(run, world, checkpoint, stop)
+    yield from _wrap_up(run, world, checkpoint, stopped)
+
+
+def _optimise_keeping_work(
+    run: _Run, world: World, checkpoint: Any, stop: StopSignal | None
+) -> Generator[Event, None, bool]:
+    """:func:`_optimise`, with a checkpoint if the consumer closes the generator."""
     try:
-        stopped = yield from _optimise(run, world, checkpoint, stop)
+        return (yield from _optimise(run, world, checkpoint, stop))
     except GeneratorExit:
         # The consumer closed us (e.g. napari's worker.quit()): keep the work done so far.
         if checkpoint is not None and world.is_main:
             save_checkpoint(checkpoint, run.state())
         raise
-    yield from _wrap_up(run, world, checkpoint, stopped)
 
 
 def _settings(
@@ -387,6 +401,11 @@ def _validation(run: _Run) -> Iterator[Event]:
     scores, preview = run.validate()
     yield Validated(run.step, scores)
     yield preview
+    region = run.region_source.latest() if run.region_source is not None else None
+    if region is not None:
+        rgb = colorize_crop(run.colorizer, region[0])
+        if rgb is not None:
+            yield RegionPreview(run.step, rgb, region[1])
 
 
 def _wrap_up(run: _Run, world: World, checkpoint: Any, stopped: bool) -> Iterator[Event]:
