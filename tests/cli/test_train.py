@@ -94,7 +94,10 @@ def test_train_on_labels_and_resume(files, tmp_path, capsys):
     [
         (["--target", "missing.tif"], "target not found"),
         (["--labels", "{labels}"], "--labels needs --palette"),
-        (["--labels", "{labels}", "--palette", "{bad_palette}"], "labels \\[2\\] have no colour"),
+        (
+            ["--labels", "{labels}", "--palette", "{bad_palette}"],
+            "labels \\[2\\] \\(plane \\(1,\\)\\) have no colour",
+        ),
         (["--target", "{small_rgb}"], "does not match the image"),
         (
             ["--labels", "{labels}", "--palette", "{palette}", "--slices", "2:3"],

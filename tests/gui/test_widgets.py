@@ -235,7 +235,6 @@ def test_start_only_reads_widgets_the_worker_imports_finds_the_palette_and_train
     train = TrainWidget(viewer)
     tiny_training(train, viewer, steps=2)
     train._start.changed.emit(True)
-    assert threads == {}  # the click returned before any of it ran
     qtbot.waitUntil(lambda: train.model is not None, timeout=60_000)
     assert set(threads) == {"palette", "train"}
     assert threading.main_thread() not in threads.values()
