@@ -38,3 +38,16 @@ def test_the_reader_claims_only_model_files_and_needs_no_torch(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[True, False, False] False"
+
+
+def test_the_widgets_are_in_the_layers_menu():
+    manifest = PluginManifest.from_distribution("napari-colorgan")
+    menus = {
+        menu: [item.command for item in items]
+        for menu, items in manifest.contributions.menus.items()
+    }
+    assert menus == {
+        "napari/layers/visualize": ["napari-colorgan.colorize"],
+        "napari/layers/classify": ["napari-colorgan.train"],
+        "napari/layers/measure": ["napari-colorgan.evaluate"],
+    }

@@ -271,3 +271,22 @@ def test_browsing_a_colour_layer_never_runs_the_model_on_the_gui_thread(
     assert threads and threading.main_thread() not in threads
     final = np.asarray(layer.data[4])
     np.testing.assert_array_equal(final, np.asarray(planes.rgb[4]))  # the colour swapped in
+
+
+def test_training_progress_shows_in_the_activity_dock(viewer, qtbot, monkeypatch):
+    import napari.utils
+
+    bars = []
+    real = napari.utils.progress
+
+    def recording(*args, **kwargs):
+        bars.append(real(*args, **kwargs))
+        return bars[-1]
+
+    monkeypatch.setattr(napari.utils, "progress", recording)
+    train = TrainWidget(viewer)
+    tiny_training(train, viewer, steps=3)
+    train._start.changed.emit(True)
+    qtbot.waitUntil(lambda: train.model is not None and train._start.enabled, timeout=60_000)
+    assert len(bars) == 1 and bars[0].total == 3 and bars[0].n == 3
+    assert train._bar is None  # closed with the run

@@ -114,6 +114,7 @@ class TrainWidget(Container):
         self.model: Any = None
         self.worker: Any = None
         self._view: ViewRegion | None = None
+        self._bar: Any = None  # napari.utils.progress in the activity dock, while training
         keep_choices_fresh(viewer, self)
 
     def _advanced_settings(self) -> list[Any]:
@@ -236,6 +237,7 @@ class TrainWidget(Container):
         from napari_colorgan.core.events import Finished, Preview, RegionPreview, StepDone
 
         if isinstance(event, StepDone):
+            self._advance_bar(event)
             self.history.append({"step": event.step, **event.losses})
             self.plot.add(event.step, event.losses)
             loss = event.losses
@@ -271,7 +273,21 @@ class TrainWidget(Container):
         else:
             self._viewer.add_image(rgb, rgb=True, name="training preview")
 
+    def _advance_bar(self, event: Any) -> None:
+        """Napari's activity dock: steps done, or seconds spent of a time budget."""
+        from napari.utils import progress
+
+        minutes = self._minutes.value
+        if self._bar is None:
+            total = round(minutes * 60) if minutes else event.total_steps
+            self._bar = progress(total=total, desc="training colorizer")
+        done = min(round(event.elapsed), self._bar.total) if minutes else event.step
+        self._bar.update(done - self._bar.n)
+
     def _on_finished(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
         if self._view is not None:
             self._view.close()
             self._view = None
