@@ -66,3 +66,24 @@ def test_resuming_from_an_earlier_step_rewinds_the_curves(qtbot):
         plot.add(step, losses(step))
     plot.add(6, losses(6))  # resumed from the checkpoint of step 5
     assert [s for s, _ in plot.series("L1")] == [1, 2, 3, 4, 5, 6]
+
+
+def test_the_plot_follows_the_viewers_theme(make_napari_viewer, qtbot):
+    from napari.utils.theme import get_theme
+
+    from napari_colorgan._widgets import TrainWidget
+
+    viewer = make_napari_viewer()
+    train = TrainWidget(viewer)
+    plot = train.plot
+    plot.resize(400, 200)
+    for theme in ("light", "dark"):
+        viewer.theme = theme
+        expected = get_theme(theme).background.as_hex()
+        image = plot.grab().toImage()
+        assert QColor(image.pixel(2, 2)).name() == QColor(expected).name()
+    viewer.theme = "light"
+    for step in range(1, 50):
+        plot.add(step, losses(step))
+    drawn = colours_drawn(plot)
+    assert all(colour in drawn for _label, _keys, colour in SERIES)  # curves readable on light

@@ -38,6 +38,12 @@ class LossPlot(QWidget):
         # Smallest and largest log10 of the positive values, kept up to date as steps arrive
         # so a repaint does not rescan the whole history.
         self._extent: tuple[float, float] | None = None
+        self._background, self._ink = "#262930", "#8a8f98"  # napari's dark theme
+
+    def set_theme(self, background: str, ink: str) -> None:
+        """Colours of the plot's background and of its frame and text (a napari theme's)."""
+        self._background, self._ink = background, ink
+        self.update()
 
     def add(self, step: int, losses: dict[str, float]) -> None:
         """Append one step's losses and repaint.
@@ -85,9 +91,9 @@ class LossPlot(QWidget):
     def paintEvent(self, _event: object) -> None:  # Qt's name
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.fillRect(self.rect(), QColor("#262930"))
-        frame = QRectF(self.rect()).adjusted(44, 8, -8, -22)
-        painter.setPen(QPen(QColor("#8a8f98")))
+        painter.fillRect(self.rect(), QColor(self._background))
+        frame = QRectF(self.rect()).adjusted(58, 8, -8, -22)
+        painter.setPen(QPen(QColor(self._ink)))
         painter.drawRect(frame)
         if len(self._steps) < 2:
             painter.drawText(frame, Qt.AlignmentFlag.AlignCenter, "losses appear as training runs")
@@ -109,7 +115,7 @@ class LossPlot(QWidget):
                         frame.left() + fx * frame.width(), frame.bottom() - fy * frame.height()
                     )
                 )
-            painter.setPen(QPen(QColor(colour if points else "#8a8f98"), 1.5))
+            painter.setPen(QPen(QColor(colour if points else self._ink), 1.5))
             painter.drawPolyline(QPolygonF(points))
             legend = label if points else f"{label} off"
             painter.drawText(QPointF(frame.left() + 8 + 62 * n, frame.top() + 14), legend)
@@ -121,12 +127,18 @@ class LossPlot(QWidget):
         return lo, hi if hi > lo else lo + 1
 
     def _draw_axes(self, painter: QPainter, frame: QRectF, lo: float, hi: float) -> None:
-        painter.setPen(QPen(QColor("#8a8f98")))
+        painter.setPen(QPen(QColor(self._ink)))
         for decade in range(int(lo), int(hi) + 1):
             y = frame.bottom() - (decade - lo) / (hi - lo) * frame.height()
-            painter.drawText(QRectF(0, y - 8, 40, 16), Qt.AlignmentFlag.AlignRight, f"1e{decade}")
+            painter.drawText(QRectF(14, y - 8, 40, 16), Qt.AlignmentFlag.AlignRight, f"1e{decade}")
         painter.drawText(
             QRectF(frame.left(), frame.bottom() + 2, frame.width(), 18),
             Qt.AlignmentFlag.AlignCenter,
-            f"step {self._steps[0]} – {self._steps[-1]}",
+            f"training step ({self._steps[0]} – {self._steps[-1]})",
         )
+        # The y axis' name, written upwards along the left edge.
+        painter.save()
+        painter.translate(12, frame.center().y())
+        painter.rotate(-90)
+        painter.drawText(QRectF(-60, -10, 120, 14), Qt.AlignmentFlag.AlignCenter, "loss (log)")
+        painter.restore()

@@ -103,6 +103,8 @@ class TrainWidget(Container):
         )
         fold_advanced(self, advanced)
         self.plot = LossPlot()
+        viewer.events.theme.connect(lambda _event: self._follow_theme())
+        self._follow_theme()
         self.native.layout().addWidget(self.plot)  # a plain Qt widget below the controls
         self._start.changed.connect(guarded(self.start))
         self._resume.changed.connect(guarded(lambda: self.start(resume=True)))
@@ -272,6 +274,13 @@ class TrainWidget(Container):
             self._viewer.layers["training preview"].data = rgb
         else:
             self._viewer.add_image(rgb, rgb=True, name="training preview")
+
+    def _follow_theme(self) -> None:
+        """Draw the loss plot in the viewer's theme (dark, light or a custom one)."""
+        from napari.utils.theme import get_theme
+
+        theme = get_theme(self._viewer.theme)
+        self.plot.set_theme(theme.background.as_hex(), theme.text.as_hex())
 
     def _advance_bar(self, event: Any) -> None:
         """Napari's activity dock: steps done, or seconds spent of a time budget."""
