@@ -11,15 +11,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import metrics
 from ..annotations import Palette
-from ..color import to_uint8
 from ..devices import autocast_dtype, out_of_memory_message, pick_device
 from ..events import (
     CheckpointSaved,
     Event,
     Finished,
-    Preview,
     RegionPreview,
     Started,
     StepDone,
@@ -28,200 +25,29 @@ from ..events import (
     stop_requested,
 )
 from ..io.atomic import check_writable
-from ..io.images import open_image
 from ..model.colorizer import Colorizer
-from ..model.config import ColorSpace, InputNormalization, Provenance
-from ..model.normalize import fit_normalization
+from ..model.config import InputNormalization, Provenance
 from .calibrate import fit_chroma_gain
 from .checkpoint import (
     CheckpointState,
     load_checkpoint,
-    numpy_rng_state,
-    restore_numpy_rng,
     save_checkpoint,
 )
 from .config import TrainConfig
-from .data import AnnotatedStack, PatchSampler, split_regions
+from .data import AnnotatedStack
 from .distributed import (
     World,
     any_process,
     barrier,
     current_world,
     device_for,
-    wrap,
 )
-from .losses import PerceptualLoss
 from .preview import RegionSource, colorize_crop
-from .step import Pix2PixStep, class_weights
-
-#: Mean |L* difference| (0-100) between a target and the normalised input above which
-#: ``color_space="auto"`` predicts RGB rather than keeping the input's lightness.
-LIGHTNESS_GAP = 8.0
-#: Validation tiles drawn once per run (fixed, so their metrics are comparable over time).
-N_VAL_TILES = 4
-#: Tiles the colour calibration measures colourfulness on, at the end of a run.
-N_CALIBRATION_TILES = 16
+from .run import Run, fit_input_normalization
 
 
 class NonFiniteLossError(FloatingPointError):
     """A loss became NaN or Inf; the last good checkpoint is kept."""
-
-
-def _fit_input_normalization(
-    image: Any, target: Any, labels: Any, config: TrainConfig
-) -> InputNormalization:
-    """Statistics of the input grayscale (none needed when the input is an RGB's lightness)."""
-    if target is None and labels is None:
-        return InputNormalization("none")
-    return fit_normalization(open_image(image), config.normalize)
-
-
-def _color_space(config: TrainConfig, stack: AnnotatedStack, classes: bool) -> ColorSpace:
-    """What ``color_space="auto"`` means here.
-
-    Lab, unless a colour target's lightness is not the input's: then only an RGB model can
-    reproduce it.
-    """
-    if config.color_space != "auto":
-        return config.color_space
-    if classes or stack.labels is not None or stack.rgb_only:
-        return "lab"  # tints and an RGB's own lightness keep the input's lightness exactly
-    tile = config.model_config().tile
-    gap = stack.lightness_gap(tile, np.random.default_rng(config.seed))
-    return "rgb" if gap > LIGHTNESS_GAP else "lab"
-
-
-def _check_tile(config: TrainConfig, tile: int, stack: AnnotatedStack) -> None:
-    """A patch side chosen larger than the planes would train mostly on mirror padding."""
-    side = min(stack.height, stack.width)
-    if config.tile is not None and tile > side:
-        grid = 2 ** config.model_config().num_downs
-        raise ValueError(
-            f"tile {tile} is larger than the planes ({stack.height} x {stack.width}): choose "
-            f"a tile of at most {max(side // grid, 1) * grid} (a multiple of {grid})"
-        )
-
-
-def _fixed_tiles(
-    stack: AnnotatedStack, regions: list[Any], tile: int, count: int, seed: int
-) -> list[tuple[Any, ...]]:
-    """``count`` un-augmented tiles of ``regions``, the same for the same seed."""
-    rng = np.random.default_rng(seed + 10_007)
-    sampler = PatchSampler(stack, regions, tile)
-    return [sampler.tile_at(regions[i % len(regions)], rng) for i in range(count)]
-
-
-class _Run:
-    """The mutable state of one run; ``train_iter`` drives it."""
-
-    def __init__(
-        self,
-        config: TrainConfig,
-        stack: AnnotatedStack,
-        device: torch.device,
-        resume: CheckpointState | None,
-        world: World,
-    ) -> None:
-        palette = stack.palette if stack.labels is not None else None
-        classes = config.uses_classes(palette)
-        if resume is None:
-            config = config.resolved(classes, _color_space(config, stack, classes))
-        self.config, self.device = config, device
-        tile = config.model_config().tile
-        _check_tile(config, tile, stack)
-        train_regions, val_regions = split_regions(stack, tile, config.val_fraction)
-        self.sampler = PatchSampler(stack, train_regions, tile)
-        self.n_train, self.n_val = (
-            len({r.plane for r in train_regions}),
-            len({r.plane for r in val_regions}),
-        )
-        self.val_tiles = _fixed_tiles(stack, val_regions, tile, N_VAL_TILES, config.seed)
-        self.stack, self.val_regions = stack, val_regions
-        torch.manual_seed(config.seed)
-        # Each process of a data-parallel run draws its own patches.
-        self.rng = np.random.default_rng(
-            [config.seed, world.rank] if world.parallel else config.seed
-        )
-        self.colorizer = Colorizer.from_config(
-            config.model_config(palette),
-            seed=config.seed,
-            normalization=stack.normalization,
-            training=config.to_dict(),
-        )
-        self.perceptual = PerceptualLoss(config.perceptual_layers, config.perceptual_weights)
-        self.colorizer.to(device)
-        self.step_fn = Pix2PixStep(self.colorizer, config, perceptual=self.perceptual).to(device)
-        if self.colorizer.config.classes:
-            self.step_fn.class_weights = class_weights(stack.class_counts, config.class_balance)
-        self.step = 0
-        self.region_source: RegionSource | None = None
-        #: (step, time.perf_counter()) of the last validation.
-        self.validated = (0, time.perf_counter())
-        if resume is not None:
-            self._restore(resume)
-            if (
-                world.parallel
-            ):  # the checkpoint holds rank 0's sampler; the others re-derive theirs
-                self.rng = np.random.default_rng([config.seed, world.rank, self.step])
-        self.step_fn.g_forward = wrap(self.step_fn.generator, world, device)
-        self.step_fn.d_forward = wrap(self.step_fn.discriminator, world, device)
-
-    def calibration_tiles(self) -> list[tuple[Any, ...]]:
-        """Tiles for the colour calibration: held-out ones (training tiles flatter the model)."""
-        tile, seed = self.config.model_config().tile, self.config.seed + 1
-        return _fixed_tiles(self.stack, self.val_regions, tile, N_CALIBRATION_TILES, seed)
-
-    def _restore(self, ckpt: CheckpointState) -> None:
-        s = self.step_fn
-        s.generator.load_state_dict(ckpt.generator)
-        s.discriminator.load_state_dict(ckpt.discriminator)
-        s.opt_g.load_state_dict(ckpt.optimizers["g"])
-        s.opt_d.load_state_dict(ckpt.optimizers["d"])
-        self.rng = restore_numpy_rng(ckpt.numpy_rng)
-        torch.set_rng_state(ckpt.torch_rng)
-        self.step = ckpt.step
-
-    def state(self) -> CheckpointState:
-        s = self.step_fn
-        return CheckpointState(
-            step=self.step,
-            train_config=self.config.to_dict(),
-            normalization=self.colorizer.normalization.to_dict(),
-            generator=s.generator.state_dict(),
-            discriminator=s.discriminator.state_dict(),
-            optimizers={"g": s.opt_g.state_dict(), "d": s.opt_d.state_dict()},
-            # The schedule is a pure function of progress (step.lr_factor): its state is
-            # the step and the settings, recorded here for people reading the file.
-            schedulers={
-                "lr": {
-                    "step": self.step,
-                    "base_lr": self.config.lr,
-                    "decay_fraction": self.config.decay_fraction,
-                }
-            },
-            numpy_rng=numpy_rng_state(self.rng),
-            torch_rng=torch.get_rng_state(),
-            extra={"perceptual": self.perceptual.source},
-        )
-
-    @torch.no_grad()
-    def validate(self) -> tuple[dict[str, float], Preview]:
-        preds, targets, masks = [], [], []
-        gen = self.colorizer.generator
-        gen.eval()
-        for x, target, mask, _classes in self.val_tiles:
-            out = self.colorizer.forward_rgb(torch.from_numpy(x)[None].to(self.device))
-            preds.append(out[0].permute(1, 2, 0).float().cpu().numpy())
-            targets.append(np.moveaxis(target, 0, -1))
-            masks.append(np.ones(target.shape[1:], bool) if mask is None else mask[0] > 0)
-        gen.train()
-        pred, truth, known = np.stack(preds), np.stack(targets), np.stack(masks)
-        values = metrics.evaluate(pred, truth, mask=known if known.any() else None)
-        x0 = self.val_tiles[0][0]
-        preview = Preview(
-            self.step, x0[self.config.context], to_uint8(preds[0]), to_uint8(targets[0])
-        )
-        return values, preview
 
 
 def train_iter(
@@ -296,7 +122,7 @@ def train_iter(
         normalization=normalization,
         context=config.context,
     )
-    run = _Run(config, stack, dev, ckpt, world)
+    run = Run(config, stack, dev, ckpt, world)
     run.region_source = preview_region
     total = None if config.minutes else config.steps
     yield Started(str(dev), total, run.step, run.n_train, run.n_val, run.perceptual.source)
@@ -305,7 +131,7 @@ def train_iter(
 
 
 def _optimise_keeping_work(
-    run: _Run, world: World, checkpoint: Any, stop: StopSignal | None
+    run: Run, world: World, checkpoint: Any, stop: StopSignal | None
 ) -> Generator[Event, None, bool]:
     """:func:`_optimise`, with a checkpoint if the consumer closes the generator."""
     try:
@@ -323,7 +149,7 @@ def _settings(
     """The run's settings, checkpoint and input normalisation (a resume keeps the saved ones)."""
     config = config or TrainConfig()
     if resume is None:
-        return config, None, _fit_input_normalization(image, target, labels, config)
+        return config, None, fit_input_normalization(image, target, labels, config)
     ckpt = load_checkpoint(resume)
     saved = TrainConfig.from_dict(ckpt.train_config)
     # Only the budget may change on resume: it extends the run.
@@ -333,7 +159,7 @@ def _settings(
     return config, ckpt, InputNormalization.from_dict(ckpt.normalization)
 
 
-def _write_checkpoint(run: _Run, world: World, path: Any) -> Iterator[Event]:
+def _write_checkpoint(run: Run, world: World, path: Any) -> Iterator[Event]:
     """Save a checkpoint from the main process (one writer in a data-parallel run)."""
     if path is not None and world.is_main:
         yield CheckpointSaved(run.step, save_checkpoint(path, run.state()))
@@ -341,7 +167,7 @@ def _write_checkpoint(run: _Run, world: World, path: Any) -> Iterator[Event]:
 
 
 def _optimise(
-    run: _Run, world: World, checkpoint: Any, stop: StopSignal | None
+    run: Run, world: World, checkpoint: Any, stop: StopSignal | None
 ) -> Generator[Event, None, bool]:
     """Step until the budget is spent or a stop is asked for; returns whether it was stopped."""
     config = run.config
@@ -367,7 +193,7 @@ def _optimise(
             yield from _write_checkpoint(run, world, checkpoint)
 
 
-def _one_step(run: _Run) -> dict[str, float]:
+def _one_step(run: Run) -> dict[str, float]:
     """One optimisation step on a fresh batch; its losses, checked to be finite."""
     dev = run.device
     batch = run.sampler.sample(run.config.batch_size, run.rng)
@@ -389,14 +215,14 @@ def _one_step(run: _Run) -> dict[str, float]:
     return values
 
 
-def _validation_due(run: _Run) -> bool:
+def _validation_due(run: Run) -> bool:
     """Every ``val_every`` steps, and every ``val_seconds`` seconds when that is set."""
     config, (_, when) = run.config, run.validated
     late = config.val_seconds > 0 and time.perf_counter() - when >= config.val_seconds
     return bool(config.val_every and run.step % config.val_every == 0) or late
 
 
-def _validation(run: _Run) -> Iterator[Event]:
+def _validation(run: Run) -> Iterator[Event]:
     run.validated = (run.step, time.perf_counter())
     scores, preview = run.validate()
     yield Validated(run.step, scores)
@@ -408,7 +234,7 @@ def _validation(run: _Run) -> Iterator[Event]:
             yield RegionPreview(run.step, rgb, region[1])
 
 
-def _wrap_up(run: _Run, world: World, checkpoint: Any, stopped: bool) -> Iterator[Event]:
+def _wrap_up(run: Run, world: World, checkpoint: Any, stopped: bool) -> Iterator[Event]:
     """Last validation and checkpoint (unless just done), then :class:`Finished`."""
     config = run.config
     if run.step != run.validated[0] and run.step > 0 and world.is_main:
