@@ -24,7 +24,9 @@ from napari_colorgan._widgets._common import (
     guarded,
     keep_choices_fresh,
     layer_choices,
+    level0,
     model_from,
+    show_rgb_over,
     stream_in_worker,
     visible_region,
 )
@@ -134,7 +136,7 @@ class ColorizeWidget(Container):
         from napari_colorgan.core.infer.tiling import TilePlan
 
         layer, model, kwargs = self._layer(), self._model(), self._kwargs()
-        data = layer.data[0] if layer.multiscale else layer.data
+        data = level0(layer)
         plan = TilePlan.for_model(model.config, kwargs["tile"], kwargs["overlap"])
         region = visible_region(layer, data.shape[-2:])
         ys, xs, keep = crop_with_margin(region, data.shape[-2:], plan)
@@ -148,14 +150,7 @@ class ColorizeWidget(Container):
         )
 
     def _show_preview(self, layer: Any, rgb: np.ndarray, offset: tuple[int, int]) -> None:
-        name = f"{layer.name} preview"
-        scale = np.asarray(layer.scale[-2:])
-        translate = np.asarray(layer.translate[-2:]) + scale * np.asarray(offset)
-        if name in self._viewer.layers:
-            preview = self._viewer.layers[name]
-            preview.data, preview.translate = rgb, translate
-        else:
-            self._viewer.add_image(rgb, rgb=True, name=name, scale=scale, translate=translate)
+        show_rgb_over(self._viewer, f"{layer.name} preview", layer, rgb, offset)
         self._status.value = f"preview ready ({rgb.shape[1]}×{rgb.shape[0]} px)"
 
     def colorize(self) -> Any:
@@ -168,7 +163,7 @@ class ColorizeWidget(Container):
         from napari_colorgan.core.infer.graph import colorize
 
         layer, model = self._layer(), self._model()
-        data = layer.data[0] if layer.multiscale else layer.data
+        data = level0(layer)
         rgb = colorize(data, model, **self._kwargs())
         planes = BackgroundPlanes(rgb, data)
         added = self._viewer.add_image(
@@ -185,10 +180,14 @@ class ColorizeWidget(Container):
             if where == current_plane_index(self._viewer, added.ndim):
                 added.refresh()
 
+        def forget(event: Any) -> None:
+            # The layer is gone: end the worker, free the cache, and let go of both.
+            if event.value is added:
+                planes.close()
+                self._viewer.layers.events.removed.disconnect(forget)
+
         worker = stream_in_worker(planes.work(), swap_in)
-        self._viewer.layers.events.removed.connect(
-            lambda event: planes.close() if event.value is added else None
-        )
+        self._viewer.layers.events.removed.connect(forget)
         worker.start()
         added.metadata["colorgan_planes"] = planes  # for tests and scripts: the cache
         self._status.value = f"colour layer of shape {rgb.shape}: planes fill in as you browse"
@@ -205,7 +204,7 @@ class ColorizeWidget(Container):
         path = Path(str(self._export_path.value))
         if not str(self._export_path.value) or path.suffix != ".zarr":
             raise ValueError("choose an export path ending in .zarr (e.g. result.ome.zarr)")
-        data = layer.data[0] if layer.multiscale else layer.data
+        data = level0(layer)
         events = colorize_to_zarr_iter(data, path, model, **self._kwargs())
         bar = progress(total=0, desc="colorizing")
 

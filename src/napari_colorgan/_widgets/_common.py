@@ -40,11 +40,29 @@ def palette_from_colormap(
     colormap: Any, labels: np.ndarray, name: str
 ) -> dict[int, tuple[int, int, int]]:
     """``{label: (r, g, b)}`` of the labels present, from a Labels layer's colormap."""
+    from napari_colorgan.core.annotations import labels_palette_from_colormap
+
     ids = [int(i) for i in np.unique(labels) if i > 0]
     if not ids:
         raise ValueError(f"no annotated pixel in {name!r}: paint a few strokes first")
-    rgba = np.asarray(colormap.map(np.array(ids)))
-    return {i: tuple(round(c * 255) for c in rgba[k, :3]) for k, i in enumerate(ids)}
+    rgba = np.asarray(colormap.map(np.array(ids)))  # (n, 4) floats in [0, 1]
+    return labels_palette_from_colormap(dict(zip(ids, rgba, strict=True)))
+
+
+def level0(layer: Any) -> Any:
+    """A layer's data at full resolution (a multiscale layer's ``data`` is its levels)."""
+    return layer.data[0] if layer.multiscale else layer.data
+
+
+def show_rgb_over(viewer: Any, name: str, layer: Any, rgb: np.ndarray, offset: Any) -> None:
+    """Show ``rgb`` as layer ``name``, laid exactly over ``layer`` from pixel ``offset`` (y, x)."""
+    scale = np.asarray(layer.scale[-2:])
+    translate = np.asarray(layer.translate[-2:]) + scale * np.asarray(offset)
+    if name in viewer.layers:
+        shown = viewer.layers[name]
+        shown.data, shown.translate = rgb, translate
+    else:
+        viewer.add_image(rgb, rgb=True, name=name, scale=scale, translate=translate)
 
 
 def keep_choices_fresh(viewer: napari.viewer.Viewer, container: Any) -> None:

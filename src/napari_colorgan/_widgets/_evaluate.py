@@ -20,10 +20,10 @@ from napari_colorgan._widgets._common import (
     guarded,
     keep_choices_fresh,
     layer_choices,
+    level0,
     palette_from_colormap,
     stream_in_worker,
 )
-from napari_colorgan.core.io.images import open_image
 from napari_colorgan.core.io.selection import parse_slices, select_planes
 
 if TYPE_CHECKING:
@@ -57,9 +57,7 @@ def full_resolution(layer: Any) -> Any:
     computed, the colorization itself (computed in the evaluation's worker).
     """
     planes = layer.metadata.get("colorgan_planes")
-    if planes is not None:
-        return planes.rgb
-    return open_image(list(layer.data)) if layer.multiscale else layer.data
+    return planes.rgb if planes is not None else level0(layer)
 
 
 def _label_events(pred: Any, labels: Any, colormap: Any, name: str) -> Iterator[Any]:

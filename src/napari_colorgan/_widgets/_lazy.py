@@ -117,8 +117,10 @@ class BackgroundPlanes:
             yield where
 
     def close(self) -> None:
-        """End the worker after the plane in progress."""
+        """End the worker after the plane in progress, and free the cached planes."""
         self.todo.put(None)
+        with self.lock:
+            self.cache.clear()
 
 
 class PlaneView:

@@ -27,7 +27,9 @@ from napari_colorgan._widgets._common import (
     guarded,
     keep_choices_fresh,
     layer_choices,
+    level0,
     palette_from_colormap,
+    show_rgb_over,
     stream_in_worker,
 )
 from napari_colorgan._widgets._loss_plot import LossPlot
@@ -117,6 +119,7 @@ class TrainWidget(Container):
         self.worker: Any = None
         self._view: ViewRegion | None = None
         self._bar: Any = None  # napari.utils.progress in the activity dock, while training
+        self._bar_in_seconds = False
         keep_choices_fresh(viewer, self)
 
     def _advanced_settings(self) -> list[Any]:
@@ -176,7 +179,7 @@ class TrainWidget(Container):
         image, target = self._image.value, self._target.value
         if image is None or target is None:
             raise ValueError("choose a grayscale layer and a target (Labels or RGB layer)")
-        data = image.data[0] if image.multiscale else image.data
+        data = level0(image)
         out: dict[str, Any] = {
             "image": data,
             "slices": parse_slices(self._slices.value),
@@ -258,16 +261,9 @@ class TrainWidget(Container):
             SESSION.update(model=event.result, snapshot=None)
 
     def _show_view_preview(self, rgb: np.ndarray, offset: tuple[int, int]) -> None:
-        """The current model on the region in view, laid exactly over the image."""
-        image = self._image.value
-        scale = np.asarray(image.scale[-2:])
-        translate = np.asarray(image.translate[-2:]) + scale * np.asarray(offset)
-        name = "training preview (view)"
-        if name in self._viewer.layers:
-            layer = self._viewer.layers[name]
-            layer.data, layer.translate = rgb, translate
-        else:
-            self._viewer.add_image(rgb, rgb=True, name=name, scale=scale, translate=translate)
+        """The current model on the region in view, laid exactly over the image it came from."""
+        image = self._view.layer if self._view is not None else self._image.value
+        show_rgb_over(self._viewer, "training preview (view)", image, rgb, offset)
 
     def _show_preview(self, rgb: np.ndarray) -> None:
         if "training preview" in self._viewer.layers:
@@ -286,11 +282,12 @@ class TrainWidget(Container):
         """Napari's activity dock: steps done, or seconds spent of a time budget."""
         from napari.utils import progress
 
-        minutes = self._minutes.value
         if self._bar is None:
-            total = round(minutes * 60) if minutes else event.total_steps
-            self._bar = progress(total=total, desc="training colorizer")
-        done = min(round(event.elapsed), self._bar.total) if minutes else event.step
+            # Decided once per run: the budget box may change while training.
+            seconds = round(self._minutes.value * 60) if self._minutes.value else 0
+            self._bar = progress(total=seconds or event.total_steps, desc="training colorizer")
+            self._bar_in_seconds = bool(seconds)
+        done = min(round(event.elapsed), self._bar.total) if self._bar_in_seconds else event.step
         self._bar.update(done - self._bar.n)
 
     def _on_finished(self) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from napari_colorgan._widgets._common import current_plane_index, visible_region
+from napari_colorgan._widgets._common import current_plane_index, level0, visible_region
 
 #: The crop's largest side: the centre of the view when more is shown (matches the core cap).
 SIDE = 512
@@ -34,8 +34,9 @@ class ViewRegion:
 
     def __init__(self, viewer: Any, layer: Any) -> None:
         self.viewer, self.layer = viewer, layer
-        self.data = layer.data[0] if layer.multiscale else layer.data
+        self.data = level0(layer)
         self._latest: tuple[np.ndarray, Any] | None = None
+        self._key: Any = None  # (plane, rows, columns) of the crop read last
         self._events = [viewer.camera.events.center, viewer.camera.events.zoom]
         self._events.append(viewer.dims.events.current_step)
         for event in self._events:
@@ -48,6 +49,10 @@ class ViewRegion:
         region = visible_region(self.layer, shape) or (slice(0, shape[0]), slice(0, shape[1]))
         ys, xs = centred(region, SIDE)
         plane = current_plane_index(self.viewer, self.data.ndim)
+        key = (plane, (ys.start, ys.stop), (xs.start, xs.stop))
+        if key == self._key:
+            return  # panning within a plane shown whole: the same crop, not read again
+        self._key = key
         crop = np.asarray(self.data[(*plane, ys, xs)])
         self._latest = (crop, (plane, (ys.start, xs.start)))  # one assignment: thread-safe
 

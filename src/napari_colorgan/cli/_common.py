@@ -12,7 +12,18 @@ class CLIError(ValueError):
     """A problem with the user's input, reported as one line (a ``ValueError`` like core's)."""
 
 
-def require(path: str | None, what: str) -> None:
-    """Refuse a path given on the command line that does not exist, naming what it was for."""
-    if path is not None and not Path(path).exists():
-        raise CLIError(f"{what} not found: {path}")
+def require(**paths: str | None) -> None:
+    """Refuse paths given on the command line that do not exist, naming what each was for.
+
+    ``require(input=args.input, model_file=args.model)``: the keyword (underscores read as
+    spaces) names the path in the message; paths left out (None) are skipped.
+    """
+    for what, path in paths.items():
+        if path is not None and not Path(path).exists():
+            raise CLIError(f"{what.replace('_', ' ')} not found: {path}")
+
+
+def require_palette_with_labels(labels: str | None, palette: str | None) -> None:
+    """Labels are painted colours only with the palette that says which colour each id is."""
+    if labels and not palette:
+        raise CLIError("--labels needs --palette PALETTE.json (label id -> [r, g, b])")

@@ -47,8 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from napari_colorgan.core.io.images import open_image
     from napari_colorgan.core.io.selection import parse_slices
 
-    for path, what in ((args.input, "input"), (args.model, "model file")):
-        require(path, what)
+    require(input=args.input, model_file=args.model)
     out = Path(args.output)
     suffix = out.suffix.lower()
     if suffix not in ZARR_SUFFIXES + TIFF_SUFFIXES:

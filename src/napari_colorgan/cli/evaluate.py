@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from napari_colorgan.cli._common import CLIError, require
+from napari_colorgan.cli._common import CLIError, require, require_palette_with_labels
 
 
 def add_parser(sub: Any) -> None:
@@ -27,18 +27,16 @@ def add_parser(sub: Any) -> None:
 def _check_sources(args: argparse.Namespace) -> None:
     if (args.target is None) == (args.labels is None):
         raise CLIError("give either TARGET (colour ground truth) or --labels with --palette")
-    if args.labels is not None and args.palette is None:
-        raise CLIError("--labels needs --palette PALETTE.json (label id -> [r, g, b])")
+    require_palette_with_labels(args.labels, args.palette)
     if args.labels is not None and args.mask is not None:
         raise CLIError("--mask goes with TARGET: with --labels, the painted pixels are scored")
-    for path, what in (
-        (args.pred, "prediction"),
-        (args.target, "target"),
-        (args.labels, "labels"),
-        (args.palette, "palette"),
-        (args.mask, "mask"),
-    ):
-        require(path, what)
+    require(
+        prediction=args.pred,
+        target=args.target,
+        labels=args.labels,
+        palette=args.palette,
+        mask=args.mask,
+    )
 
 
 def run(args: argparse.Namespace) -> int:

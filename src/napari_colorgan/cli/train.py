@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from napari_colorgan.cli._common import CLIError, require
+from napari_colorgan.cli._common import CLIError, require, require_palette_with_labels
 from napari_colorgan.core.train.config import TrainConfig
 
 #: Command-line options that map one-to-one onto TrainConfig fields.
@@ -128,8 +128,7 @@ def _check_outputs(model: Path, checkpoint: Path, args: argparse.Namespace) -> N
             if path.exists():
                 also = f", or --resume {checkpoint} to continue" if checkpoint.exists() else ""
                 raise CLIError(f"{path} exists: pass --overwrite to replace it{also}")
-    check_writable(model)
-    check_writable(checkpoint)
+    check_writable(model)  # the checkpoint's is checked by train_iter, before any data work
 
 
 def _is_main_process() -> bool:
@@ -141,16 +140,14 @@ def run(args: argparse.Namespace) -> int:
     """Train, save the model beside its checkpoint, print the last validation metrics."""
     from napari_colorgan.core.train.loop import save_path_for_checkpoint
 
-    for path, what in (
-        (args.input, "input"),
-        (args.target, "target"),
-        (args.labels, "labels"),
-        (args.palette, "palette"),
-        (args.resume, "checkpoint"),
-    ):
-        require(path, what)
-    if args.labels and not args.palette:
-        raise CLIError("--labels needs --palette PALETTE.json (label id -> [r, g, b])")
+    require(
+        input=args.input,
+        target=args.target,
+        labels=args.labels,
+        palette=args.palette,
+        checkpoint=args.resume,
+    )
+    require_palette_with_labels(args.labels, args.palette)
     checkpoint = save_path_for_checkpoint(args.output)
     _check_outputs(Path(args.output), checkpoint, args)
     with _stop_on_signals() as stop:

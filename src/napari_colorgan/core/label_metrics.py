@@ -20,7 +20,7 @@ import torch
 from .annotations import check_palette, tint
 from .color import rgb_to_lab
 from .events import Event, Finished, Progress, StopSignal, stop_requested
-from .metrics import DEFAULT_THRESHOLD, check_float_rgb, evaluate
+from .metrics import DEFAULT_THRESHOLD, _as_float_rgb, evaluate
 
 
 @dataclass(frozen=True)
@@ -73,17 +73,26 @@ def _tint_of(lightness: np.ndarray, label: int, palette: Mapping[int, Any]) -> n
     return rgb
 
 
-def _candidates(lightness: np.ndarray, palette: Mapping[int, Any]) -> np.ndarray:
-    """Each label's tint (K, ..., 3) that a pixel of lightness ``lightness`` would have had.
+def _source_tables(palette: Mapping[int, Any]) -> list[np.ndarray]:
+    """Per label (sorted), the monotone map grey L* -> tinted L* on :data:`_GRID`.
 
-    A tint out of the RGB gamut is clipped, which changes its lightness; the grey it was
-    tinted from is recovered by inverting the label's tabulated (monotone) map
-    grey L* -> tinted L*, so a prediction equal to the training target is scored as equal.
+    A tint out of the RGB gamut is clipped, which changes its lightness; inverting this map
+    recovers the grey it was tinted from, so a prediction equal to the training target is
+    scored as equal.
     """
+    return [
+        np.maximum.accumulate(_lab(_tint_of(_GRID, label, palette))[..., 0])  # (1001,)
+        for label in sorted(palette)
+    ]
+
+
+def _candidates(
+    lightness: np.ndarray, palette: Mapping[int, Any], tables: list[np.ndarray]
+) -> np.ndarray:
+    """Each label's tint (K, ..., 3) that a pixel of lightness ``lightness`` would have had."""
     out = []
-    for label in sorted(palette):
-        tinted = _lab(_tint_of(_GRID, label, palette))[..., 0]  # (1001,)
-        source = np.interp(lightness, np.maximum.accumulate(tinted), _GRID)
+    for label, tinted in zip(sorted(palette), tables, strict=True):
+        source = np.interp(lightness, tinted, _GRID)
         out.append(_tint_of(source.astype(np.float32), label, palette))
     return np.stack(out)
 
@@ -104,12 +113,13 @@ def decode_classes(rgb: np.ndarray, palette: Mapping[int, Any]) -> np.ndarray:
         Label ids (..., y, x).
     """
     palette = check_palette(palette)
-    return _decode(rgb, _candidates(_lab(rgb)[..., 0], palette), palette)
-
-
-def _decode(rgb: np.ndarray, candidates: np.ndarray, palette: Mapping[int, Any]) -> np.ndarray:
-    """Nearest candidate's label: ``candidates`` (K, ..., 3) in sorted label order."""
     lab = _lab(rgb)
+    candidates = _candidates(lab[..., 0], palette, _source_tables(palette))
+    return _decode(lab, candidates, palette)
+
+
+def _decode(lab: np.ndarray, candidates: np.ndarray, palette: Mapping[int, Any]) -> np.ndarray:
+    """Nearest candidate's label for colours ``lab`` (..., 3); ``candidates`` (K, ..., 3) RGB."""
     dist = ((_lab(candidates) - lab[None]) ** 2).sum(-1)  # (K, ...)
     return np.asarray(sorted(palette))[dist.argmin(0)]
 
@@ -144,15 +154,19 @@ ROWS = 256
 
 
 def _decode_rows(
-    rgb: np.ndarray, labels: np.ndarray, palette: Mapping[int, Any], index: np.ndarray
+    rgb: np.ndarray,
+    labels: np.ndarray,
+    palette: Mapping[int, Any],
+    index: np.ndarray,
+    tables: list[np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Decoded labels (y, x) and each pixel's target tint (y, x, 3), a block of rows at a time."""
     decoded = np.zeros(labels.shape, np.int64)
     target = np.zeros(rgb.shape, np.float32)
     for y in range(0, rgb.shape[0], ROWS):
-        block = rgb[y : y + ROWS]
-        candidates = _candidates(_lab(block)[..., 0], palette)  # (K, rows, x, 3)
-        decoded[y : y + ROWS] = _decode(block, candidates, palette)
+        lab = _lab(rgb[y : y + ROWS])  # (rows, x, 3)
+        candidates = _candidates(lab[..., 0], palette, tables)  # (K, rows, x, 3)
+        decoded[y : y + ROWS] = _decode(lab, candidates, palette)
         # Each pixel's target: its own label's tint, as training built it (0: unused).
         own = index[labels[y : y + ROWS]][None, ..., None]  # (1, rows, x, 1)
         target[y : y + ROWS] = np.take_along_axis(candidates, own, axis=0)[0]
@@ -216,6 +230,7 @@ def evaluate_labels_iter(
     index[list(ids)] = np.arange(len(ids))
     planes = list(np.ndindex(*pred.shape[:-3])) or [()]
     confusion = np.zeros((len(ids), len(ids)), np.int64)
+    tables = _source_tables(palette)  # once per evaluation
     preds, targets, masks = [], [], []
     t0 = time.perf_counter()
     for n, plane in enumerate(planes, 1):
@@ -224,7 +239,7 @@ def evaluate_labels_iter(
         rgb = _as_unit_rgb(np.asarray(pred[plane]))  # (y, x, 3)
         known_labels = np.asarray(labels[plane]).astype(np.int64)  # (y, x)
         _check_labels(known_labels, palette)
-        decoded, target = _decode_rows(rgb, known_labels, palette, index)
+        decoded, target = _decode_rows(rgb, known_labels, palette, index, tables)
         known = known_labels > 0
         pairs = index[known_labels[known]] * len(ids) + index[decoded[known]]
         confusion += np.bincount(pairs, minlength=len(ids) ** 2).reshape(confusion.shape)
@@ -254,7 +269,4 @@ def evaluate_labels(
 
 def _as_unit_rgb(rgb: np.ndarray) -> np.ndarray:
     """uint8/uint16 or float RGB in [0, 1] (refused otherwise) to float32 in [0, 1]."""
-    if rgb.dtype in (np.uint8, np.uint16):
-        return rgb.astype(np.float32) / np.iinfo(rgb.dtype).max
-    check_float_rgb(rgb, "the prediction")
-    return np.clip(rgb.astype(np.float32), 0, 1)
+    return np.clip(_as_float_rgb(rgb, "the prediction"), 0, 1).astype(np.float32)

@@ -6,6 +6,7 @@ indexed, so stacks larger than memory are never loaded whole.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -55,9 +56,19 @@ def _check_tiff_complete(path: Path) -> None:
     """Refuse a TIFF whose pixel data runs past the end of the file (a copy cut short).
 
     Otherwise it opens fine and fails at the first plane read beyond the cut, deep in a
-    training or colorize run, with tifffile's "corrupted strip cannot be reshaped".
+    training or colorize run, with tifffile's "corrupted strip cannot be reshaped". A run
+    opens the same file several times: the page scan is done once per file version.
     """
+    stat = path.stat()
+    _check_tiff_version(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _check_tiff_version(name: str, size: int, _mtime_ns: int) -> None:
+    """:func:`_check_tiff_complete` for one version (path, size, mtime) of a file."""
     import tifffile
+
+    path = Path(name)
 
     try:
         with tifffile.TiffFile(str(path)) as tif:
@@ -75,7 +86,6 @@ def _check_tiff_complete(path: Path) -> None:
             ]
     except Exception as err:  # tifffile raises many kinds for a damaged header
         raise ValueError(f"{path}: not a readable TIFF ({err})") from None
-    size = path.stat().st_size
     if ends and max(ends) > size:
         raise ValueError(
             f"{path}: the TIFF is truncated ({size:,} bytes, its pixel data needs "

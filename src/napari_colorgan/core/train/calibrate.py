@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from .. import metrics
-from ..model.colorizer import Colorizer
+from ..model.colorizer import Colorizer, network_input
 
 #: The factor is kept within these bounds: beyond them the model is not washed out but wrong.
 GAIN_RANGE = (0.5, 3.0)
@@ -24,14 +24,22 @@ ITERATIONS = 3
 
 
 @torch.no_grad()
-def _predict(colorizer: Colorizer, tiles: Sequence[tuple], batch: int = 4) -> np.ndarray:
-    """RGB predictions (n, h, w, 3) in [0, 1] for the tiles' inputs (c, h, w)."""
-    parts = []
+def _network_outputs(
+    colorizer: Colorizer, tiles: Sequence[tuple], batch: int = 4
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """``(colour-space output, input)`` batches: the network runs once; the gain comes after."""
+    outputs = []
     for i in range(0, len(tiles), batch):
-        x = torch.from_numpy(np.stack([t[0] for t in tiles[i : i + batch]]))
-        out = colorizer.forward_rgb(x.to(colorizer.device))  # (b, 3, h, w)
-        parts.append(out.permute(0, 2, 3, 1).float().cpu().numpy())
-    return np.concatenate(parts)
+        x = torch.from_numpy(np.stack([t[0] for t in tiles[i : i + batch]])).to(colorizer.device)
+        outputs.append((colorizer.color_output(colorizer.generator(network_input(x))), x))
+    return outputs
+
+
+@torch.no_grad()
+def _rgb(colorizer: Colorizer, outputs: list[tuple[torch.Tensor, torch.Tensor]]) -> np.ndarray:
+    """RGB predictions (n, h, w, 3) in [0, 1] at the colorizer's current gain."""
+    parts = [colorizer.output_to_rgb(out, x) for out, x in outputs]  # (b, 3, h, w) each
+    return np.concatenate([p.permute(0, 2, 3, 1).float().cpu().numpy() for p in parts])
 
 
 def _known(tile: tuple) -> np.ndarray:
@@ -62,10 +70,11 @@ def fit_chroma_gain(colorizer: Colorizer, tiles: Sequence[tuple]) -> float:
     target = np.stack([np.moveaxis(t[1], 0, -1) for t in tiles])  # (n, h, w, 3)
     known = np.stack([_known(t) for t in tiles])  # (n, h, w)
     wanted = metrics.colorfulness(target, known)
+    outputs = _network_outputs(colorizer, tiles)
     gain = 1.0
     for _ in range(ITERATIONS):
         colorizer.set_chroma_gain(gain)
-        have = metrics.colorfulness(_predict(colorizer, tiles), known)
+        have = metrics.colorfulness(_rgb(colorizer, outputs), known)
         if wanted <= 0 or have <= 0:
             gain = 1.0
             break

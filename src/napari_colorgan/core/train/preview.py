@@ -12,10 +12,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from ..color import to_uint8
-from ..infer.tiling import pad_to_multiple
 from ..model.colorizer import Colorizer
-from ..model.normalize import apply_normalization
 
 #: The largest crop side colorized for a preview: it runs between training steps.
 MAX_SIDE = 512
@@ -41,16 +38,9 @@ def colorize_crop(colorizer: Colorizer, crop: np.ndarray) -> np.ndarray | None:
     """
     if colorizer.config.context or crop.ndim != 2 or 0 in crop.shape:
         return None
-    crop = crop[:MAX_SIDE, :MAX_SIDE]
-    h, w = crop.shape
-    x = apply_normalization(np.asarray(crop), colorizer.normalization)
-    x = pad_to_multiple(x, 2**colorizer.config.num_downs)
     generator = colorizer.generator
-    was_training = generator.training
-    generator.eval()
+    was_training = generator.training  # mid-run: training goes on after the preview
     try:
-        t = torch.from_numpy(np.ascontiguousarray(x, np.float32))[None, None]  # (1, 1, h', w')
-        rgb = colorizer.forward_rgb(t.to(colorizer.device))[0, :, :h, :w]  # (3, h, w)
+        return colorizer.colorize_plane(crop[:MAX_SIDE, :MAX_SIDE])
     finally:
         generator.train(was_training)
-    return to_uint8(rgb.permute(1, 2, 0).float().cpu().numpy())
