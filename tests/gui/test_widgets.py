@@ -11,6 +11,7 @@ from napari.utils.notifications import notification_manager  # noqa: E402
 from napari_colorgan._sample_data import hubble_sample  # noqa: E402
 from napari_colorgan._widgets import ColorizeWidget, EvaluateWidget, TrainWidget  # noqa: E402
 from napari_colorgan._widgets._recent import remember  # noqa: E402
+from napari_colorgan._widgets._view_region import view_camera  # noqa: E402
 
 from .conftest import errors_since, tiny_training  # noqa: E402
 
@@ -133,8 +134,9 @@ def test_preview_computes_only_the_visible_region_when_zoomed(viewer, qtbot, tmp
     col._recent.value = path.resolve()
     assert col._model_file.value == path.resolve()
     col._device.value = "cpu"
-    viewer.camera.center = (0, 200, 60)
-    viewer.camera.zoom = 12
+    camera = view_camera(viewer)
+    camera.center = (0, 200, 60)
+    camera.zoom = 12
     viewer.window._qt_viewer.canvas.on_draw(None)  # corner pixels follow the camera
     col.preview()
     qtbot.waitUntil(lambda: "em preview" in viewer.layers, timeout=60_000)

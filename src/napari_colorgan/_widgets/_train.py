@@ -32,6 +32,7 @@ from napari_colorgan._widgets._common import (
     show_rgb_over,
     stream_in_worker,
 )
+from napari_colorgan._widgets._live_labels import LiveLabels
 from napari_colorgan._widgets._loss_plot import LossPlot
 from napari_colorgan._widgets._recent import remember
 from napari_colorgan._widgets._view_region import ViewRegion
@@ -84,6 +85,7 @@ class TrainWidget(Container):
         self._save_path = FileEdit(label="save as", mode="w", filter="*.safetensors")
         self._save = PushButton(text="Save model", enabled=False)
         self._losses = Label(value="")
+        self._strokes = Label(value="")
         advanced = self._advanced_settings()
         self.extend(
             [
@@ -101,6 +103,7 @@ class TrainWidget(Container):
                 self._save_path,
                 self._save,
                 self._losses,
+                self._strokes,
             ]
         )
         fold_advanced(self, advanced)
@@ -118,6 +121,8 @@ class TrainWidget(Container):
         self.model: Any = None
         self.worker: Any = None
         self._view: ViewRegion | None = None
+        self._live: LiveLabels | None = None  # follows the Labels target while training
+        self._warned_labels: set[int] = set()
         self._bar: Any = None  # napari.utils.progress in the activity dock, while training
         self._bar_in_seconds = False
         keep_choices_fresh(viewer, self)
@@ -186,7 +191,8 @@ class TrainWidget(Container):
         }
         if type(target).__name__ == "Labels":
             # The palette needs the labels present (a pass over them): the worker finds them.
-            out.update(labels=target.data, colormap=(target.colormap, target.name))
+            # The layer's own array: tiles see strokes painted while training runs.
+            out.update(labels=level0(target), colormap=(target.colormap, target.name))
         else:
             out["target"] = target.data
         return out
@@ -202,7 +208,9 @@ class TrainWidget(Container):
             self.history.clear()
             self.plot.clear()
         self._stop_event.clear()
+        self._warned_labels.clear()
         self._view = ViewRegion(self._viewer, self._image.value)
+        painted = self._follow_painting()
         events = training_events(
             **inputs,
             config=config,
@@ -211,11 +219,23 @@ class TrainWidget(Container):
             stop=self._stop_event,
             resume=self._checkpoint if resume else None,
             preview_region=self._view,
+            painted=painted,
         )
         self.worker = stream_in_worker(events, self._on_event)
         self.worker.finished.connect(self._on_finished)
         self._set_running(True)
         self.worker.start()
+
+    def _follow_painting(self) -> Any:
+        """Hand strokes painted in a Labels target to the run while it trains (or None)."""
+        from napari_colorgan.core.train.live import PaintedPlanes
+
+        target = self._target.value
+        if type(target).__name__ != "Labels":
+            return None
+        painted = PaintedPlanes()
+        self._live = LiveLabels(target, painted)
+        return painted
 
     def stop(self) -> None:
         """Ask training to end after the current step (a checkpoint is written)."""
@@ -239,7 +259,13 @@ class TrainWidget(Container):
             self._resume.enabled = False
 
     def _on_event(self, event: Any) -> None:
-        from napari_colorgan.core.events import Finished, Preview, RegionPreview, StepDone
+        from napari_colorgan.core.events import (
+            AnnotationsChanged,
+            Finished,
+            Preview,
+            RegionPreview,
+            StepDone,
+        )
 
         if isinstance(event, StepDone):
             self._advance_bar(event)
@@ -255,10 +281,29 @@ class TrainWidget(Container):
             self._show_preview(event.prediction)
         elif isinstance(event, RegionPreview):
             self._show_view_preview(event.prediction, event.where[1])
+        elif isinstance(event, AnnotationsChanged):
+            self._took_strokes(event)
         elif isinstance(event, Finished):
             self.model = event.result
             # A new session model: drop the frozen copy of the last one (it may sit on the GPU).
             SESSION.update(model=event.result, snapshot=None)
+
+    def _took_strokes(self, event: Any) -> None:
+        """Say that new strokes are being learnt, and which labels cannot be until a restart."""
+        pixels = sum(event.class_pixels)
+        self._strokes.value = (
+            f"strokes taken in at step {event.step}: {pixels:,} labelled pixels, "
+            f"training on {event.train_planes} plane(s)"
+        )
+        new = [i for i in event.unknown_labels if i not in self._warned_labels]
+        if new:
+            from napari.utils.notifications import show_warning
+
+            self._warned_labels.update(new)
+            show_warning(
+                f"label {', '.join(map(str, new))} was painted after Start: the model has no "
+                "class for it and ignores it; Stop and Start again to learn it"
+            )
 
     def _show_view_preview(self, rgb: np.ndarray, offset: tuple[int, int]) -> None:
         """The current model on the region in view, laid exactly over the image it came from."""
@@ -291,6 +336,9 @@ class TrainWidget(Container):
         self._bar.update(done - self._bar.n)
 
     def _on_finished(self) -> None:
+        if self._live is not None:
+            self._live.close()
+            self._live = None
         if self._bar is not None:
             self._bar.close()
             self._bar = None

@@ -26,6 +26,12 @@ def centred(region: tuple[slice, slice], side: int) -> tuple[slice, slice]:
     return out[0], out[1]
 
 
+def view_camera(viewer: Any) -> Any:
+    """The viewer's camera: ``viewer.scene.camera`` from napari 0.9, ``viewer.camera`` before."""
+    scene = getattr(viewer, "scene", None)
+    return getattr(scene, "camera", None) or viewer.camera
+
+
 class ViewRegion:
     """The visible crop of the current plane of ``layer`` (a :class:`RegionSource`).
 
@@ -37,7 +43,8 @@ class ViewRegion:
         self.data = level0(layer)
         self._latest: tuple[np.ndarray, Any] | None = None
         self._key: Any = None  # (plane, rows, columns) of the crop read last
-        self._events = [viewer.camera.events.center, viewer.camera.events.zoom]
+        camera = view_camera(viewer)
+        self._events = [camera.events.center, camera.events.zoom]
         self._events.append(viewer.dims.events.current_step)
         for event in self._events:
             event.connect(self.update)

@@ -83,6 +83,22 @@ class RegionPreview(Event):
 
 
 @dataclass(frozen=True)
+class AnnotationsChanged(Event):
+    """Repainted planes were taken in between steps (a live run).
+
+    ``planes`` were rescanned; ``train_planes`` planes now feed training; ``class_pixels``
+    counts the labelled pixels of each class; ``unknown_labels`` are painted ids the model has
+    no class for (new since the start: training ignores them until it is started again).
+    """
+
+    step: int
+    planes: tuple[tuple[int, ...], ...]
+    train_planes: int
+    class_pixels: tuple[int, ...]
+    unknown_labels: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class CheckpointSaved(Event):
     """A resumable checkpoint was written (atomically)."""
 

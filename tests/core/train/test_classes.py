@@ -8,8 +8,9 @@ from napari_colorgan.core.annotations import tint
 from napari_colorgan.core.model.colorizer import Colorizer
 from napari_colorgan.core.model.config import InputNormalization, ModelConfig
 from napari_colorgan.core.train.config import TrainConfig
-from napari_colorgan.core.train.data import IGNORE, AnnotatedStack, PatchSampler, split_regions
+from napari_colorgan.core.train.data import IGNORE, AnnotatedStack
 from napari_colorgan.core.train.loop import train
+from napari_colorgan.core.train.sampler import PatchSampler, split_regions
 from napari_colorgan.core.train.step import class_cross_entropy, class_weights
 
 PALETTE = {1: (230, 60, 50), 7: (40, 90, 255)}

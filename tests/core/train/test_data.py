@@ -5,7 +5,8 @@ import tifffile
 import zarr
 
 from napari_colorgan.core.model.config import InputNormalization
-from napari_colorgan.core.train.data import AnnotatedStack, PatchSampler, split_regions
+from napari_colorgan.core.train.data import AnnotatedStack
+from napari_colorgan.core.train.sampler import PatchSampler, split_regions
 
 NORM = InputNormalization("minmax", 0, 255)
 

@@ -58,7 +58,7 @@ def fit_chroma_gain(colorizer: Colorizer, tiles: Sequence[tuple]) -> float:
         and left at the fitted value.
     tiles
         ``(x (c, h, w), target (3, h, w), mask (1, h, w) | None, classes)`` as
-        :meth:`~napari_colorgan.core.train.data.PatchSampler.tile_at` draws them.
+        :meth:`~napari_colorgan.core.train.sampler.PatchSampler.tile_at` draws them.
 
     Returns
     -------

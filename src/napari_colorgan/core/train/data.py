@@ -1,16 +1,15 @@
 """Training data: a grayscale stack with colour ground truth or painted labels, sampled lazily.
 
-Patches are read window by window from numpy, dask or zarr arrays (or files), so a stack far
-larger than memory trains with bounded memory. Only annotated planes are used; with sparse
-labels, patches are centred on annotated pixels most of the time, so a few strokes on one slice
-are enough.
+Tiles are read window by window from numpy, dask or zarr arrays (or files), so a stack far
+larger than memory trains with bounded memory. Only annotated planes are used; where their
+labelled pixels are is kept per plane (``anchors``) for the sampler to centre patches on, and
+is kept up to date when planes are repainted during a live run (:meth:`AnnotatedStack.rescan`).
 """
 
 from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,37 +21,10 @@ from ..io.images import open_image
 from ..metrics import check_float_rgb
 from ..model.config import InputNormalization
 from ..model.normalize import apply_normalization
+from .anchors import PlaneScan, scan_plane
 
-#: Labelled pixel positions remembered per plane to centre patches on (a random subset).
-MAX_ANCHORS = 4096
-#: Probability that a patch is centred on an annotated pixel when labels are sparse.
-FOCUS = 0.9
 #: Class index of pixels that carry no label (``torch.nn.functional.cross_entropy`` skips it).
 IGNORE = -100
-
-
-@dataclass(frozen=True)
-class Batch:
-    """A training batch.
-
-    ``x`` (b, c, t, t) in [0, 1]; ``target`` (b, 3, t, t) RGB in [0, 1]; ``mask`` (b, 1, t, t),
-    1 where the colour is known, or None when every pixel is; ``classes`` (b, t, t) int64 class
-    indices (:data:`IGNORE` where unlabelled) when training from labels, else None.
-    """
-
-    x: torch.Tensor
-    target: torch.Tensor
-    mask: torch.Tensor | None
-    classes: torch.Tensor | None = None
-
-
-@dataclass(frozen=True)
-class Region:
-    """Columns ``[x0, x1)`` of one plane (its index tuple over the leading axes)."""
-
-    plane: tuple[int, ...]
-    x0: int
-    x1: int
 
 
 def _rgb01(window: np.ndarray) -> np.ndarray:
@@ -168,7 +140,9 @@ class AnnotatedStack:
         self.normalization = normalization
         self.context = context
         self.planes = self._select_planes(slices)
+        self._plane_set = set(self.planes)
         self.anchors: dict[tuple[int, ...], np.ndarray] = {}
+        self._plane_counts: dict[tuple[int, ...], np.ndarray] = {}
         self.annotated = self._find_annotated()
 
     # ---- geometry --------------------------------------------------------------------------
@@ -199,15 +173,6 @@ class AnnotatedStack:
         rest = itertools.product(*(range(n) for n in lead[1:]))
         return [(i, *r) for i in chosen for r in rest] if len(lead) > 1 else [(i,) for i in chosen]
 
-    def _check_coloured(self, values: np.ndarray, plane: tuple[int, ...]) -> None:
-        """Every painted label must have a palette colour: found now, not at some step."""
-        unknown = np.setdiff1d(np.unique(values), self.class_ids)
-        if unknown.size:
-            raise ValueError(
-                f"labels {unknown[:10].tolist()} (plane {plane}) have no colour in the palette "
-                f"{sorted(self.class_ids)}: add them to the palette or erase them"
-            )
-
     def _find_annotated(self) -> list[tuple[int, ...]]:
         """Planes with an annotated pixel (all, for colour targets), read plane by plane.
 
@@ -216,22 +181,15 @@ class AnnotatedStack:
         """
         if self.labels is None:
             return list(self.planes)
-        rng = np.random.default_rng(0)
         found = []
         for plane in self.planes:
-            labels = np.asarray(self.labels[plane])
-            ys, xs = np.nonzero(labels)  # only labelled pixels are mapped: planes may be huge
-            self._check_coloured(labels[ys, xs], plane)
-            classes = self.class_map(labels[ys, xs])
-            rows = []
-            for k in range(len(self.class_ids)):
-                of_k = np.flatnonzero(classes == k)
-                self.class_counts[k] += of_k.size
-                keep = of_k[rng.permutation(of_k.size)[:MAX_ANCHORS]]
-                rows.append(np.stack([ys[keep], xs[keep], np.full(keep.size, k)], 1))
-            anchors = np.concatenate(rows)
-            if anchors.size:
-                self.anchors[plane] = anchors
+            scan = self._scan(plane, np.asarray(self.labels[plane]))
+            if scan.unknown:
+                raise ValueError(
+                    f"labels {list(scan.unknown[:10])} (plane {plane}) have no colour in the "
+                    f"palette {sorted(self.class_ids)}: add them to the palette or erase them"
+                )
+            if self._keep(plane, scan):
                 found.append(plane)
         if not found:
             raise ValueError(
@@ -239,6 +197,39 @@ class AnnotatedStack:
                 "one slice, or choose slices that have some"
             )
         return found
+
+    def _scan(self, plane: tuple[int, ...], labels: np.ndarray) -> PlaneScan:
+        # One generator per plane: a rescan of one plane draws the same anchors as a fresh run.
+        rng = np.random.default_rng([0, *plane])
+        return scan_plane(labels, self.class_map, len(self.class_ids), rng, IGNORE)
+
+    def _keep(self, plane: tuple[int, ...], scan: PlaneScan) -> bool:
+        """Record a plane's scan (replacing an earlier one); whether it is annotated."""
+        old = self._plane_counts.pop(plane, None)
+        if old is not None:
+            self.class_counts -= old
+        self.anchors.pop(plane, None)
+        if scan.annotated:
+            self.anchors[plane] = scan.anchors
+            self._plane_counts[plane] = scan.counts
+            self.class_counts += scan.counts
+        return scan.annotated
+
+    def rescan(self, plane: tuple[int, ...], labels: np.ndarray) -> tuple[int, ...]:
+        """Take in a repainted plane (y, x) of labels; returns label ids it has no class for.
+
+        Anchors, class counts and :attr:`annotated` follow the new strokes. Ids without a
+        palette colour are ignored (the model's classes are fixed when training starts).
+        """
+        if plane not in self._plane_set:
+            return ()  # outside the chosen slices
+        scan = self._scan(plane, np.asarray(labels))
+        annotated = self._keep(plane, scan)
+        if annotated and plane not in self.annotated:
+            self.annotated = sorted([*self.annotated, plane])
+        elif not annotated and plane in self.annotated:
+            self.annotated = [p for p in self.annotated if p != plane]
+        return scan.unknown
 
     def lightness_gap(self, tile: int, rng: np.random.Generator, count: int = 8) -> float:
         """Mean |L*(target) − 100·input| over ``count`` random tiles of annotated planes.
@@ -302,83 +293,9 @@ class AnnotatedStack:
             return gray, np.moveaxis(rgb, -1, 0), None, None
         assert self.palette is not None
         labels = self._window(self.labels, plane, y, x, t)
+        classes = self.class_map(labels)
+        # Ids without a class can only be strokes painted after the start (a live run): they
+        # are left unlabelled rather than stopping the run.
+        labels = np.where(classes == IGNORE, 0, labels)
         rgb, known = tint(centre, labels, self.palette)
-        classes = self.class_map(labels)[None]
-        return gray, np.moveaxis(rgb, -1, 0), known[None].astype(np.float32), classes
-
-
-def split_regions(
-    stack: AnnotatedStack, tile: int, val_fraction: float
-) -> tuple[list[Region], list[Region]]:
-    """Hold out whole annotated planes for validation, or the right part of a single plane."""
-    planes = stack.annotated
-    n_val = round(len(planes) * val_fraction)
-    if len(planes) >= 2 and val_fraction > 0:
-        n_val = min(max(n_val, 1), len(planes) - 1)
-        every = np.linspace(0, len(planes) - 1, n_val + 2)[1:-1].round().astype(int)
-        val = [planes[i] for i in sorted(set(every))]
-        train = [p for p in planes if p not in val]
-        full = lambda ps: [Region(p, 0, stack.width) for p in ps]  # noqa: E731
-        return full(train), full(val)
-    whole = [Region(p, 0, stack.width) for p in planes]
-    if len(planes) == 1 and val_fraction > 0:
-        cut = int(stack.width * (1 - val_fraction))
-        if cut >= tile and stack.width - cut >= tile // 2:
-            return [Region(planes[0], 0, cut)], [Region(planes[0], cut, stack.width)]
-    return whole, whole  # nothing held out (or too small to split): validation sees training
-
-
-class PatchSampler:
-    """Draw augmented random patches from regions of an :class:`AnnotatedStack`."""
-
-    def __init__(self, stack: AnnotatedStack, regions: list[Region], tile: int) -> None:
-        self.stack, self.regions, self.tile = stack, regions, tile
-
-    def _position(self, region: Region, rng: np.random.Generator) -> tuple[int, int]:
-        t = self.tile
-        anchors = self.stack.anchors.get(region.plane)
-        if anchors is not None and rng.random() < FOCUS:
-            inside = anchors[(anchors[:, 1] >= region.x0) & (anchors[:, 1] < region.x1)]
-            if inside.size:
-                # Class first, then a pixel of it: small classes (synapses, mitochondria) are
-                # centred as often as the background, whatever their share of the pixels.
-                k = rng.choice(np.unique(inside[:, 2]))
-                of_k = inside[inside[:, 2] == k]
-                cy, cx = of_k[rng.integers(len(of_k)), :2]
-                y = int(cy) - int(rng.integers(t))
-                x = int(cx) - int(rng.integers(t))
-                return (
-                    int(np.clip(y, min(0, self.stack.height - t), max(0, self.stack.height - t))),
-                    int(np.clip(x, region.x0, max(region.x0, region.x1 - t))),
-                )
-        y = int(rng.integers(max(1, self.stack.height - t + 1)))
-        x = region.x0 + int(rng.integers(max(1, region.x1 - region.x0 - t + 1)))
-        return y, x
-
-    def tile_at(self, region: Region, rng: np.random.Generator) -> tuple[Any, ...]:
-        """One un-augmented patch of ``region`` at a random position (see ``read_tile``)."""
-        y, x = self._position(region, rng)
-        return self.stack.read_tile(region.plane, y, x, self.tile)
-
-    def sample(self, batch_size: int, rng: np.random.Generator, augment: bool = True) -> Batch:
-        """A batch of patches from random regions, flipped and rotated at random."""
-        parts: list[list[Any]] = [[], [], [], []]  # x, target, mask, classes
-        for _ in range(batch_size):
-            region = self.regions[int(rng.integers(len(self.regions)))]
-            tile = self.tile_at(region, rng)
-            if augment:
-                k, flip = int(rng.integers(4)), bool(rng.integers(2))
-                tile = tuple(None if a is None else _augment(a, k, flip) for a in tile)
-            for part, a in zip(parts, tile, strict=True):
-                part.append(a)
-        x, target, mask, classes = (
-            None if p[0] is None else torch.from_numpy(np.stack(p)) for p in parts
-        )
-        assert x is not None and target is not None
-        return Batch(x, target, mask, None if classes is None else classes[:, 0])
-
-
-def _augment(a: np.ndarray, k: int, flip: bool) -> np.ndarray:
-    """Rotate (c, t, t) by ``k`` quarter turns and optionally mirror it."""
-    a = np.rot90(a, k, axes=(1, 2))
-    return np.ascontiguousarray(a[:, :, ::-1] if flip else a)
+        return gray, np.moveaxis(rgb, -1, 0), known[None].astype(np.float32), classes[None]

@@ -42,6 +42,7 @@ from .distributed import (
     current_world,
     device_for,
 )
+from .live import PaintedPlanes, take_painted
 from .preview import RegionSource, colorize_crop
 from .run import Run, fit_input_normalization
 
@@ -63,6 +64,7 @@ def train_iter(
     checkpoint: str | os.PathLike[str] | None = None,
     stop: StopSignal | None = None,
     preview_region: RegionSource | None = None,
+    painted: PaintedPlanes | None = None,
 ) -> Iterator[Event]:
     """Train a colorizer, yielding events as it goes.
 
@@ -92,12 +94,17 @@ def train_iter(
         Set it (``threading.Event``) to end cleanly after the current step, with a checkpoint.
     preview_region
         With each validation, also colorize its latest crop (:class:`RegionPreview`).
+    painted
+        Planes repainted while training runs (the ilastik loop): taken in between steps
+        (:class:`AnnotationsChanged`). Pass the painter's own ``labels`` array, so tiles see
+        the new strokes too.
 
     Yields
     ------
     Event
         :class:`Started`, :class:`StepDone` per step, :class:`Validated` and :class:`Preview`
-        every ``val_every`` steps or ``val_seconds``, :class:`CheckpointSaved`, and last
+        every ``val_every`` steps or ``val_seconds``, :class:`CheckpointSaved`,
+        :class:`AnnotationsChanged` when ``painted`` planes were taken in, and last
         :class:`Finished` whose ``result`` is the trained :class:`Colorizer` (eval mode).
 
     Raises
@@ -114,28 +121,27 @@ def train_iter(
         check_writable(checkpoint)  # now, not after the first hour of training
     config, ckpt, normalization = _settings(image, target, labels, config, resume)
     stack = AnnotatedStack(
-        image,
-        target=target,
-        labels=labels,
-        palette=palette,
-        slices=slices,
-        normalization=normalization,
-        context=config.context,
-    )
+        image, target=target, labels=labels, palette=palette, slices=slices,
+        normalization=normalization, context=config.context,
+    )  # fmt: skip
     run = Run(config, stack, dev, ckpt, world)
     run.region_source = preview_region
     total = None if config.minutes else config.steps
     yield Started(str(dev), total, run.step, run.n_train, run.n_val, run.perceptual.source)
-    stopped = yield from _optimise_keeping_work(run, world, checkpoint, stop)
+    stopped = yield from _optimise_keeping_work(run, world, checkpoint, stop, painted)
     yield from _wrap_up(run, world, checkpoint, stopped)
 
 
 def _optimise_keeping_work(
-    run: Run, world: World, checkpoint: Any, stop: StopSignal | None
+    run: Run,
+    world: World,
+    checkpoint: Any,
+    stop: StopSignal | None,
+    painted: PaintedPlanes | None,
 ) -> Generator[Event, None, bool]:
     """:func:`_optimise`, with a checkpoint if the consumer closes the generator."""
     try:
-        return (yield from _optimise(run, world, checkpoint, stop))
+        return (yield from _optimise(run, world, checkpoint, stop, painted))
     except GeneratorExit:
         # The consumer closed us (e.g. napari's worker.quit()): keep the work done so far.
         if checkpoint is not None and world.is_main:
@@ -167,7 +173,11 @@ def _write_checkpoint(run: Run, world: World, path: Any) -> Iterator[Event]:
 
 
 def _optimise(
-    run: Run, world: World, checkpoint: Any, stop: StopSignal | None
+    run: Run,
+    world: World,
+    checkpoint: Any,
+    stop: StopSignal | None,
+    painted: PaintedPlanes | None,
 ) -> Generator[Event, None, bool]:
     """Step until the budget is spent or a stop is asked for; returns whether it was stopped."""
     config = run.config
@@ -182,6 +192,8 @@ def _optimise(
             return False
         if any_process(stop_requested(stop), world):
             return True
+        if painted is not None and (changed := take_painted(run, painted)):
+            yield changed
         progress = run.step / config.steps if budget is None else elapsed / budget
         lr = run.step_fn.set_progress(progress)
         values = _one_step(run)

@@ -22,10 +22,11 @@ from ..model.config import ColorSpace, InputNormalization
 from ..model.normalize import fit_normalization
 from .checkpoint import CheckpointState, numpy_rng_state, restore_numpy_rng
 from .config import TrainConfig
-from .data import AnnotatedStack, PatchSampler, split_regions
+from .data import AnnotatedStack
 from .distributed import World, wrap
 from .losses import PerceptualLoss
 from .preview import RegionSource
+from .sampler import PatchSampler, split_regions
 from .step import Pix2PixStep, class_weights
 
 #: Mean |L* difference| (0-100) between a target and the normalised input above which
