@@ -16,6 +16,7 @@ def _no_user_state(monkeypatch, tmp_path_factory):
     monkeypatch.delenv("NAPARI_COLORGAN_VGG19", raising=False)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path_factory.mktemp("torch_home")))
     monkeypatch.setenv("NAPARI_COLORGAN_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.setenv("NAPARI_COLORGAN_CACHE", str(tmp_path_factory.mktemp("cache")))
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import tifffile
 import zarr
 
 from napari_colorgan.cli import main
+from napari_colorgan.core.infer.ome import open_multiscale
 from napari_colorgan.core.model.colorizer import Colorizer
 from napari_colorgan.core.model.config import InputNormalization, ModelConfig
 
@@ -32,10 +33,48 @@ def test_colorize_to_ome_zarr_with_slices(setup, tmp_path, capsys):
     code, stdout, _ = run(
         capsys, "colorize", setup["input"], "-o", out, "--model", setup["model"], *args
     )
-    assert code == 0 and "wrote" in stdout
-    level0 = zarr.open_array(str(out / "0"), mode="r")
+    assert code == 0 and "wrote" in stdout and f"napari {out}" in stdout  # how to open it
+    assert zarr.open_array(str(out / "0"), mode="r").shape == (3, 2, 90, 70)  # c, z, y, x
+    level0 = np.asarray(open_multiscale(out)[0])
     assert level0.shape == (2, 90, 70, 3)
     assert np.abs(level0[0].astype(int) - setup["m"].colorize_plane(setup["stack"][1])).max() <= 1
+    code, stdout, _ = run(capsys, "info", out)
+    assert code == 0 and "layout ome-zarr-0.5, finished" in stdout and "z (1 px)" in stdout
+
+
+def test_convert_rewrites_an_old_store_and_info_says_how(setup, tmp_path, capsys):
+    old = tmp_path / "old.zarr"  # what 0.1.0 wrote: channel-last, flags beside the levels
+    group = zarr.open_group(str(old), mode="w")
+    rgb = np.random.default_rng(0).integers(0, 256, (2, 40, 30, 3)).astype(np.uint8)
+    group.create_array("0", data=rgb)
+    group.create_array("done", data=np.ones((2, 1, 1), np.uint8))
+    axes = [{"name": n, "type": "space"} for n in ("dim_0", "y", "x")]
+    group.attrs["ome"] = {
+        "version": "0.5",
+        "multiscales": [
+            {
+                "axes": [*axes, {"name": "c", "type": "channel"}],
+                "datasets": [
+                    {
+                        "path": "0",
+                        "coordinateTransformations": [{"type": "scale", "scale": [1] * 4}],
+                    }
+                ],
+            }
+        ],
+    }
+    group.attrs["napari_colorgan"] = {"shape": [2, 40, 30, 3]}
+    code, stdout, _ = run(capsys, "info", old)
+    assert code == 0 and "layout 0.1" in stdout and "napari-colorgan convert" in stdout
+    code, _, err = run(
+        capsys, "colorize", setup["input"], "-o", old, "--model", setup["model"], "--device", "cpu"
+    )
+    assert code == 2 and "napari-colorgan 0.1" in err and len(err.strip().splitlines()) == 1
+    new = tmp_path / "new.ome.zarr"
+    assert run(capsys, "convert", old, "-o", new)[0] == 0
+    np.testing.assert_array_equal(open_multiscale(new)[0], rgb)
+    code, _, err = run(capsys, "convert", old, "-o", new)
+    assert code == 2 and "--overwrite" in err
 
 
 def test_rerun_resumes_and_refuses_another_model_without_overwrite(setup, tmp_path, capsys):

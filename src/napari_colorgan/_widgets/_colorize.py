@@ -197,6 +197,7 @@ class ColorizeWidget(Container):
         """Stream the colorization into zarr in a worker, with progress and Cancel; resumable."""
         from napari.utils import progress
 
+        from napari_colorgan._ome_io import layer_axes
         from napari_colorgan.core.events import Finished, Progress
         from napari_colorgan.core.infer.zarr_store import colorize_to_zarr_iter
 
@@ -205,7 +206,10 @@ class ColorizeWidget(Container):
         if not str(self._export_path.value) or path.suffix != ".zarr":
             raise ValueError("choose an export path ending in .zarr (e.g. result.ome.zarr)")
         data = level0(layer)
-        events = colorize_to_zarr_iter(data, path, model, **self._kwargs())
+        # The layer's pixel size, units and axis names go into the store's metadata.
+        state = {"scale": layer.scale, "units": layer.units, "axis_labels": layer.axis_labels}
+        axes = layer_axes(state, data.ndim)
+        events = colorize_to_zarr_iter(data, path, model, axes=axes, **self._kwargs())
         bar = progress(total=0, desc="colorizing")
 
         def on_event(event: Any) -> None:
@@ -246,7 +250,8 @@ class ColorizeWidget(Container):
             scale=layer.scale,
             translate=layer.translate,
         )
-        self._status.value = f"exported {path.name}"
+        # Where it went and how to open it again (napari's File > Open, or a script).
+        self._status.value = f"exported {path} (OME-Zarr): open it again with File ▸ Open"
 
 
 def crop_with_margin(

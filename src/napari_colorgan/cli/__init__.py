@@ -1,10 +1,10 @@
 """The ``napari-colorgan`` command line: a thin layer over the Python API.
 
-One module per subcommand (``info``, ``train``, ``evaluate``, ``colorize``, ``demo``), each with
-``add_parser`` and ``run``. Every failure caused by the user's input ends with one line on
-stderr, ``napari-colorgan CMD: error: ...``, and exit status 2, never a traceback. An
-unexpected error (a bug) also ends with one line, naming the log file that keeps its traceback,
-and exit status 1.
+One module per subcommand (``info``, ``train``, ``evaluate``, ``colorize``, ``convert``,
+``export``, ``demo``), each with ``add_parser`` and ``run``. Every failure caused by the user's
+input ends with one line on stderr, ``napari-colorgan CMD: error: ...``, and exit status 2,
+never a traceback. An unexpected error (a bug) also ends with one line, naming the log file
+that keeps its traceback, and exit status 1.
 """
 
 from __future__ import annotations
@@ -18,7 +18,16 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from napari_colorgan.cli import colorize, demo, evaluate, info, train
+from napari_colorgan.cli import (
+    colorize,
+    convert,
+    demo,
+    evaluate,
+    export,
+    fetch_weights,
+    info,
+    train,
+)
 from napari_colorgan.cli._common import EXIT_USAGE, CLIError
 from napari_colorgan.core.version import package_version
 
@@ -34,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     version = f"napari-colorgan {package_version()}"
     parser.add_argument("--version", action="version", version=version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (info, train, evaluate, colorize, demo):
+    for command in (info, train, evaluate, colorize, convert, export, fetch_weights, demo):
         command.add_parser(sub)
     return parser
 

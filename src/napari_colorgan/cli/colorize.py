@@ -67,9 +67,12 @@ def run(args: argparse.Namespace) -> int:
     with _client(args.scheduler):
         if suffix in ZARR_SUFFIXES:
             _to_zarr(data, out, args, options)
+            print(f"wrote {out}: OME-Zarr 0.5, colours as channel axis c")
+            print(f"  open it in napari: napari {out}")
+            print(f"  in Python: napari_colorgan.open_multiscale({str(out)!r})[0]")
         else:
             _to_tiff(data, out, args, options)
-    print(f"wrote {out}")
+            print(f"wrote {out}: RGB TIFF, one page per plane")
     return 0
 
 
@@ -84,8 +87,9 @@ def _to_zarr(data: Any, out: Path, args: argparse.Namespace, options: dict[str, 
             "pass --overwrite to replace it"
         )
 
+    # The path, not the opened array: the store carries the file's axes, units and scale.
     events = colorize_to_zarr_iter(
-        data, out, args.model, resume=not args.no_resume, overwrite=args.overwrite, **options
+        args.input, out, args.model, resume=not args.no_resume, overwrite=args.overwrite, **options
     )
     shape = list(data.shape)
     if options["slices"] is not None:

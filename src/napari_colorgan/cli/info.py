@@ -1,24 +1,27 @@
-"""``napari-colorgan info``: what a model file holds."""
+"""``napari-colorgan info``: what a model file or a colorized store holds."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 
 def add_parser(sub: Any) -> None:
     """Register the ``info`` subcommand."""
-    p = sub.add_parser("info", help="print what a model file holds")
-    p.add_argument("model", help="a napari-colorgan model file (.safetensors)")
+    p = sub.add_parser("info", help="print what a model file or a colorized store holds")
+    p.add_argument("model", help="a model file (.safetensors) or a colorized store (.ome.zarr)")
     p.add_argument("--json", action="store_true", help="print the raw metadata as JSON")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the model's architecture and its stored settings."""
+    """Print the model's architecture and its stored settings (or what a store holds)."""
     from napari_colorgan.core.model.file import read_metadata
 
+    if Path(args.model).is_dir():
+        return _store(args)
     meta = read_metadata(args.model)
     if args.json:
         print(json.dumps(meta, indent=2, sort_keys=True))
@@ -31,4 +34,31 @@ def run(args: argparse.Namespace) -> int:
     for section in ("model", "normalization", "training", "provenance"):
         if meta[section]:
             print(f"  {section:<13} {json.dumps(meta[section], sort_keys=True)}")
+    return 0
+
+
+def _store(args: argparse.Namespace) -> int:
+    """Layout, axes, levels and progress of a colorized store, and how to open it."""
+    from napari_colorgan.core.infer.zarr_store import store_summary
+
+    try:
+        info = store_summary(args.model)
+    except Exception as err:  # zarr raises many kinds for a folder that is no store
+        raise ValueError(f"{args.model}: not a zarr store ({err})") from None
+    if args.json:
+        print(json.dumps(info, indent=2, sort_keys=True))
+        return 0
+    state = "finished" if info["finished"] else "unfinished: run the same colorize to finish it"
+    print(f"{args.model}: colorized store, layout {info['layout']}, {state}")
+    if info["chunks"] is not None:
+        print(f"  chunks        {info['chunks_done']}/{info['chunks']} done")
+    if info["axes"]:
+        axes = [f"{a['name']} ({a['scale']:g} {a.get('unit') or 'px'})" for a in info["axes"]]
+        print(f"  axes          {', '.join(axes)}")
+        print(f"  levels        {' > '.join('x'.join(map(str, s)) for s in info['levels'])}")
+    if info["layout"] == "0.1":
+        print(f"  convert it:   napari-colorgan convert {args.model} -o NEW.ome.zarr")
+    elif info["finished"]:
+        print(f"  open it in napari: napari {args.model}")
+        print(f"  in Python: napari_colorgan.open_multiscale({str(args.model)!r})[0]")
     return 0

@@ -25,9 +25,11 @@ _EPS = 1e-8  # keeps pow() differentiable at 0
 
 def _mix(x: torch.Tensor, matrix: torch.Tensor, dim: int) -> torch.Tensor:
     """Apply a 3x3 colour matrix along ``dim``."""
-    x = x.movedim(dim, -1)
+    # Positive axes: torch's ONNX export writes negative ones into Transpose, which is invalid.
+    dim, last = dim % x.ndim, x.ndim - 1
+    x = x.movedim(dim, last)
     y = x @ matrix.to(dtype=x.dtype, device=x.device).T
-    return y.movedim(-1, dim)
+    return y.movedim(last, dim)
 
 
 def _shape_white(x: torch.Tensor, dim: int) -> torch.Tensor:

@@ -29,6 +29,11 @@ def read(path):
     return zarr.open_array(str(path), mode="r")[:]
 
 
+def rgb(store):
+    """A finished store's full-resolution colours, channel-last (z, y, x, 3)."""
+    return np.asarray(open_multiscale(store)[0])
+
+
 KW = {"device": "cpu", "precision": "fp32", "tile": 128, "overlap": 64, "block_size": 64}
 
 
@@ -66,7 +71,7 @@ def test_store_matches_the_lazy_result_and_has_a_pyramid(m, stack, tmp_path):
 
     np.testing.assert_array_equal(levels[0][:], colorize(stack, m, **KW).compute())
     attrs = dict(zarr.open_group(str(path)).attrs)
-    assert attrs["ome"]["multiscales"][0]["axes"][-1]["type"] == "channel"
+    assert attrs["ome"]["multiscales"][0]["axes"][0]["type"] == "channel"  # c, z, y, x
 
 
 def test_stop_then_resume_equals_an_uninterrupted_run_and_computes_only_the_rest(
@@ -87,7 +92,7 @@ def test_stop_then_resume_equals_an_uninterrupted_run_and_computes_only_the_rest
     events = list(colorize_to_zarr_iter(stack, tmp_path / "part.zarr", m, **KW))
     assert events[0].skipped == 5
     assert len(calls) == total - 5
-    np.testing.assert_array_equal(read(tmp_path / "part.zarr/0"), read(whole / "0"))
+    np.testing.assert_array_equal(rgb(tmp_path / "part.zarr"), rgb(whole))
 
 
 def test_rerunning_a_finished_job_does_nothing(m, stack, tmp_path, monkeypatch):
@@ -112,7 +117,7 @@ def test_a_crash_mid_run_keeps_finished_chunks(m, stack, tmp_path, monkeypatch):
     with pytest.raises(OSError, match="unplugged"):
         colorize_to_zarr(stack, tmp_path / "out.zarr", m, parallel=1, **KW)
     monkeypatch.setattr(zarr.Array, "__setitem__", original)
-    done = read(tmp_path / "out.zarr/done")
+    done = read(tmp_path / "out.zarr/napari_colorgan/done")
     assert done.sum() == 4  # the chunk whose write failed was never marked done
     events = list(colorize_to_zarr_iter(stack, tmp_path / "out.zarr", m, **KW))
     assert events[0].skipped == 4 and events[-1].step == done.size
@@ -132,20 +137,20 @@ def test_kill_9_mid_run_then_resume(m, stack, tmp_path):
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
-            if read(store / "done").sum() >= 3:
+            if read(store / "napari_colorgan/done").sum() >= 3:
                 break
         except Exception:
             pass
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    partial = int(read(store / "done").sum())
-    assert 3 <= partial < read(store / "done").size
+    partial = int(read(store / "napari_colorgan/done").sum())
+    assert 3 <= partial < read(store / "napari_colorgan/done").size
     colorize_to_zarr(np.load(tmp_path / "stack.npy"), store, model_path, **KW)
     reference = colorize_to_zarr(
         np.load(tmp_path / "stack.npy"), tmp_path / "ref.zarr", model_path, **KW
     )
-    np.testing.assert_array_equal(read(store / "0"), read(reference / "0"))
+    np.testing.assert_array_equal(rgb(store), rgb(reference))
 
 
 def test_existing_store_of_another_job_is_refused_unless_overwrite(m, stack, tmp_path):
@@ -156,7 +161,7 @@ def test_existing_store_of_another_job_is_refused_unless_overwrite(m, stack, tmp
     with pytest.raises(ValueError, match="overwrite"):
         colorize_to_zarr(stack, tmp_path / "out.zarr", other, **KW)
     colorize_to_zarr(stack[:2], tmp_path / "out.zarr", m, overwrite=True, **KW)
-    assert read(tmp_path / "out.zarr/0").shape[0] == 2
+    assert rgb(tmp_path / "out.zarr").shape[0] == 2
 
 
 def test_local_cluster_gives_the_same_result(m, stack, tmp_path):
@@ -171,7 +176,7 @@ def test_local_cluster_gives_the_same_result(m, stack, tmp_path):
             remote = colorize(stack, m, **KW).compute()
             path = colorize_to_zarr(stack, tmp_path / "c.zarr", m, **KW)
     np.testing.assert_array_equal(local, remote)
-    np.testing.assert_array_equal(read(path / "0"), local)
+    np.testing.assert_array_equal(rgb(path), local)
 
 
 def test_another_input_of_the_same_shape_is_refused_not_resumed(m, stack, tmp_path):
@@ -182,13 +187,13 @@ def test_another_input_of_the_same_shape_is_refused_not_resumed(m, stack, tmp_pa
     from napari_colorgan.core.infer.graph import colorize
 
     np.testing.assert_array_equal(
-        read(tmp_path / "out.zarr/0"), colorize(255 - stack, m, **KW).compute()
+        rgb(tmp_path / "out.zarr"), colorize(255 - stack, m, **KW).compute()
     )
 
 
 def test_the_slice_selection_is_part_of_the_store_identity(m, stack, tmp_path):
     colorize_to_zarr(stack, tmp_path / "out.zarr", m, slices=slice(0, 2), **KW)
-    assert read(tmp_path / "out.zarr/0").shape[0] == 2
+    assert rgb(tmp_path / "out.zarr").shape[0] == 2
     with pytest.raises(ValueError, match="other input content, --slices selection"):
         colorize_to_zarr(stack, tmp_path / "out.zarr", m, slices=slice(1, 3), **KW)
     colorize_to_zarr(stack, tmp_path / "out.zarr", m, slices=slice(0, 2), **KW)  # resumes
@@ -205,7 +210,7 @@ def test_nan_colours_are_never_flagged_done(m, stack, tmp_path):
         next(m.generator.parameters()).fill_(float("nan"))
     with pytest.raises(ValueError, match="NaN/Inf colours"):
         colorize_to_zarr(stack, tmp_path / "out.zarr", m, parallel=1, **KW)
-    assert read(tmp_path / "out.zarr/done").sum() == 0
+    assert read(tmp_path / "out.zarr/napari_colorgan/done").sum() == 0
 
 
 def crash_after(count, monkeypatch):
@@ -227,19 +232,19 @@ def crash_after(count, monkeypatch):
 def test_a_failed_overwrite_leaves_the_previous_store_intact(m, stack, tmp_path, monkeypatch):
     out = tmp_path / "out.zarr"
     colorize_to_zarr(stack, out, m, **KW)
-    before = read(out / "0")
+    before = rgb(out)
     original = crash_after(3, monkeypatch)
     with pytest.raises(OSError, match="unplugged"):
         colorize_to_zarr(255 - stack, out, m, overwrite=True, parallel=1, **KW)
-    np.testing.assert_array_equal(read(out / "0"), before)
-    assert read(out / "done").all()
+    np.testing.assert_array_equal(rgb(out), before)
+    assert read(out / "napari_colorgan/done").all()
     monkeypatch.setattr(zarr.Array, "__setitem__", original)
     # The rerun finishes the replacement written beside, then swaps it in.
     events = list(colorize_to_zarr_iter(255 - stack, out, m, overwrite=True, **KW))
     assert events[0].skipped == 2
     from napari_colorgan.core.infer.graph import colorize
 
-    np.testing.assert_array_equal(read(out / "0"), colorize(255 - stack, m, **KW).compute())
+    np.testing.assert_array_equal(rgb(out), colorize(255 - stack, m, **KW).compute())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.zarr"]
     assert len(open_multiscale(out)) >= 1
 
@@ -247,12 +252,12 @@ def test_a_failed_overwrite_leaves_the_previous_store_intact(m, stack, tmp_path,
 def test_a_stopped_overwrite_leaves_the_previous_store_intact(m, stack, tmp_path):
     out = tmp_path / "out.zarr"
     colorize_to_zarr(stack, out, m, **KW)
-    before = read(out / "0")
+    before = rgb(out)
     stop = threading.Event()
     stop.set()
     events = list(colorize_to_zarr_iter(255 - stack, out, m, overwrite=True, stop=stop, **KW))
     assert events[-1].stopped
-    np.testing.assert_array_equal(read(out / "0"), before)
+    np.testing.assert_array_equal(rgb(out), before)
 
 
 def test_a_regular_file_as_output_is_refused_unless_overwritten(m, stack, tmp_path):
@@ -262,7 +267,7 @@ def test_a_regular_file_as_output_is_refused_unless_overwritten(m, stack, tmp_pa
         colorize_to_zarr(stack, out, m, **KW)
     assert out.read_text() == "notes"
     colorize_to_zarr(stack, out, m, overwrite=True, **KW)
-    assert read(out / "0").shape == (3, 150, 140, 3)
+    assert rgb(out).shape == (3, 150, 140, 3)
 
 
 def test_a_swap_cut_between_its_renames_is_finished_by_the_next_run(m, stack, tmp_path):
@@ -270,12 +275,12 @@ def test_a_swap_cut_between_its_renames_is_finished_by_the_next_run(m, stack, tm
 
     out = tmp_path / "out.zarr"
     colorize_to_zarr(255 - stack, out, m, **KW)  # stands in for the finished replacement
-    new_result = read(out / "0")
+    new_result = rgb(out)
     os.replace(out, tmp_path / ".out.zarr.new")
     colorize_to_zarr(stack, tmp_path / "previous.zarr", m, **KW)
     os.replace(tmp_path / "previous.zarr", tmp_path / ".out.zarr.old")
     # The state a crash between the two renames leaves: no out.zarr, .old and .new beside.
     events = list(colorize_to_zarr_iter(255 - stack, out, m, **KW))
     assert events[0].skipped == events[-1].step  # nothing recomputed: the swap was finished
-    np.testing.assert_array_equal(read(out / "0"), new_result)
+    np.testing.assert_array_equal(rgb(out), new_result)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.zarr"]

@@ -1,16 +1,17 @@
-"""Stream a colorization into a zarr v3 store (OME-Zarr multiscales), resumable after a crash.
+"""Stream a colorization into an OME-Zarr 0.5 store, resumable after a crash.
 
 Each output chunk is computed, written, and only then marked done in a small ``done`` array (one
-flag per chunk, each its own zarr chunk so flags never share a file). A rerun skips the flagged
-chunks, so a crash or ``kill -9`` loses at most the chunks in flight, and a finished store is
-left untouched. Memory stays bounded: only the chunks in flight are held.
+flag per chunk, each its own zarr chunk so flags never share a file), kept in the store's
+``napari_colorgan`` sub-group, away from the image's arrays. A rerun skips the flagged chunks, so
+a crash or ``kill -9`` loses at most the chunks in flight, and a finished store is left
+untouched. Memory stays bounded: only the chunks in flight are held. The layout (axes order,
+metadata) is :mod:`.ome`'s.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
-import shutil
 import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -21,19 +22,30 @@ import dask.array as da
 import numpy as np
 
 from ..events import Event, Finished, Progress, StopSignal, stop_requested
+from ..io.atomic import remove_path
+from ..io.axes import Axis, image_axes
 from ..io.fingerprint import input_fingerprint
 from ..model.colorizer import Colorizer
 from ..progress import drive_chunks
 from .graph import build_graph
 from .job import ColorizeJob, ColorizeOptions, prepare
+from .ome import (
+    FINGERPRINT_KEY,
+    LAYOUT,
+    channel_position,
+    create_level,
+    open_multiscale,
+    store_shape,
+    to_store_order,
+    write_pyramid,
+)
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-#: The store's attribute holding what was computed, to refuse mixing runs.
-FINGERPRINT_KEY = "napari_colorgan"
-#: Downsample until both sides are at most this many pixels.
-PYRAMID_MIN = 256
+#: The sub-group holding the resume flags (``done``), beside the image's levels.
+BOOKKEEPING = "napari_colorgan"
+__all__ = ["colorize_to_zarr", "colorize_to_zarr_iter", "open_multiscale"]
 
 
 def _fingerprint(lazy: da.Array, job: ColorizeJob) -> dict[str, Any]:
@@ -47,6 +59,7 @@ def _fingerprint(lazy: da.Array, job: ColorizeJob) -> dict[str, Any]:
         "overlap": job.plan.overlap,
         "input": input_fingerprint(job.source),
         "slices": selection,
+        "layout": LAYOUT,
     }
 
 
@@ -80,16 +93,25 @@ def _read_fingerprint(path: Path) -> Any:
         return None
 
 
-def _remove(path: Path) -> None:
-    """Delete a store (a folder) or whatever file stands in its place."""
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    else:
-        path.unlink(missing_ok=True)
+def _old_layout_message(path: Path, found: Any) -> str | None:
+    """The one-line refusal for a store napari-colorgan 0.1 wrote (channel-last), else None."""
+    if not isinstance(found, dict) or "layout" in found:
+        return None
+    return (
+        f"{path} was written by napari-colorgan 0.1 in its channel-last layout, which napari "
+        "and OME-Zarr readers cannot open: pass overwrite=True (--overwrite) to compute it "
+        f"anew, or, if it is finished, convert it with `napari-colorgan convert {path} -o "
+        "NEW.ome.zarr`"
+    )
 
 
 def _open_store(
-    path: Path, lazy: da.Array, fingerprint: dict[str, Any], resume: bool, overwrite: bool
+    path: Path,
+    lazy: da.Array,
+    fingerprint: dict[str, Any],
+    resume: bool,
+    overwrite: bool,
+    axes: list[Axis],
 ) -> tuple[Any, Any]:
     """Create the store (or reopen a compatible one); return the level-0 and done arrays."""
     import zarr
@@ -102,6 +124,9 @@ def _open_store(
                 "overwrite=True (--overwrite) to replace it"
             )
         found = _read_fingerprint(path)
+        old = _old_layout_message(path, found)
+        if old is not None:
+            raise ValueError(old)
         if found != fingerprint:
             raise ValueError(
                 f"{path} already exists and holds another result "
@@ -111,14 +136,14 @@ def _open_store(
         if not resume:
             raise ValueError(f"{path} exists: pass resume=True to finish it or overwrite=True")
         group = zarr.open_group(str(path), mode="r+")
-        return group["0"], group["done"]
+        return group["0"], group[f"{BOOKKEEPING}/done"]
     if path.exists():
-        _remove(path)
+        remove_path(path)
     group = zarr.open_group(str(path), mode="w")
-    level0 = group.create_array(
-        "0", shape=lazy.shape, chunks=fingerprint["chunks"], dtype="u1", fill_value=0
-    )
-    done = group.create_array(
+    position = channel_position(axes)
+    shape, chunks = store_shape(lazy.shape, position), store_shape(fingerprint["chunks"], position)
+    level0 = create_level(group, "0", shape, chunks, axes)
+    done = group.create_group(BOOKKEEPING).create_array(
         "done", shape=grid, chunks=(1,) * len(grid), dtype="u1", fill_value=0
     )
     group.attrs[FINGERPRINT_KEY] = fingerprint
@@ -138,10 +163,10 @@ def _swap_in(new: Path, path: Path) -> None:
     """
     old = path.with_name(f".{path.name}.old")
     if old.exists():
-        _remove(old)
+        remove_path(old)
     os.replace(path, old)
     os.replace(new, path)
-    _remove(old)
+    remove_path(old)
 
 
 def _finish_interrupted_swap(path: Path) -> None:
@@ -153,13 +178,14 @@ def _finish_interrupted_swap(path: Path) -> None:
     old, new = path.with_name(f".{path.name}.old"), _replacement(path)
     if not path.exists() and old.exists() and new.exists():
         os.replace(new, path)
-        _remove(old)
+        remove_path(old)
 
 
-def _chunk_slices(lazy: da.Array, index: tuple[int, ...]) -> tuple[slice, ...]:
+def _chunk_slices(lazy: da.Array, index: tuple[int, ...], position: int) -> tuple[slice, ...]:
+    """Where chunk ``index`` of the channel-last graph goes in the store-order array."""
     starts = [sum(c[:i]) for c, i in zip(lazy.chunks[:-1], index, strict=True)]
-    spans = zip(starts, lazy.chunks[:-1], index, strict=True)
-    return (*(slice(s, s + c[i]) for s, c, i in spans), slice(None))
+    spans = [slice(s, s + c[i]) for s, c, i in zip(starts, lazy.chunks[:-1], index, strict=True)]
+    return (*spans[:position], slice(None), *spans[position:])
 
 
 def colorize_to_zarr_iter(
@@ -172,6 +198,7 @@ def colorize_to_zarr_iter(
     pyramid: bool = True,
     stop: StopSignal | None = None,
     parallel: int | None = None,
+    axes: list[Axis] | None = None,
     **options: Unpack[ColorizeOptions],
 ) -> Iterator[Event]:
     """Colorize into a zarr store chunk by chunk, yielding :class:`Progress` events.
@@ -190,11 +217,16 @@ def colorize_to_zarr_iter(
         beside it (``.NAME.new``) and swapped in only once finished, so a run that fails or is
         stopped leaves the previous result intact; rerunning finishes the one beside.
     pyramid
-        Also write 2x-downsampled levels and OME-Zarr multiscales metadata (for napari).
+        Also write 2x-downsampled levels. The OME-Zarr metadata (axes, scale, RGB channels)
+        is written either way, once the store is finished.
     stop
         Set it to stop cleanly between chunks; rerun with ``resume=True`` to finish.
     parallel
         Chunks computed at once (default: the dask scheduler's worker count, at least 2).
+    axes
+        Names, units and pixel sizes of the input's axes (..., y, x) for the OME-Zarr
+        metadata; default: read from ``data`` when it is a path (OME-Zarr, OME-TIFF, ImageJ
+        TIFF), else ``z`` / ``t, z`` before y, x with unit pixel size.
 
     Yields
     ------
@@ -206,24 +238,33 @@ def colorize_to_zarr_iter(
     job = prepare(data, colorizer, **options)
     lazy = build_graph(job)
     fingerprint = _fingerprint(lazy, job)
+    axes = axes or image_axes(data, lazy.ndim - 1)  # names, units, pixel sizes carried over
+    if len(axes) != lazy.ndim - 1:
+        raise ValueError(f"{len(axes)} axes given for a {lazy.ndim - 1}D input")
+    position = channel_position(axes)
     # Overwriting builds the new store beside the old one, which stays until the new one is
     # finished: a run that fails or is stopped loses nothing. A rerun finishes that beside store.
     work = _replacement(path) if overwrite and path.exists() else path
     fresh = overwrite and (work == path or _read_fingerprint(work) != fingerprint)
-    level0, done = _open_store(work, lazy, fingerprint, resume or work != path, fresh)
-    finished, stopped = yield from _write_chunks(lazy, level0, done, stop, parallel)
+    level0, done = _open_store(work, lazy, fingerprint, resume or work != path, fresh, axes)
+    finished, stopped = yield from _write_chunks(lazy, level0, done, stop, parallel, position)
     if stopped:
         yield Finished(finished, path, stopped=True)
         return
-    if pyramid:
-        write_pyramid(work, lazy.shape)
+    name = path.name.removesuffix(".zarr").removesuffix(".ome")
+    write_pyramid(work, axes, name, downsample=pyramid)
     if work != path:
         _swap_in(work, path)
     yield Finished(finished, path)
 
 
 def _write_chunks(
-    lazy: da.Array, level0: Any, done: Any, stop: StopSignal | None, parallel: int | None
+    lazy: da.Array,
+    level0: Any,
+    done: Any,
+    stop: StopSignal | None,
+    parallel: int | None,
+    position: int,
 ) -> Generator[Event, None, tuple[int, bool]]:
     """Compute and write the chunks not flagged done; returns (chunks done, stopped)."""
     flags = np.asarray(done[...]).astype(bool)
@@ -242,7 +283,7 @@ def _write_chunks(
         # compute; a chunk is flagged done only after its task (and so its write) returned.
         tasks = [
             dask.delayed(_write_chunk, pure=False)(
-                lazy.blocks[(*i, 0)], level0, _chunk_slices(lazy, i)
+                lazy.blocks[(*i, 0)], level0, _chunk_slices(lazy, i, position), position
             )
             for i in batch
         ]
@@ -254,9 +295,12 @@ def _write_chunks(
     return finished, False
 
 
-def _write_chunk(block: np.ndarray, target: Any, where: tuple[slice, ...]) -> None:
-    """Write one computed chunk into the level-0 array (chunk-aligned: no lock needed)."""
-    target[where] = block
+def _write_chunk(block: np.ndarray, target: Any, where: tuple[slice, ...], position: int) -> None:
+    """Write one computed chunk (..., y, x, 3) into the store-order level-0 array.
+
+    Chunk-aligned, so no lock is needed.
+    """
+    target[where] = to_store_order(block, position)
 
 
 def colorize_to_zarr(
@@ -287,56 +331,36 @@ def _workers() -> int:
         return os.cpu_count() or 2
 
 
-def write_pyramid(path: Path, shape: tuple[int, ...]) -> int:
-    """Write 2x-downsampled levels ``1, 2, ...`` and OME-Zarr multiscales; return how many."""
-    import zarr
+def store_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """What a colour store holds: layout, axes, levels and how much of it is done.
 
-    group = zarr.open_group(str(path), mode="r+")
-    lead = len(shape) - 3
-    level = da.from_zarr(group["0"])
-    paths = ["0"]
-    while max(level.shape[-3:-1]) > PYRAMID_MIN and min(level.shape[-3:-1]) >= 2:
-        axes = {lead: 2, lead + 1: 2}
-        even = level[
-            (
-                ...,
-                slice(0, level.shape[-3] // 2 * 2),
-                slice(0, level.shape[-2] // 2 * 2),
-                slice(None),
-            )
-        ]
-        level = da.coarsen(np.mean, even.astype(np.float32), axes).round().astype(np.uint8)
-        name = str(len(paths))
-        level.to_zarr(str(path / name), overwrite=True)
-        level = da.from_zarr(str(path / name))
-        paths.append(name)
-    axes_meta = [{"name": f"dim_{i}", "type": "space"} for i in range(lead)]
-    axes_meta += [
-        {"name": "y", "type": "space"},
-        {"name": "x", "type": "space"},
-        {"name": "c", "type": "channel"},
-    ]
-    datasets = [
-        {
-            "path": p,
-            "coordinateTransformations": [
-                {"type": "scale", "scale": [1.0] * lead + [2.0**i, 2.0**i, 1.0]}
-            ],
-        }
-        for i, p in enumerate(paths)
-    ]
-    group.attrs["ome"] = {
-        "version": "0.5",
-        "multiscales": [{"axes": axes_meta, "datasets": datasets}],
-    }
-    return len(paths)
-
-
-def open_multiscale(path: str | os.PathLike[str]) -> list[Any]:
-    """The levels of a store written here, full resolution first (napari's multiscale data)."""
+    Keys: ``layout`` (``"ome-zarr-0.5"``, ``"0.1"`` or ``"unknown"``), ``finished``,
+    ``chunks_done`` / ``chunks`` (None when there are no resume flags), ``axes`` (OME entries
+    with ``scale``), ``levels`` (shapes in store order), ``model`` (content token or None).
+    """
     import zarr
 
     group = zarr.open_group(str(path), mode="r")
-    meta = dict(group.attrs).get("ome", {}).get("multiscales")
-    names = [d["path"] for d in meta[0]["datasets"]] if meta else ["0"]
-    return [group[n] for n in names]
+    attrs = dict(group.attrs)
+    ours = attrs.get(FINGERPRINT_KEY)
+    layout = "unknown" if not isinstance(ours, dict) else ours.get("layout", "0.1")
+    flags_path = f"{BOOKKEEPING}/done" if layout == LAYOUT else "done"
+    try:
+        flags = np.asarray(group[flags_path][...]).astype(bool)
+    except KeyError:
+        flags = None
+    meta = attrs.get("ome", {}).get("multiscales")
+    axes, levels = [], []
+    if meta:
+        scale = meta[0]["datasets"][0]["coordinateTransformations"][0]["scale"]
+        axes = [{**a, "scale": s} for a, s in zip(meta[0]["axes"], scale, strict=True)]
+        levels = [list(group[d["path"]].shape) for d in meta[0]["datasets"]]
+    return {
+        "layout": layout,
+        "finished": bool(meta) and (flags is None or bool(flags.all())),
+        "chunks_done": None if flags is None else int(flags.sum()),
+        "chunks": None if flags is None else int(flags.size),
+        "axes": axes,
+        "levels": levels,
+        "model": ours.get("model") if isinstance(ours, dict) else None,
+    }

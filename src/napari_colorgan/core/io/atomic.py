@@ -78,3 +78,14 @@ def check_writable(path: str | os.PathLike[str]) -> None:
         raise ValueError(f"cannot write {path}: {folder} is a file, not a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ValueError(f"cannot write {path}: the folder {folder} is not writable")
+
+
+def remove_path(path: str | os.PathLike[str]) -> None:
+    """Delete a folder (a zarr store) or whatever file stands in its place; nothing if absent."""
+    import shutil
+
+    p = Path(path)
+    if p.is_dir() and not p.is_symlink():
+        shutil.rmtree(p)
+    else:
+        p.unlink(missing_ok=True)

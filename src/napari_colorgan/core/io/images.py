@@ -38,7 +38,7 @@ def _open_zarr(path: Path) -> Any:
     attrs = dict(node.attrs)
     multiscales = attrs.get("multiscales") or attrs.get("ome", {}).get("multiscales")
     if multiscales:
-        return node[multiscales[0]["datasets"][0]["path"]]
+        return _grey_channel(path, node[multiscales[0]["datasets"][0]["path"]], multiscales[0])
     arrays = sorted(name for name, _ in node.arrays())
     if not arrays:
         raise ValueError(f"{path}: the zarr group holds no array")
@@ -50,6 +50,27 @@ def _open_zarr(path: Path) -> Any:
             f"use as a path inside it, e.g. {path / arrays[0]}"
         )
     return node[arrays[0]]
+
+
+def _grey_channel(path: Path, array: Any, meta: dict[str, Any]) -> Any:
+    """An OME-Zarr image as this package reads arrays: grey (..., y, x) or RGB (..., y, x, 3).
+
+    NGFF puts the channel axis before space; one channel is dropped, three are moved last.
+    """
+    kinds = [a.get("type") for a in meta.get("axes", [])]
+    if "channel" not in kinds or len(kinds) != array.ndim:
+        return array
+    import dask.array as da
+
+    at, channels = kinds.index("channel"), array.shape[kinds.index("channel")]
+    if channels == 1:
+        return da.from_zarr(array)[(slice(None),) * at + (0,)]
+    if channels == 3:
+        return da.moveaxis(da.from_zarr(array), at, -1)
+    raise ValueError(
+        f"{path} has {channels} channels: give one grayscale channel (or three, RGB); write "
+        "the channel to use as its own image"
+    )
 
 
 def _check_tiff_complete(path: Path) -> None:

@@ -16,6 +16,8 @@ from torch import nn
 
 #: torchvision's file name for the ImageNet VGG19 weights.
 VGG19_FILENAME = "vgg19-dcbb9e9d.pth"
+#: The name ``fetch-weights vgg19`` installs the weights under, in :func:`weights_dir`.
+INSTALLED_NAME = "vgg19-imagenet.safetensors"
 #: Environment variable naming a VGG19 weight file (.pth or .safetensors).
 VGG19_ENV_VAR = "NAPARI_COLORGAN_VGG19"
 
@@ -181,7 +183,8 @@ def find_vgg19_weights(path: str | os.PathLike[str] | None = None) -> Path | Non
     Returns
     -------
     Path or None
-        ``path``, else ``$NAPARI_COLORGAN_VGG19``, else torch's hub cache; ``None`` if none exists.
+        ``path``, else ``$NAPARI_COLORGAN_VGG19``, else torch's hub cache, else the copy
+        ``napari-colorgan fetch-weights vgg19 --from FILE`` installed; ``None`` if none exists.
 
     Raises
     ------
@@ -195,14 +198,33 @@ def find_vgg19_weights(path: str | os.PathLike[str] | None = None) -> Path | Non
                 raise FileNotFoundError(f"VGG19 weights not found at {p} ({what})")
             return p
     cached = hub_cache_path()
-    return cached if cached.is_file() else None
+    if cached.is_file():
+        return cached
+    return installed_vgg19()  # what ``fetch-weights vgg19 --from`` installed
+
+
+def weights_dir() -> Path:
+    """napari-colorgan's cache folder for weights (``$NAPARI_COLORGAN_CACHE`` overrides it)."""
+    given = os.environ.get("NAPARI_COLORGAN_CACHE")
+    if given:
+        return Path(given).expanduser() / "weights"
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("napari-colorgan")) / "weights"
+
+
+def installed_vgg19() -> Path | None:
+    """The VGG19 weights ``fetch-weights`` installed, or None."""
+    path = weights_dir() / INSTALLED_NAME
+    return path if path.is_file() else None
 
 
 def missing_weights_help() -> str:
     """Tell the user where to put the VGG19 weights."""
     return (
-        f"Put torchvision's ImageNet VGG19 weights ({VGG19_FILENAME}, or a .safetensors copy) at "
-        f"{hub_cache_path()}, or point the {VGG19_ENV_VAR} environment variable at the file."
+        f"Download torchvision's ImageNet VGG19 weights ({VGG19_FILENAME}) and install them with "
+        f"`napari-colorgan fetch-weights vgg19 --from FILE`, put them at {hub_cache_path()}, "
+        f"or point the {VGG19_ENV_VAR} environment variable at the file."
     )
 
 

@@ -1,0 +1,116 @@
+"""napari's side of our OME-Zarr colour stores: open one as an RGB layer, save a layer as one.
+
+A store written by ``colorize`` or by the writer opens as one RGB image layer with its pyramid
+and the physical pixel size and units of its axes. File ▸ Save Layers writes a colour layer in
+the same layout (:func:`napari_colorgan.core.infer.ome.write_rgb`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from napari_colorgan.core.infer.ome import FINGERPRINT_KEY, LAYOUT
+
+
+def is_colour_store(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a finished colour store in this package's OME-Zarr layout."""
+    p = Path(path)
+    if not (p / "zarr.json").is_file():
+        return False
+    import zarr
+
+    try:
+        attrs = dict(zarr.open_group(str(p), mode="r").attrs)
+    except Exception:  # not a readable zarr group: someone else's to open
+        return False
+    ours = attrs.get(FINGERPRINT_KEY)
+    return isinstance(ours, dict) and ours.get("layout") == LAYOUT and "ome" in attrs
+
+
+def layer_data(path: str | os.PathLike[str]) -> list[tuple[Any, dict[str, Any], str]]:
+    """The store as napari layer data: one RGB image, multiscale when it has a pyramid."""
+    from napari_colorgan.core.infer.ome import open_multiscale, store_scale
+
+    levels = open_multiscale(path)
+    scale, units = store_scale(path)
+    name = Path(path).name.removesuffix(".zarr").removesuffix(".ome")
+    kwargs: dict[str, Any] = {
+        "rgb": True,
+        "multiscale": len(levels) > 1,
+        "name": name,
+        "scale": scale,
+        "units": [u or "pixel" for u in units],
+        "axis_labels": _axis_labels(path),
+    }
+    return [(levels if len(levels) > 1 else levels[0], kwargs, "image")]
+
+
+def _axis_labels(path: str | os.PathLike[str]) -> list[str]:
+    import zarr
+
+    meta = dict(zarr.open_group(str(path), mode="r").attrs)["ome"]["multiscales"][0]
+    return [a["name"] for a in meta["axes"] if a.get("type") != "channel"]
+
+
+def get_reader(path: str | list[str]) -> Callable[[Any], list] | None:
+    """The npe2 reader hook for colour stores (other zarr stores are left to other readers)."""
+    if isinstance(path, list):
+        if len(path) != 1:
+            return None
+        path = path[0]
+    return layer_data if is_colour_store(path) else None
+
+
+def write_ome_zarr(path: str, data: Any, meta: dict[str, Any]) -> list[str]:
+    """The npe2 writer: a colour (RGB) image layer as an OME-Zarr 0.5 store with a pyramid."""
+    import numpy as np
+
+    from napari_colorgan.core.infer.ome import write_rgb
+
+    if not meta.get("rgb"):
+        raise ValueError(
+            "napari-colorgan saves colour (RGB) image layers; save this layer with another "
+            "writer (e.g. napari-ome-zarr or TIFF)"
+        )
+    if meta.get("multiscale"):
+        data = data[0]
+    if np.dtype(data.dtype) != np.uint8:
+        data = _to_uint8(data)
+    out = path if path.endswith(".zarr") else f"{path}.ome.zarr"
+    write_rgb(data, out, layer_axes(meta, data.ndim - 1), name=str(meta.get("name", "colour")))
+    return [out]
+
+
+def layer_axes(meta: dict[str, Any], ndim: int) -> list[Any]:
+    """OME axes of a layer's (..., y, x) from its ``scale``, ``units`` and ``axis_labels``.
+
+    Labels other than t / z / y / x (napari's default "axis -1"...) give the default names.
+    """
+    from napari_colorgan.core.io.axes import Axis, default_axes, ome_unit
+
+    def last(key: str, default: Any) -> list[Any]:
+        value = meta.get(key)  # napari gives arrays and tuples: no truth tests on them
+        return list(default if value is None else value)[-ndim:]
+
+    names = [str(n) for n in last("axis_labels", [])]
+    if len(set(names)) != ndim or names[-2:] != ["y", "x"] or not set(names) <= set("tzyx"):
+        names = [a.name for a in default_axes(ndim)]
+    scale, units = last("scale", [1.0] * ndim), last("units", [None] * ndim)
+    kinds = {"t": "time"}
+    return [
+        Axis(n, kinds.get(n, "space"), float(s), ome_unit(str(u)) if u is not None else None)
+        for n, s, u in zip(names, scale, units, strict=True)
+    ]
+
+
+def _to_uint8(data: Any) -> Any:
+    """Float RGB in [0, 1] to uint8 (lazily); other types are refused."""
+    import dask.array as da
+    import numpy as np
+
+    if not np.issubdtype(np.dtype(data.dtype), np.floating):
+        raise ValueError(f"cannot save RGB of dtype {data.dtype}: use uint8 or floats in 0-1")
+    return (da.clip(da.asarray(data), 0, 1) * 255 + 0.5).astype(np.uint8)
