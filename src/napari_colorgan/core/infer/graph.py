@@ -14,7 +14,7 @@ import dask.array as da
 import numpy as np
 
 from ..model.colorizer import Colorizer
-from .blocks import BLOCK, BlockJob, block_task
+from .blocks import BLOCK, block_task
 from .job import ColorizeJob, ColorizeOptions, prepare
 from .tiling import TilePlan, round_up
 
@@ -78,53 +78,76 @@ def colorize(
 
 def build_graph(job: ColorizeJob) -> da.Array:
     """The lazy uint8 RGB of ``job``'s input: shape ``input + (3,)``, one task per block."""
-    serialised = job.payload
-    # One graph key for all tasks, named rather than tokenised: hashing 200 MB of weights
-    # through dask's tokenizer took longer than colorizing a plane.
-    payload = dask.delayed(serialised, name=f"colorgan-model-{serialised.token}")
+    tasks = block_tasks(job)
     block, lead = job.block, job.lead
-    ctx = job.model.config.context
-    job_token = hashlib.sha256(repr(block).encode()).hexdigest()[:12]
     y_edges = block_edges(block.height, job.plan, job.block_size)
     x_edges = block_edges(block.width, job.plan, job.block_size)
-    resources = job.worker_resources
-    with dask.annotate(resources=resources) if resources else nullcontext():
-        planes = [
-            _plane(job_token, job.source, index, lead, ctx, y_edges, x_edges, payload, block)
-            for index in itertools.product(*(range(n) for n in lead))
-        ]
-    out = da.stack(planes) if lead else planes[0]
-    return out.reshape((*lead, block.height, block.width, 3)) if lead else out
+
+    def plane(index: tuple[int, ...]) -> da.Array:
+        rows = []
+        for r, (y0, y1) in enumerate(y_edges):
+            cols = [
+                da.from_delayed(tasks[(*index, r, c)], shape=(y1 - y0, x1 - x0, 3), dtype=np.uint8)
+                for c, (x0, x1) in enumerate(x_edges)
+            ]
+            rows.append(da.concatenate(cols, axis=1) if len(cols) > 1 else cols[0])
+        return da.concatenate(rows, axis=0) if len(rows) > 1 else rows[0]
+
+    if not lead:
+        return plane(())
+    planes = [plane(index) for index in itertools.product(*(range(n) for n in lead))]
+    return da.stack(planes).reshape((*lead, block.height, block.width, 3))
 
 
-def _plane(
-    job_token: str,
-    src: da.Array,
-    index: tuple[int, ...],
-    lead: tuple[int, ...],
-    ctx: int,
-    y_edges: list[tuple[int, int]],
-    x_edges: list[tuple[int, int]],
-    payload: Any,
-    job: BlockJob,
-) -> da.Array:
-    """The lazy RGB (y, x, 3) of one plane, assembled from its blocks."""
-    rows = []
-    for y0, y1 in y_edges:
-        wy = job.plan.windows(job.height, y0, y1)
-        ya, yb = wy[0].start, min(max(w.start + w.size for w in wy), job.height)
-        cols = []
-        for x0, x1 in x_edges:
-            wx = job.plan.windows(job.width, x0, x1)
-            xa, xb = wx[0].start, min(max(w.start + w.size for w in wx), job.width)
-            window = _window(src, index, lead, ctx, slice(ya, yb), slice(xa, xb))
-            key = f"colorgan-block-{payload.key}-{job_token}-{window.name}-{y0}-{x0}"
-            task = dask.delayed(block_task)(
-                payload, job, window, (ya, xa), (y0, y1, x0, x1), dask_key_name=key
+def block_tasks(job: ColorizeJob) -> dict[tuple[int, ...], Any]:
+    """One delayed task per output block, keyed ``(*plane index, block row, block column)``."""
+    make = BlockMaker(job)
+    return {index: make(index) for index in itertools.product(*(range(n) for n in make.grid))}
+
+
+class BlockMaker:
+    """Makes the delayed task of any output block of a job, on demand.
+
+    Each task's graph holds only its own input window and the model key, so a writer can make
+    and compute blocks one group at a time: memory for the graph stays that of a group, and
+    dask never walks the whole stack's graph for one block (which made the cost per plane grow
+    with the stack). ``shape`` and ``chunks`` are those of :func:`build_graph`'s array.
+    """
+
+    def __init__(self, job: ColorizeJob) -> None:
+        self.job = job
+        serialised = job.payload
+        # One graph key for all tasks, named rather than tokenised: hashing 200 MB of weights
+        # through dask's tokenizer took longer than colorizing a plane.
+        self.payload = dask.delayed(serialised, name=f"colorgan-model-{serialised.token}")
+        self.token = hashlib.sha256(repr(job.block).encode()).hexdigest()[:12]
+        self.y_edges = block_edges(job.block.height, job.plan, job.block_size)
+        self.x_edges = block_edges(job.block.width, job.plan, job.block_size)
+        lead, block = job.lead, job.block
+        self.shape = (*lead, block.height, block.width, 3)
+        sizes = [[b - a for a, b in edges] for edges in (self.y_edges, self.x_edges)]
+        self.chunks = (*((1,) * n for n in lead), *(tuple(s) for s in sizes), (3,))
+        self.ndim = len(self.shape)
+        self.grid = (*lead, len(self.y_edges), len(self.x_edges))
+
+    def __call__(self, index: tuple[int, ...]) -> Any:
+        """The delayed RGB (y, x, 3) of block ``(*plane index, row, column)``."""
+        job, lead = self.job, len(self.job.lead)
+        (y0, y1), (x0, x1) = self.y_edges[index[lead]], self.x_edges[index[lead + 1]]
+        block = job.block
+        wy = job.plan.windows(block.height, y0, y1)
+        wx = job.plan.windows(block.width, x0, x1)
+        ya, yb = wy[0].start, min(max(w.start + w.size for w in wy), block.height)
+        xa, xb = wx[0].start, min(max(w.start + w.size for w in wx), block.width)
+        ctx = job.model.config.context
+        plane = tuple(index[:lead])
+        window = _window(job.source, plane, job.lead, ctx, slice(ya, yb), slice(xa, xb))
+        key = f"colorgan-block-{self.payload.key}-{self.token}-{window.name}-{y0}-{x0}"
+        resources = job.worker_resources
+        with dask.annotate(resources=resources) if resources else nullcontext():
+            return dask.delayed(block_task)(
+                self.payload, block, window, (ya, xa), (y0, y1, x0, x1), dask_key_name=key
             )
-            cols.append(da.from_delayed(task, shape=(y1 - y0, x1 - x0, 3), dtype=np.uint8))
-        rows.append(da.concatenate(cols, axis=1) if len(cols) > 1 else cols[0])
-    return da.concatenate(rows, axis=0) if len(rows) > 1 else rows[0]
 
 
 def _window(

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import dask
-import dask.array as da
 import numpy as np
 
 from ..events import Event, Finished, Progress, StopSignal, stop_requested
@@ -27,7 +26,7 @@ from ..io.axes import Axis, image_axes
 from ..io.fingerprint import input_fingerprint
 from ..model.colorizer import Colorizer
 from ..progress import drive_chunks
-from .graph import build_graph
+from .graph import BlockMaker
 from .job import ColorizeJob, ColorizeOptions, prepare
 from .ome import (
     FINGERPRINT_KEY,
@@ -48,12 +47,12 @@ BOOKKEEPING = "napari_colorgan"
 __all__ = ["colorize_to_zarr", "colorize_to_zarr_iter", "open_multiscale"]
 
 
-def _fingerprint(lazy: da.Array, job: ColorizeJob) -> dict[str, Any]:
+def _fingerprint(blocks: BlockMaker, job: ColorizeJob) -> dict[str, Any]:
     """What the store holds the result of: input content and selection, model and tiling."""
     selection = None if job.slices is None else [job.slices.start, job.slices.stop]
     return {
-        "shape": list(lazy.shape),
-        "chunks": [int(c[0]) for c in lazy.chunks],
+        "shape": list(blocks.shape),
+        "chunks": [int(c[0]) for c in blocks.chunks],
         "model": job.payload.token,
         "tile": job.plan.tile,
         "overlap": job.plan.overlap,
@@ -107,7 +106,7 @@ def _old_layout_message(path: Path, found: Any) -> str | None:
 
 def _open_store(
     path: Path,
-    lazy: da.Array,
+    blocks: BlockMaker,
     fingerprint: dict[str, Any],
     resume: bool,
     overwrite: bool,
@@ -116,7 +115,7 @@ def _open_store(
     """Create the store (or reopen a compatible one); return the level-0 and done arrays."""
     import zarr
 
-    grid = tuple(len(c) for c in lazy.chunks[:-1])
+    grid = tuple(len(c) for c in blocks.chunks[:-1])
     if path.exists() and not overwrite:
         if not path.is_dir():
             raise ValueError(
@@ -141,7 +140,10 @@ def _open_store(
         remove_path(path)
     group = zarr.open_group(str(path), mode="w")
     position = channel_position(axes)
-    shape, chunks = store_shape(lazy.shape, position), store_shape(fingerprint["chunks"], position)
+    shape, chunks = (
+        store_shape(blocks.shape, position),
+        store_shape(fingerprint["chunks"], position),
+    )
     level0 = create_level(group, "0", shape, chunks, axes)
     done = group.create_group(BOOKKEEPING).create_array(
         "done", shape=grid, chunks=(1,) * len(grid), dtype="u1", fill_value=0
@@ -181,10 +183,10 @@ def _finish_interrupted_swap(path: Path) -> None:
         remove_path(old)
 
 
-def _chunk_slices(lazy: da.Array, index: tuple[int, ...], position: int) -> tuple[slice, ...]:
+def _chunk_slices(blocks: BlockMaker, index: tuple[int, ...], position: int) -> tuple[slice, ...]:
     """Where chunk ``index`` of the channel-last graph goes in the store-order array."""
-    starts = [sum(c[:i]) for c, i in zip(lazy.chunks[:-1], index, strict=True)]
-    spans = [slice(s, s + c[i]) for s, c, i in zip(starts, lazy.chunks[:-1], index, strict=True)]
+    starts = [sum(c[:i]) for c, i in zip(blocks.chunks[:-1], index, strict=True)]
+    spans = [slice(s, s + c[i]) for s, c, i in zip(starts, blocks.chunks[:-1], index, strict=True)]
     return (*spans[:position], slice(None), *spans[position:])
 
 
@@ -236,18 +238,20 @@ def colorize_to_zarr_iter(
     path = Path(store)
     _finish_interrupted_swap(path)
     job = prepare(data, colorizer, **options)
-    lazy = build_graph(job)
-    fingerprint = _fingerprint(lazy, job)
-    axes = axes or image_axes(data, lazy.ndim - 1)  # names, units, pixel sizes carried over
-    if len(axes) != lazy.ndim - 1:
-        raise ValueError(f"{len(axes)} axes given for a {lazy.ndim - 1}D input")
+    # Blocks are made group by group as they are written: the graph of the whole stack is never
+    # held, so memory does not grow with the number of planes.
+    blocks = BlockMaker(job)
+    fingerprint = _fingerprint(blocks, job)
+    axes = axes or image_axes(data, blocks.ndim - 1)  # names, units, pixel sizes carried over
+    if len(axes) != blocks.ndim - 1:
+        raise ValueError(f"{len(axes)} axes given for a {blocks.ndim - 1}D input")
     position = channel_position(axes)
     # Overwriting builds the new store beside the old one, which stays until the new one is
     # finished: a run that fails or is stopped loses nothing. A rerun finishes that beside store.
     work = _replacement(path) if overwrite and path.exists() else path
     fresh = overwrite and (work == path or _read_fingerprint(work) != fingerprint)
-    level0, done = _open_store(work, lazy, fingerprint, resume or work != path, fresh, axes)
-    finished, stopped = yield from _write_chunks(lazy, level0, done, stop, parallel, position)
+    level0, done = _open_store(work, blocks, fingerprint, resume or work != path, fresh, axes)
+    finished, stopped = yield from _write_chunks(blocks, level0, done, stop, parallel, position)
     if stopped:
         yield Finished(finished, path, stopped=True)
         return
@@ -259,7 +263,7 @@ def colorize_to_zarr_iter(
 
 
 def _write_chunks(
-    lazy: da.Array,
+    blocks: BlockMaker,
     level0: Any,
     done: Any,
     stop: StopSignal | None,
@@ -283,7 +287,7 @@ def _write_chunks(
         # compute; a chunk is flagged done only after its task (and so its write) returned.
         tasks = [
             dask.delayed(_write_chunk, pure=False)(
-                lazy.blocks[(*i, 0)], level0, _chunk_slices(lazy, i, position), position
+                blocks(i), level0, _chunk_slices(blocks, i, position), position
             )
             for i in batch
         ]
@@ -296,11 +300,12 @@ def _write_chunks(
 
 
 def _write_chunk(block: np.ndarray, target: Any, where: tuple[slice, ...], position: int) -> None:
-    """Write one computed chunk (..., y, x, 3) into the store-order level-0 array.
+    """Write one computed block (y, x, 3) into the store-order level-0 array at ``where``.
 
     Chunk-aligned, so no lock is needed.
     """
-    target[where] = to_store_order(block, position)
+    lead = len(where) - 3  # the plane's leading axes: length 1 each in the chunk
+    target[where] = to_store_order(block[(None,) * lead], position)
 
 
 def colorize_to_zarr(
