@@ -98,8 +98,12 @@ def test_stop_then_resume_equals_an_uninterrupted_run_and_computes_only_the_rest
 def test_rerunning_a_finished_job_does_nothing(m, stack, tmp_path, monkeypatch):
     colorize_to_zarr(stack, tmp_path / "out.zarr", m, **KW)
     calls = count_tasks(monkeypatch)
+    from napari_colorgan.core.infer import zarr_store
+
+    pyramids = []
+    monkeypatch.setattr(zarr_store, "write_pyramid", lambda *a, **k: pyramids.append(a))
     colorize_to_zarr(stack, tmp_path / "out.zarr", m, **KW)
-    assert calls == []
+    assert calls == [] and pyramids == []  # nor are the pyramid's levels written again
 
 
 def test_a_crash_mid_run_keeps_finished_chunks(m, stack, tmp_path, monkeypatch):

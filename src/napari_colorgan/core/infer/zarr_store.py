@@ -31,6 +31,7 @@ from .job import ColorizeJob, ColorizeOptions, prepare
 from .ome import (
     FINGERPRINT_KEY,
     LAYOUT,
+    PYRAMID_MIN,
     channel_position,
     create_level,
     open_multiscale,
@@ -251,15 +252,34 @@ def colorize_to_zarr_iter(
     work = _replacement(path) if overwrite and path.exists() else path
     fresh = overwrite and (work == path or _read_fingerprint(work) != fingerprint)
     level0, done = _open_store(work, blocks, fingerprint, resume or work != path, fresh, axes)
+    finished_before = bool(np.asarray(done[...]).all())
     finished, stopped = yield from _write_chunks(blocks, level0, done, stop, parallel, position)
     if stopped:
         yield Finished(finished, path, stopped=True)
         return
-    name = path.name.removesuffix(".zarr").removesuffix(".ome")
-    write_pyramid(work, axes, name, downsample=pyramid)
+    if not (finished_before and _pyramid_written(work, pyramid)):  # a rerun of a finished job
+        name = path.name.removesuffix(".zarr").removesuffix(".ome")
+        write_pyramid(work, axes, name, downsample=pyramid)
     if work != path:
         _swap_in(work, path)
     yield Finished(finished, path)
+
+
+def _pyramid_written(path: Path, pyramid: bool) -> bool:
+    """Whether the store's metadata (and, when asked for, its pyramid) was written already.
+
+    The metadata is written last, after the pyramid's levels, so its presence means both are
+    complete.
+    """
+    import zarr
+
+    group = zarr.open_group(str(path), mode="r")
+    meta = dict(group.attrs).get("ome", {}).get("multiscales")
+    if not meta:
+        return False
+    levels = len(meta[0]["datasets"])
+    small = max(group["0"].shape[-2:]) <= PYRAMID_MIN
+    return not pyramid or levels > 1 or small
 
 
 def _write_chunks(
