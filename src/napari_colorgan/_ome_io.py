@@ -96,7 +96,8 @@ def layer_axes(meta: dict[str, Any], ndim: int) -> list[Any]:
         return list(default if value is None else value)[-ndim:]
 
     names = [str(n) for n in last("axis_labels", [])]
-    if len(set(names)) != ndim or names[-2:] != ["y", "x"] or not set(names) <= set("tzyx"):
+    valid = names[-2:] == ["y", "x"] and set(names) <= set("tzyx") and "t" not in names[1:]
+    if len(set(names)) != ndim or not valid:
         names = [a.name for a in default_axes(ndim)]
     scale, units = last("scale", [1.0] * ndim), last("units", [None] * ndim)
     kinds = {"t": "time"}

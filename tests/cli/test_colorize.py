@@ -148,3 +148,10 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
         assert (tmp_path / "demo" / f"{name}.png").exists()
         assert (tmp_path / "demo" / f"{name}.ome.zarr" / "0").exists()
     assert out.count("PSNR (dB)") == 2
+
+
+def test_convert_reads_a_plain_rgb_zarr_array(tmp_path, capsys):
+    rgb = np.random.default_rng(3).integers(0, 256, (20, 30, 3)).astype(np.uint8)
+    zarr.create_array(str(tmp_path / "plain.zarr"), data=rgb)
+    assert run(capsys, "convert", tmp_path / "plain.zarr", "-o", tmp_path / "c.ome.zarr")[0] == 0
+    np.testing.assert_array_equal(open_multiscale(tmp_path / "c.ome.zarr")[0], rgb)

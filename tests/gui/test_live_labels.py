@@ -51,3 +51,22 @@ def test_strokes_painted_while_training_are_learnt(make_napari_viewer, qtbot):
     qtbot.waitUntil(lambda: train._start.enabled, timeout=60_000)
     assert train.model is not None and train._live is None  # no longer following the layer
     layer.paint((2, 80, 80), 1)  # after the run: nothing listens any more
+
+
+def test_training_gets_the_layers_own_labels_array(monkeypatch):
+    # Regression: a zarr-backed Labels layer was copied into memory for training, so tiles
+    # never saw strokes painted while it ran.
+    import zarr
+    from napari.utils.colormaps import label_colormap
+
+    import napari_colorgan.core.train.loop as loop
+    from napari_colorgan._widgets._train import label_ids, training_events
+
+    labels = zarr.create_array(store={}, shape=(3, 16, 16), chunks=(1, 16, 16), dtype="u1")
+    labels[1, 2:4, 2:4] = 2
+    labels[2, 5:6, 5:6] = 7
+    seen = {}
+    monkeypatch.setattr(loop, "train_iter", lambda **kw: iter([seen.update(kw)]))
+    list(training_events(labels=labels, colormap=(label_colormap(), "strokes")))
+    assert seen["labels"] is labels and sorted(seen["palette"]) == [2, 7]
+    assert label_ids(labels).tolist() == [0, 2, 7]

@@ -110,3 +110,8 @@ def test_napari_ome_zarr_shows_a_store_as_red_green_blue(make_napari_viewer, sto
             np.asarray(layer.data[0][0, :8, :8]),
             np.asarray(open_multiscale(store)[0][0, :8, :8, channel]),
         )
+
+
+def test_layer_axes_with_time_not_first_fall_back():
+    meta = {"scale": (1.0, 1.0, 1.0, 1.0), "units": None, "axis_labels": ("z", "t", "y", "x")}
+    assert [a.name for a in layer_axes(meta, 4)] == ["t", "z", "y", "x"]

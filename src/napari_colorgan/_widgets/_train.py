@@ -52,9 +52,18 @@ def training_events(*, colormap: tuple[Any, str] | None = None, **kwargs: Any) -
     from napari_colorgan.core.train.loop import train_iter
 
     if colormap is not None:
-        (cmap, name), labels = colormap, np.asarray(kwargs["labels"])
-        kwargs.update(labels=labels, palette=palette_from_colormap(cmap, labels, name))
+        (cmap, name), labels = colormap, kwargs["labels"]
+        # The ids present, read plane by plane; the layer's own array goes on to training, so
+        # tiles see strokes painted while it runs (a copy would freeze them, and could be huge).
+        kwargs["palette"] = palette_from_colormap(cmap, label_ids(labels), name)
     yield from train_iter(**kwargs)
+
+
+def label_ids(labels: Any) -> np.ndarray:
+    """The distinct label values of an array-like (numpy, zarr, dask), one plane at a time."""
+    if np.ndim(labels) <= 2:
+        return np.unique(np.asarray(labels))
+    return np.unique(np.concatenate([label_ids(plane) for plane in labels]))
 
 
 class TrainWidget(Container):

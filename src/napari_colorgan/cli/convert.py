@@ -29,8 +29,8 @@ def _colours(path: str) -> Any:
     if Path(path, "zarr.json").is_file():
         try:
             return open_multiscale(path)[0]
-        except KeyError:
-            pass  # a zarr store of someone else's: read it as an image
+        except (KeyError, ValueError):
+            pass  # a plain zarr array, or someone else's store: read it as an image
     return open_image(path)
 
 

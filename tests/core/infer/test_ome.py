@@ -175,3 +175,24 @@ def test_a_fits_wcs_pixel_scale_is_carried_in_arcseconds(rng, tmp_path):
     plain = tmp_path / "plain.fits"
     fits.PrimaryHDU(rng.random((20, 30)).astype(np.float32)).writeto(plain)
     assert [a.scale for a in image_axes(plain, 2)] == [1.0, 1.0]
+
+
+def test_a_resume_with_other_axes_is_refused(m, rng, tmp_path):
+    gray = rng.integers(0, 256, (2, 64, 64)).astype(np.uint8)
+    series = [Axis("t", "time"), Axis("y", "space"), Axis("x", "space")]
+    out = colorize_to_zarr(gray, tmp_path / "t.ome.zarr", m, axes=series, **KW)
+    # Default axes (z) would put the channel first: (c, z, y, x) against the store's (t, c, y, x).
+    with pytest.raises(ValueError, match="other axis names.*overwrite"):
+        colorize_to_zarr(gray, out, m, **KW)
+
+
+def test_axes_ome_zarr_cannot_hold_are_refused(m, rng, tmp_path):
+    from napari_colorgan.core.infer.ome import check_axes
+
+    with pytest.raises(ValueError, match="at most time, z, y, x"):
+        colorize_to_zarr(rng.integers(0, 256, (2, 2, 2, 32, 32)).astype(np.uint8),
+                         tmp_path / "5d.zarr", m, **KW)  # fmt: skip
+    late = [Axis("z", "space"), Axis("t", "time"), Axis("y", "space"), Axis("x", "space")]
+    with pytest.raises(ValueError, match="time first"):
+        check_axes(late, 4)
+    assert not (tmp_path / "5d.zarr").exists()

@@ -81,6 +81,17 @@ def test_a_graph_that_differs_is_not_written(tmp_path, monkeypatch):
     assert bioimageio.ExportedColorizer.forward is original
 
 
+def test_nan_input_pixels_colour_as_zero_like_the_model(tmp_path):
+    m = model()
+    out = export_bioimageio(m, tmp_path / "m.zip", name="test model")
+    raw = np.random.default_rng(2).uniform(0, 255, (1, 1, 64, 64)).astype(np.float32)
+    raw[0, 0, 10:20, 10:20] = np.nan
+    rgb = run_onnx(out, preprocess(raw, m.normalization))
+    assert np.isfinite(rgb).all()
+    ours = m.colorize_plane(raw[0, 0]).astype(np.float32) / 255
+    assert np.abs(np.moveaxis(rgb[0], 0, -1) - ours).max() <= 1 / 255 + 1e-4
+
+
 def test_a_sample_too_small_is_refused(tmp_path):
     with pytest.raises(ValueError, match="at least 128 x 128"):
         export_bioimageio(model(), tmp_path / "m.zip", sample=np.zeros((50, 50)))

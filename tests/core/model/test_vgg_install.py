@@ -60,3 +60,13 @@ def test_the_command_says_where_to_download_and_installs(vgg_file, capsys, monke
     monkeypatch.setattr(vi, "VGG19_SHA256_PREFIX", sha256_of(vgg_file)[:8])
     assert main(["fetch-weights", "vgg19", "--from", str(vgg_file)]) == 0
     assert main(["fetch-weights", "vgg19"]) == 0 and "installed" in capsys.readouterr().out
+
+
+def test_a_safetensors_copy_installs_without_torchvisions_hash(vgg_file, tmp_path):
+    from safetensors.torch import save_file
+
+    copy = tmp_path / "vgg19.safetensors"
+    state = read_vgg19_state(vgg_file)
+    save_file({k: v for k, v in state.items() if k.startswith("features.")}, str(copy))
+    assert find_vgg19_weights() is None
+    assert install_vgg19(copy) == find_vgg19_weights()

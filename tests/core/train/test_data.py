@@ -198,3 +198,17 @@ def test_a_patch_off_the_0_1_scale_is_refused_even_where_the_sample_missed_it():
     stack = AnnotatedStack(np.zeros((1, 256, 256)), target=target, normalization=NORM)
     with pytest.raises(ValueError, match="patch of the colour target is float RGB"):
         stack.read_tile((0,), 0, 0, 64)
+
+
+def test_every_outer_index_of_a_4d_stack_is_a_plane():
+    # Regression: the inner product was an iterator, used up by the first outer index, so
+    # strokes at t > 0 of a (t, z, y, x) stack were never found.
+    labels = np.zeros((2, 3, 32, 32), np.uint8)
+    labels[1, 2, 4:8, 4:8] = 1
+    stack = AnnotatedStack(
+        np.zeros(labels.shape, np.uint8),
+        labels=labels,
+        palette={1: (200, 30, 30)},
+        normalization=InputNormalization("minmax", 0.0, 255.0),
+    )
+    assert len(stack.planes) == 6 and stack.annotated == [(1, 2)]

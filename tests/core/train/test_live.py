@@ -142,3 +142,19 @@ def test_class_weights_and_regions_follow_the_new_counts():
     painted.put((3,), labels[3])
     assert take_painted(run, painted).train_planes == 1
     assert [r.plane for r in run.sampler.regions] == [(3,)]
+
+
+def test_a_plane_also_used_for_validation_trains_again_once_repainted():
+    # Regression: with nothing held out (val_fraction=0) every training plane is also a
+    # validation plane; one erased clean and repainted was taken for held out and never
+    # trained on again.
+    image, labels = strokes()
+    stack = AnnotatedStack(image, labels=labels, palette=PALETTE, normalization=NORM)
+    run = Run(tiny(val_fraction=0.0), stack, torch.device("cpu"), None, current_world())
+    assert [r.plane for r in run.sampler.regions] == [(0,), (1,)]
+    painted = PaintedPlanes()
+    painted.put((0,), np.zeros_like(labels[0]))
+    assert take_painted(run, painted).train_planes == 1
+    painted.put((0,), labels[0])
+    assert take_painted(run, painted).train_planes == 2
+    assert sorted(r.plane for r in run.sampler.regions) == [(0,), (1,)]

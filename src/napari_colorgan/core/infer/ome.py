@@ -28,6 +28,29 @@ LAYOUT = "ome-zarr-0.5"
 _CHANNELS = (("red", "FF0000"), ("green", "00FF00"), ("blue", "0000FF"))
 
 
+def check_axes(axes: list[Axis], ndim: int) -> None:
+    """Refuse axes OME-Zarr 0.5 cannot hold: at most one time axis, first; then 2-3 space axes.
+
+    Raises
+    ------
+    ValueError
+        Naming what is wrong and what to do.
+    """
+    names = [a.name for a in axes]
+    if len(axes) != ndim:
+        raise ValueError(f"{len(axes)} axes {names} given for a {ndim}D grayscale input")
+    kinds = [a.type for a in axes]
+    space = kinds.count("space")
+    if len(set(names)) != ndim or kinds.count("time") > 1 or "time" in kinds[1:]:
+        raise ValueError(f"axes {names}: OME-Zarr needs unique names and time first, if any")
+    if not 2 <= space <= 3 or set(kinds) - {"time", "space"}:
+        raise ValueError(
+            f"a grayscale input with axes {names} cannot be written as OME-Zarr, which holds "
+            "at most time, z, y, x: split or merge the leading axes first (e.g. write one "
+            "store per position)"
+        )
+
+
 def channel_position(axes: list[Axis]) -> int:
     """Where ``c`` goes among the grayscale's axes: after the time axes, before space."""
     return sum(1 for a in axes if a.type == "time")
@@ -168,6 +191,7 @@ def write_rgb(
     if data.dtype != np.uint8:
         raise ValueError(f"expected uint8 RGB, got {data.dtype}: convert with to_uint8 first")
     axes = axes or default_axes(data.ndim - 1)
+    check_axes(axes, data.ndim - 1)
     position = channel_position(axes)
     work = path.with_name(f".{path.name}.writing")
     remove_path(work)

@@ -33,6 +33,7 @@ from .ome import (
     LAYOUT,
     PYRAMID_MIN,
     channel_position,
+    check_axes,
     create_level,
     open_multiscale,
     store_shape,
@@ -48,10 +49,15 @@ BOOKKEEPING = "napari_colorgan"
 __all__ = ["colorize_to_zarr", "colorize_to_zarr_iter", "open_multiscale"]
 
 
-def _fingerprint(blocks: BlockMaker, job: ColorizeJob) -> dict[str, Any]:
-    """What the store holds the result of: input content and selection, model and tiling."""
+def _fingerprint(blocks: BlockMaker, job: ColorizeJob, axes: list[Axis]) -> dict[str, Any]:
+    """What the store holds the result of: input content and selection, model and tiling.
+
+    The axis names fix where the channel axis goes in the store, so a resume with other axes
+    would write into the wrong layout: they are part of the identity.
+    """
     selection = None if job.slices is None else [job.slices.start, job.slices.stop]
     return {
+        "axes": [a.name for a in axes],
         "shape": list(blocks.shape),
         "chunks": [int(c[0]) for c in blocks.chunks],
         "model": job.payload.token,
@@ -72,6 +78,7 @@ _DIFFERENCES = {
     "tile": "tiling",
     "overlap": "tiling",
     "chunks": "chunking",
+    "axes": "axis names",
 }
 
 
@@ -242,10 +249,9 @@ def colorize_to_zarr_iter(
     # Blocks are made group by group as they are written: the graph of the whole stack is never
     # held, so memory does not grow with the number of planes.
     blocks = BlockMaker(job)
-    fingerprint = _fingerprint(blocks, job)
     axes = axes or image_axes(data, blocks.ndim - 1)  # names, units, pixel sizes carried over
-    if len(axes) != blocks.ndim - 1:
-        raise ValueError(f"{len(axes)} axes given for a {blocks.ndim - 1}D input")
+    check_axes(axes, blocks.ndim - 1)
+    fingerprint = _fingerprint(blocks, job, axes)
     position = channel_position(axes)
     # Overwriting builds the new store beside the old one, which stays until the new one is
     # finished: a run that fails or is stopped loses nothing. A rerun finishes that beside store.

@@ -42,6 +42,7 @@ class ExportedColorizer(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """RGB (b, 3, y, x) in [0, 1] of input ``x`` (b, c, y, x)."""
+        x = torch.nan_to_num(x, nan=0.0)  # as apply_normalization: NaN pixels become 0
         if self.norm.method == "asinh":
             u = (x - self.norm.low) / self.norm.softening
             # asinh written out: ONNX opset 17 export has no aten::asinh. Odd, so computed on |u|
@@ -155,9 +156,12 @@ def export_bioimageio(
         (folder / "README.md").write_text(readme_text(colorizer, name, description))
         descr = describe(colorizer, folder, name, authors, license_id, description, CITATIONS)
         work = out.with_name(f".{out.name}.writing")
-        _save(descr, work)
-        validate(work)
-        os.replace(work, out)
+        try:
+            _save(descr, work)
+            validate(work)
+            os.replace(work, out)
+        finally:
+            work.unlink(missing_ok=True)  # left only by a failed save or validation
     return out
 
 

@@ -39,8 +39,9 @@ def install_vgg19(source: str | os.PathLike[str], prefix: str | None = None) -> 
     source
         The downloaded ``.pth`` (or a ``.safetensors`` copy).
     prefix
-        The SHA-256 prefix the file must have (default :data:`VGG19_SHA256_PREFIX`,
-        torchvision's); ``""`` skips the check.
+        The SHA-256 prefix the file must have (default: torchvision's
+        :data:`VGG19_SHA256_PREFIX` for a ``.pth``, none for a ``.safetensors`` copy); ``""``
+        skips the check.
 
     Raises
     ------
@@ -53,7 +54,10 @@ def install_vgg19(source: str | os.PathLike[str], prefix: str | None = None) -> 
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     digest = sha256_of(path)
-    prefix = VGG19_SHA256_PREFIX if prefix is None else prefix
+    if prefix is None:
+        # torchvision's hash names its .pth; a safetensors copy has its own bytes (its names
+        # and shapes are still checked below).
+        prefix = "" if path.suffix == ".safetensors" else VGG19_SHA256_PREFIX
     if prefix and not digest.startswith(prefix):
         raise ValueError(
             f"{path.name} is not torchvision's {VGG19_FILENAME}: its SHA-256 starts with "

@@ -170,7 +170,7 @@ class AnnotatedStack:
             raise ValueError(
                 f"slice selection {slices!r} is empty or outside 0..{lead[0] - 1} of the stack"
             )
-        rest = itertools.product(*(range(n) for n in lead[1:]))
+        rest = list(itertools.product(*(range(n) for n in lead[1:])))  # reused for each i
         return [(i, *r) for i in chosen for r in rest] if len(lead) > 1 else [(i,) for i in chosen]
 
     def _find_annotated(self) -> list[tuple[int, ...]]:

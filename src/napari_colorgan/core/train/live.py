@@ -77,10 +77,17 @@ def _follow_annotated(run: Run) -> None:
     """
     stack, sampler = run.stack, run.sampler
     annotated = set(stack.annotated)
-    held_out = {r.plane for r in run.val_regions}
+    # Planes that were trained on at the start come back with their own region (a single
+    # plane's left part, say), even when validation also reads them.
+    initial = {r.plane: r for r in run.train_regions}
+    held_out = {r.plane for r in run.val_regions} - set(initial)
     kept = [r for r in sampler.regions if r.plane in annotated]
     have = {r.plane for r in kept}
-    new = [Region(p, 0, stack.width) for p in stack.annotated if p not in have | held_out]
+    new = [
+        initial.get(p, Region(p, 0, stack.width))
+        for p in stack.annotated
+        if p not in have | held_out
+    ]
     regions = kept + new
     if regions:  # everything erased: go on with the old regions rather than stop
         sampler.regions = regions

@@ -102,6 +102,8 @@ class Run:
         _check_tile(config, tile, stack)
         train_regions, val_regions = split_regions(stack, tile, config.val_fraction)
         self.sampler = PatchSampler(stack, train_regions, tile)
+        #: The training regions at the start (a live run's regions change; these do not).
+        self.train_regions = list(train_regions)
         self.n_train, self.n_val = (
             len({r.plane for r in train_regions}),
             len({r.plane for r in val_regions}),
