@@ -51,7 +51,9 @@ def layer_data(path: str | os.PathLike[str]) -> list[tuple[Any, dict[str, Any], 
 def _axis_labels(path: str | os.PathLike[str]) -> list[str]:
     import zarr
 
-    meta = dict(zarr.open_group(str(path), mode="r").attrs)["ome"]["multiscales"][0]
+    from napari_colorgan.core.infer.ome import multiscale_of
+
+    meta = multiscale_of(zarr.open_group(str(path), mode="r")) or {"axes": []}
     return [a["name"] for a in meta["axes"] if a.get("type") != "channel"]
 
 

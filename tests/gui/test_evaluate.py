@@ -19,7 +19,8 @@ from .conftest import errors_since  # noqa: E402
 def _run(ev, qtbot):
     ev.results = {}
     ev.evaluate()
-    qtbot.waitUntil(lambda: bool(ev.results), timeout=60_000)
+    # Until the worker has finished too: its last signal must not outlive the viewer.
+    qtbot.waitUntil(lambda: bool(ev.results) and ev._run.enabled, timeout=60_000)
     return ev.results
 
 

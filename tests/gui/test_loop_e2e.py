@@ -22,7 +22,7 @@ def _evaluate(ev, qtbot, pred, truth, slices):
     ev._pred.value, ev._truth.value, ev._slices.value = pred, truth, slices
     ev.results = {}
     ev.evaluate()
-    qtbot.waitUntil(lambda: bool(ev.results), timeout=120_000)
+    qtbot.waitUntil(lambda: bool(ev.results) and ev._run.enabled, timeout=120_000)
     return dict(ev.results)
 
 

@@ -78,31 +78,22 @@ def colorize(
 
 def build_graph(job: ColorizeJob) -> da.Array:
     """The lazy uint8 RGB of ``job``'s input: shape ``input + (3,)``, one task per block."""
-    tasks = block_tasks(job)
-    block, lead = job.block, job.lead
-    y_edges = block_edges(block.height, job.plan, job.block_size)
-    x_edges = block_edges(block.width, job.plan, job.block_size)
+    make = BlockMaker(job)
 
     def plane(index: tuple[int, ...]) -> da.Array:
         rows = []
-        for r, (y0, y1) in enumerate(y_edges):
+        for r, (y0, y1) in enumerate(make.y_edges):
             cols = [
-                da.from_delayed(tasks[(*index, r, c)], shape=(y1 - y0, x1 - x0, 3), dtype=np.uint8)
-                for c, (x0, x1) in enumerate(x_edges)
+                da.from_delayed(make((*index, r, c)), shape=(y1 - y0, x1 - x0, 3), dtype=np.uint8)
+                for c, (x0, x1) in enumerate(make.x_edges)
             ]
             rows.append(da.concatenate(cols, axis=1) if len(cols) > 1 else cols[0])
         return da.concatenate(rows, axis=0) if len(rows) > 1 else rows[0]
 
-    if not lead:
+    if not job.lead:
         return plane(())
-    planes = [plane(index) for index in itertools.product(*(range(n) for n in lead))]
-    return da.stack(planes).reshape((*lead, block.height, block.width, 3))
-
-
-def block_tasks(job: ColorizeJob) -> dict[tuple[int, ...], Any]:
-    """One delayed task per output block, keyed ``(*plane index, block row, block column)``."""
-    make = BlockMaker(job)
-    return {index: make(index) for index in itertools.product(*(range(n) for n in make.grid))}
+    planes = [plane(index) for index in itertools.product(*(range(n) for n in job.lead))]
+    return da.stack(planes).reshape(make.shape)
 
 
 class BlockMaker:

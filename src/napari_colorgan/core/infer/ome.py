@@ -139,6 +139,17 @@ def store_level(group: Any, name: str, data: da.Array, axes: list[Axis]) -> da.A
     return da.from_zarr(target)
 
 
+def multiscale_of(group: Any) -> dict[str, Any] | None:
+    """The first OME-Zarr multiscales entry of a zarr group (axes, datasets), or None."""
+    entries = dict(group.attrs).get("ome", {}).get("multiscales")
+    return entries[0] if entries else None
+
+
+def level0_scale(meta: dict[str, Any]) -> list[float]:
+    """The full-resolution level's pixel size per axis, from a multiscales entry."""
+    return [float(s) for s in meta["datasets"][0]["coordinateTransformations"][0]["scale"]]
+
+
 def open_multiscale(path: str | os.PathLike[str]) -> list[da.Array]:
     """The levels of a colour store, full resolution first, each RGB (..., y, x, 3) (lazy).
 
@@ -148,14 +159,14 @@ def open_multiscale(path: str | os.PathLike[str]) -> list[da.Array]:
     import zarr
 
     group = zarr.open_group(str(path), mode="r")
-    meta = dict(group.attrs).get("ome", {}).get("multiscales")
-    if not meta:
+    meta = multiscale_of(group)
+    if meta is None:
         raise ValueError(
             f"{path} has no OME-Zarr metadata yet: the colorization writing it did not finish; "
             "run it again to finish it"
         )
-    names = [d["path"] for d in meta[0]["datasets"]]
-    at = [a.get("type") for a in meta[0]["axes"]].index("channel")
+    names = [d["path"] for d in meta["datasets"]]
+    at = [a.get("type") for a in meta["axes"]].index("channel")
     return [da.moveaxis(da.from_zarr(group[n]), at, -1) for n in names]
 
 
@@ -163,14 +174,15 @@ def store_scale(path: str | os.PathLike[str]) -> tuple[list[float], list[str | N
     """Pixel size and unit of each axis of the RGB view (channel dropped), from the metadata."""
     import zarr
 
-    meta = dict(zarr.open_group(str(path), mode="r").attrs)["ome"]["multiscales"][0]
-    transform = meta["datasets"][0]["coordinateTransformations"][0]["scale"]
+    meta = multiscale_of(zarr.open_group(str(path), mode="r"))
+    if meta is None:
+        raise ValueError(f"{path} has no OME-Zarr multiscales metadata")
     pairs = [
         (s, a.get("unit"))
-        for a, s in zip(meta["axes"], transform, strict=True)
+        for a, s in zip(meta["axes"], level0_scale(meta), strict=True)
         if a.get("type") != "channel"
     ]
-    return [float(s) for s, _ in pairs], [u for _, u in pairs]
+    return [s for s, _ in pairs], [u for _, u in pairs]
 
 
 def write_rgb(

@@ -35,6 +35,8 @@ from .ome import (
     channel_position,
     check_axes,
     create_level,
+    level0_scale,
+    multiscale_of,
     open_multiscale,
     store_shape,
     to_store_order,
@@ -258,12 +260,15 @@ def colorize_to_zarr_iter(
     work = _replacement(path) if overwrite and path.exists() else path
     fresh = overwrite and (work == path or _read_fingerprint(work) != fingerprint)
     level0, done = _open_store(work, blocks, fingerprint, resume or work != path, fresh, axes)
-    finished_before = bool(np.asarray(done[...]).all())
-    finished, stopped = yield from _write_chunks(blocks, level0, done, stop, parallel, position)
+    # One read of the flags (each is its own small file in the store).
+    flags = np.asarray(done[...]).astype(bool)
+    finished, stopped = yield from _write_chunks(
+        blocks, level0, done, flags, stop, parallel, position
+    )
     if stopped:
         yield Finished(finished, path, stopped=True)
         return
-    if not (finished_before and _pyramid_written(work, pyramid)):  # a rerun of a finished job
+    if not (flags.all() and _pyramid_written(work, pyramid)):  # a rerun of a finished job
         name = path.name.removesuffix(".zarr").removesuffix(".ome")
         write_pyramid(work, axes, name, downsample=pyramid)
     if work != path:
@@ -280,10 +285,10 @@ def _pyramid_written(path: Path, pyramid: bool) -> bool:
     import zarr
 
     group = zarr.open_group(str(path), mode="r")
-    meta = dict(group.attrs).get("ome", {}).get("multiscales")
-    if not meta:
+    meta = multiscale_of(group)
+    if meta is None:
         return False
-    levels = len(meta[0]["datasets"])
+    levels = len(meta["datasets"])
     small = max(group["0"].shape[-2:]) <= PYRAMID_MIN
     return not pyramid or levels > 1 or small
 
@@ -292,12 +297,15 @@ def _write_chunks(
     blocks: BlockMaker,
     level0: Any,
     done: Any,
+    flags: np.ndarray,
     stop: StopSignal | None,
     parallel: int | None,
     position: int,
 ) -> Generator[Event, None, tuple[int, bool]]:
-    """Compute and write the chunks not flagged done; returns (chunks done, stopped)."""
-    flags = np.asarray(done[...]).astype(bool)
+    """Compute and write the chunks not flagged in ``flags`` (``done`` as read at the start).
+
+    Returns (chunks done, stopped).
+    """
     todo = [i for i in itertools.product(*(range(n) for n in flags.shape)) if not flags[i]]
     total, skipped = flags.size, int(flags.sum())
     t0 = time.perf_counter()
@@ -380,15 +388,14 @@ def store_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
         flags = np.asarray(group[flags_path][...]).astype(bool)
     except KeyError:
         flags = None
-    meta = attrs.get("ome", {}).get("multiscales")
+    meta = multiscale_of(group)
     axes, levels = [], []
-    if meta:
-        scale = meta[0]["datasets"][0]["coordinateTransformations"][0]["scale"]
-        axes = [{**a, "scale": s} for a, s in zip(meta[0]["axes"], scale, strict=True)]
-        levels = [list(group[d["path"]].shape) for d in meta[0]["datasets"]]
+    if meta is not None:
+        axes = [{**a, "scale": s} for a, s in zip(meta["axes"], level0_scale(meta), strict=True)]
+        levels = [list(group[d["path"]].shape) for d in meta["datasets"]]
     return {
         "layout": layout,
-        "finished": bool(meta) and (flags is None or bool(flags.all())),
+        "finished": meta is not None and (flags is None or bool(flags.all())),
         "chunks_done": None if flags is None else int(flags.sum()),
         "chunks": None if flags is None else int(flags.size),
         "axes": axes,

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .bioimageio_descr import CITATIONS, OPSET
+from .bioimageio_descr import CITATIONS, OPSET, linear_scaling
 from .bioimageio_files import cover_png, readme_text, sample_input
 from .colorizer import Colorizer
 from .config import InputNormalization
@@ -56,17 +56,11 @@ def preprocess(raw: np.ndarray, norm: InputNormalization) -> np.ndarray:
     """What the package's declared preprocessing does to raw input (float32)."""
     x = raw.astype(np.float32)
     if norm.method in ("percentile", "minmax"):
-        gain, offset = _linear(norm)
+        gain, offset = linear_scaling(norm)
         x = np.clip(x * np.float32(gain) + np.float32(offset), 0, 1)
     elif norm.method == "none":
         x = np.clip(x, 0, 1)
     return x
-
-
-def _linear(norm: InputNormalization) -> tuple[float, float]:
-    """Gain and offset of ``(x - low) / (high - low)``."""
-    gain = 1.0 / (norm.high - norm.low)
-    return gain, -norm.low * gain
 
 
 def export_onnx(colorizer: Colorizer, path: Path, example: np.ndarray) -> np.ndarray:

@@ -20,6 +20,12 @@ CITATIONS = (
 VALID = ("valid-format", "passed")
 
 
+def linear_scaling(norm: Any) -> tuple[float, float]:
+    """Gain and offset of a linear normalisation ``(x - low) / (high - low)``."""
+    gain = 1.0 / (norm.high - norm.low)
+    return gain, -norm.low * gain
+
+
 def _spec() -> Any:
     try:
         from bioimageio.spec.model import v0_5
@@ -38,10 +44,8 @@ def _input(v: Any, colorizer: Any, folder: Path) -> Any:
     names = [f"z_minus_{c - i}" for i in range(c)] + ["z"] + [f"z_plus_{i + 1}" for i in range(c)]
     pre: list[Any] = []
     if norm.method in ("percentile", "minmax"):
-        gain = 1.0 / (norm.high - norm.low)
-        pre.append(
-            v.ScaleLinearDescr(kwargs=v.ScaleLinearKwargs(gain=gain, offset=-norm.low * gain))
-        )
+        gain, offset = linear_scaling(norm)
+        pre.append(v.ScaleLinearDescr(kwargs=v.ScaleLinearKwargs(gain=gain, offset=offset)))
     if norm.method != "asinh":  # asinh is stretched and clipped inside the graph
         pre.append(v.ClipDescr(kwargs=v.ClipKwargs(min=0.0, max=1.0)))
     yx = [v.AxisId("y"), v.AxisId("x")]
