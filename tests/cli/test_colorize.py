@@ -80,8 +80,14 @@ def test_convert_rewrites_an_old_store_and_info_says_how(setup, tmp_path, capsys
 def test_rerun_resumes_and_refuses_another_model_without_overwrite(setup, tmp_path, capsys):
     out = tmp_path / "out.zarr"
     args = ["colorize", setup["input"], "-o", out, "--model", setup["model"], "--device", "cpu"]
-    assert run(capsys, *args)[0] == 0
-    assert run(capsys, *args)[0] == 0  # finished job: nothing to do
+    code, _, err = run(capsys, *args)
+    # The default windows are said, and why: here one window a plane, within a memory share.
+    assert code == 0 and "1x1 windows of up to 96x96 px a plane" in err
+    assert "computing 1.46x the output pixels" in err and "GiB" in err  # 90x70 padded to 96²
+    code, _, err = run(capsys, *args)
+    assert code == 0 and "why: the tiling out.zarr was started with" in err  # nothing to do
+    code, stdout, _ = run(capsys, "info", out)
+    assert "tiling        windows up to 256 px, overlap >= 128 px" in stdout  # 4 halos
     code, _, err = run(capsys, *args, "--slices", "0:2")
     assert code == 2 and "--overwrite" in err
     assert run(capsys, *args, "--slices", "0:2", "--overwrite")[0] == 0

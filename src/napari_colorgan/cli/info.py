@@ -52,6 +52,11 @@ def _store(args: argparse.Namespace) -> int:
     print(f"{args.model}: colorized store, layout {info['layout']}, {state}")
     if info["chunks"] is not None:
         print(f"  chunks        {info['chunks_done']}/{info['chunks']} done")
+    if info["tiling"]:
+        tiling = info["tiling"]
+        print(
+            f"  tiling        windows up to {tiling['tile']} px, overlap >= {tiling['overlap']} px"
+        )
     if info["axes"]:
         axes = [f"{a['name']} ({a['scale']:g} {a.get('unit') or 'px'})" for a in info["axes"]]
         print(f"  axes          {', '.join(axes)}")

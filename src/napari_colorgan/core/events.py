@@ -107,6 +107,18 @@ class CheckpointSaved(Event):
 
 
 @dataclass(frozen=True)
+class Planned(Event):
+    """How a colorization will run, said before it starts.
+
+    ``tiling`` names the windows (mode, largest side, overlap, windows per pass); ``why`` says
+    how the default was chosen, or that the caller gave the tile.
+    """
+
+    tiling: str
+    why: str
+
+
+@dataclass(frozen=True)
 class Progress(Event):
     """Work units (e.g. output chunks) done out of the total; ``skipped`` were done before."""
 

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from .events import Event, Progress, Started, StepDone
+from .events import Event, Planned, Progress, Started, StepDone
 
 
 def _bar(total: int | None, initial: int, unit: str) -> Any:
@@ -65,6 +65,8 @@ def drive_chunks(events: Iterator[Event], megapixels: float | None = None) -> It
     bar: Any = None
     try:
         for event in events:
+            if isinstance(event, Planned):
+                print(f"{event.tiling}\n  why: {event.why}", file=sys.stderr)
             if isinstance(event, Progress):
                 bar = bar or _bar(event.total, event.done, "chunk")
                 if bar is not None:

@@ -48,6 +48,11 @@ def stack(rng):
     return rng.integers(0, 256, (3, 150, 140)).astype(np.uint8)
 
 
+def progress(events):
+    """The Progress events of a run, in order."""
+    return [e for e in events if isinstance(e, Progress)]
+
+
 def count_tasks(monkeypatch):
     calls = []
     original = inference.block_task
@@ -87,12 +92,34 @@ def test_stop_then_resume_equals_an_uninterrupted_run_and_computes_only_the_rest
         if isinstance(event, Progress) and event.done == 5:
             stop.set()
     assert isinstance(events[-1], Finished) and events[-1].stopped
-    total = events[0].total
+    total = progress(events)[0].total
     calls = count_tasks(monkeypatch)
     events = list(colorize_to_zarr_iter(stack, tmp_path / "part.zarr", m, **KW))
-    assert events[0].skipped == 5
+    assert progress(events)[0].skipped == 5
     assert len(calls) == total - 5
     np.testing.assert_array_equal(rgb(tmp_path / "part.zarr"), rgb(whole))
+
+
+def test_a_resume_keeps_the_stores_default_window_when_memory_differs(
+    m, stack, tmp_path, monkeypatch
+):
+    from napari_colorgan.core.infer import window_size
+
+    kw = {k: v for k, v in KW.items() if k not in ("tile", "overlap")}  # default windows
+    monkeypatch.setattr(window_size, "device_memory", lambda device: 1 << 34)
+    stop = threading.Event()
+    out = tmp_path / "part.zarr"
+    for event in colorize_to_zarr_iter(stack, out, m, stop=stop, parallel=1, **kw):
+        if isinstance(event, Progress) and event.done == 2:
+            stop.set()
+    tile = zarr.open_group(str(out), mode="r").attrs["napari_colorgan"]["tile"]
+    # Less memory now: the default would be smaller windows, another store identity.
+    monkeypatch.setattr(window_size, "device_memory", lambda device: 1 << 20)
+    events = list(colorize_to_zarr_iter(stack, out, m, **kw))
+    assert progress(events)[0].skipped == 2 and isinstance(events[-1], Finished)
+    assert zarr.open_group(str(out), mode="r").attrs["napari_colorgan"]["tile"] == tile
+    whole = colorize_to_zarr(stack, tmp_path / "whole.zarr", m, tile=tile, **kw)
+    np.testing.assert_array_equal(rgb(out), rgb(whole))
 
 
 def test_rerunning_a_finished_job_does_nothing(m, stack, tmp_path, monkeypatch):
@@ -124,7 +151,7 @@ def test_a_crash_mid_run_keeps_finished_chunks(m, stack, tmp_path, monkeypatch):
     done = read(tmp_path / "out.zarr/napari_colorgan/done")
     assert done.sum() == 4  # the chunk whose write failed was never marked done
     events = list(colorize_to_zarr_iter(stack, tmp_path / "out.zarr", m, **KW))
-    assert events[0].skipped == 4 and events[-1].step == done.size
+    assert progress(events)[0].skipped == 4 and events[-1].step == done.size
 
 
 def test_kill_9_mid_run_then_resume(m, stack, tmp_path):
@@ -209,11 +236,14 @@ def test_an_all_nan_input_is_refused_before_a_store_is_made(m, tmp_path):
     assert not (tmp_path / "out.zarr").exists()
 
 
-def test_nan_colours_are_never_flagged_done(m, stack, tmp_path):
+@pytest.mark.parametrize("windows", ["blended", "one a plane"])
+def test_nan_colours_are_never_flagged_done(m, stack, tmp_path, windows):
+    # One window a plane takes the uint8 path, which never holds float colours to check.
+    kw = KW if windows == "blended" else {**KW, "tile": 256, "overlap": None}
     with torch.no_grad():
         next(m.generator.parameters()).fill_(float("nan"))
     with pytest.raises(ValueError, match="NaN/Inf colours"):
-        colorize_to_zarr(stack, tmp_path / "out.zarr", m, parallel=1, **KW)
+        colorize_to_zarr(stack, tmp_path / "out.zarr", m, parallel=1, **kw)
     assert read(tmp_path / "out.zarr/napari_colorgan/done").sum() == 0
 
 
@@ -245,7 +275,7 @@ def test_a_failed_overwrite_leaves_the_previous_store_intact(m, stack, tmp_path,
     monkeypatch.setattr(zarr.Array, "__setitem__", original)
     # The rerun finishes the replacement written beside, then swaps it in.
     events = list(colorize_to_zarr_iter(255 - stack, out, m, overwrite=True, **KW))
-    assert events[0].skipped == 2
+    assert progress(events)[0].skipped == 2
     from napari_colorgan.core.infer.graph import colorize
 
     np.testing.assert_array_equal(rgb(out), colorize(255 - stack, m, **KW).compute())
@@ -285,6 +315,8 @@ def test_a_swap_cut_between_its_renames_is_finished_by_the_next_run(m, stack, tm
     os.replace(tmp_path / "previous.zarr", tmp_path / ".out.zarr.old")
     # The state a crash between the two renames leaves: no out.zarr, .old and .new beside.
     events = list(colorize_to_zarr_iter(255 - stack, out, m, **KW))
-    assert events[0].skipped == events[-1].step  # nothing recomputed: the swap was finished
+    assert (
+        progress(events)[0].skipped == events[-1].step
+    )  # nothing recomputed: the swap was finished
     np.testing.assert_array_equal(rgb(out), new_result)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.zarr"]

@@ -174,3 +174,26 @@ def test_nan_weights_are_refused_at_load_naming_the_file(tiny_colorizer, tmp_pat
     path = tiny_colorizer.save(tmp_path / "m.safetensors")
     with pytest.raises(ValueError, match="m.safetensors: the weights hold NaN/Inf"):
         Colorizer.load(path)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"chroma_gain": 1.7},
+        {"color_space": "rgb"},
+        {"classes": ((1, 200, 30, 30), (2, 20, 200, 60)), "context": 1},
+    ],
+)
+def test_raw_to_rgb8_is_raw_to_rgb_then_uint8_within_a_level(settings):
+    from napari_colorgan.core.color import to_uint8
+
+    cfg = ModelConfig(num_downs=3, ngf=4, tile=32, **settings)
+    m = Colorizer.from_config(cfg, seed=0)
+    m.generator.eval()
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 1 + 2 * cfg.context, 40, 24, generator=gen)
+    raw = (torch.rand(2, cfg.out_channels, 40, 24, generator=gen) * 2 - 1).bfloat16()
+    got = m.raw_to_rgb8(raw, x).numpy()
+    want = to_uint8(m.raw_to_rgb(raw.float(), x).permute(0, 2, 3, 1).numpy())
+    assert got.shape == (2, 40, 24, 3) and np.abs(got.astype(int) - want).max() <= 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import math
 import os
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
@@ -14,23 +13,11 @@ import dask.array as da
 import numpy as np
 
 from ..model.colorizer import Colorizer
-from .blocks import BLOCK, block_task
+from .blocks import block_task
 from .job import ColorizeJob, ColorizeOptions, prepare
-from .tiling import TilePlan, round_up
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
-
-
-def block_edges(length: int, plan: TilePlan, block: int = BLOCK) -> list[tuple[int, int]]:
-    """Split ``[0, length)`` into output blocks of about ``block`` px on the tiling's stride."""
-    if length <= block:
-        return [(0, length)]
-    # Regular blocks (the last one may be shorter) so they map one-to-one onto zarr chunks;
-    # an even split avoids a thin last block, whose border windows would be computed twice.
-    count = math.ceil(length / block)
-    step = round_up(math.ceil(length / count), plan.stride)
-    return list(itertools.pairwise([*range(0, length, step), length]))
 
 
 def colorize(
@@ -48,10 +35,14 @@ def colorize(
     colorizer
         A :class:`Colorizer` or a model file path.
     tile, overlap
-        Window side and overlap in pixels; default from the model (exact tiling where its
-        receptive field allows, blended otherwise; see :class:`TilePlan`).
+        Largest window side and least overlap in pixels. Default tile: the layout that
+        computes the fewest pixels for this plane size among those that fit a share of the
+        device's memory (see :func:`~napari_colorgan.core.infer.window_size.choose_window`);
+        default overlap from the model (exact tiling where its receptive field allows,
+        blended otherwise; see :class:`~napari_colorgan.core.infer.tiling.TilePlan`).
     batch_size
-        Tiles per forward pass; ``"auto"`` = 16 on CUDA, 4 on the CPU.
+        Tiles per forward pass; ``"auto"``: as many as fit the same memory share, at most 16 on
+        CUDA and 4 on the CPU.
     device
         ``"auto"`` (CUDA, then MPS, then CPU, decided where each task runs), ``"cpu"``,
         ``"cuda:0"``...
@@ -61,7 +52,8 @@ def colorize(
         Dask worker resources each task claims on a cluster, e.g. ``{"GPU": 1}`` with workers
         started as ``dask worker --resources GPU=1``: one GPU task per GPU at a time.
     block_size
-        Side of the output chunks for planes larger than it (a multiple of the tile stride).
+        Side of the output chunks for planes larger than it (rounded up to the network's
+        grid).
     slices
         Planes of the first axis to colorize (a ``slice``, e.g. from ``parse_slices("0:20")``);
         default all.
@@ -112,8 +104,8 @@ class BlockMaker:
         # through dask's tokenizer took longer than colorizing a plane.
         self.payload = dask.delayed(serialised, name=f"colorgan-model-{serialised.token}")
         self.token = hashlib.sha256(repr(job.block).encode()).hexdigest()[:12]
-        self.y_edges = block_edges(job.block.height, job.plan, job.block_size)
-        self.x_edges = block_edges(job.block.width, job.plan, job.block_size)
+        self.y_edges = job.plan.block_edges(job.block.height)
+        self.x_edges = job.plan.block_edges(job.block.width)
         lead, block = job.lead, job.block
         self.shape = (*lead, block.height, block.width, 3)
         sizes = [[b - a for a, b in edges] for edges in (self.y_edges, self.x_edges)]

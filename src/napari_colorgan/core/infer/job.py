@@ -15,12 +15,14 @@ import dask.array as da
 import numpy as np
 
 from ..devices import pick_device
+from ..events import Planned
 from ..io.images import open_image
 from ..io.selection import select_planes
 from ..model.colorizer import Colorizer
-from .blocks import BLOCK, BlockJob, Precision
+from .blocks import BlockJob, Precision, resolve_precision
 from .payload import ModelPayload, model_payload
-from .tiling import TilePlan, check_count
+from .tiling import BLOCK, TilePlan, check_count
+from .window_size import WindowChoice, choose_window
 
 #: Most tiles per forward pass accepted: more is a typo (the default is 4 on a CPU, 16 on CUDA).
 MAX_BATCH = 4096
@@ -55,10 +57,10 @@ class ColorizeJob:
         Tiling plan, plane size, device, precision and batch size of every block task.
     worker_resources
         Dask resources each task claims on a cluster (e.g. ``{"GPU": 1}``), or None.
-    block_size
-        Side of the output chunks for planes larger than it.
     slices
         The planes of the first axis the input was cut to, or None for all.
+    window
+        How the default window was chosen, or None when the tile was given.
     """
 
     model: Colorizer
@@ -66,13 +68,35 @@ class ColorizeJob:
     source: da.Array
     block: BlockJob
     worker_resources: dict[str, float] | None = None
-    block_size: int = BLOCK
     slices: slice | None = None
+    window: WindowChoice | None = None
 
     @property
     def plan(self) -> TilePlan:
         """The tiling plan."""
         return self.block.plan
+
+    def planned(self, why: str | None = None) -> Planned:
+        """The event that says how this job tiles its planes, and why (default: its choice)."""
+        plan, block = self.plan, self.block
+        rows, cols = plan.layout(block.height), plan.layout(block.width)
+        cost = plan.computed(block.height) * plan.computed(block.width)
+        dev = pick_device(block.device)
+        dtype = str(resolve_precision(block.precision, dev)).removeprefix("torch.")
+        tiling = (
+            f"{plan.mode} tiling: {len(rows)}x{len(cols)} windows of up to "
+            f"{max(w.size for w in rows)}x{max(w.size for w in cols)} px a plane (overlap >= "
+            f"{plan.overlap} px), {block.batch_size} per pass, computing "
+            f"{cost / (block.height * block.width):.2f}x the output pixels; {dev}, {dtype}"
+        )
+        if why is None:
+            why = self.window.describe() if self.window else "the tile was given"
+        return Planned(tiling, why)
+
+    @property
+    def block_size(self) -> int:
+        """Side of the output chunks for planes larger than it."""
+        return self.plan.block
 
     @property
     def lead(self) -> tuple[int, ...]:
@@ -113,7 +137,7 @@ def check_input(data: Any, colorizer: Colorizer | None = None) -> None:
 
 
 def auto_batch(device: str) -> int:
-    """Tiles per forward pass when the user does not say: 16 on CUDA, 4 on the CPU."""
+    """Most tiles per forward pass when the user does not say: 16 on CUDA, 4 on the CPU."""
     return 16 if pick_device(device).type == "cuda" else 4
 
 
@@ -146,20 +170,33 @@ def prepare(
         input that cannot be colorized (see :func:`check_input`).
     """
     # Settings first: they are cheap to check and a bad one should not cost a model load.
-    pick_device(device)
-    if batch_size == "auto":
-        batch = auto_batch(device)
-    else:
-        batch = check_count("batch_size", batch_size, MAX_BATCH)
+    dev = pick_device(device)
+    dtype = resolve_precision(precision, dev)
+    batch = None if batch_size == "auto" else check_count("batch_size", batch_size, MAX_BATCH)
     model = as_colorizer(colorizer)
     src = open_image(data)
     check_input(src, model)
-    plan = TilePlan.for_model(model.config, tile, overlap)
     lead, (height, width) = tuple(src.shape[:-2]), tuple(src.shape[-2:])
+    window = None
+    if tile is None:
+        most = auto_batch(device) if batch is None else batch
+        window = choose_window(
+            model.config,
+            height,
+            width,
+            dev,
+            dtype,
+            overlap=overlap,
+            block=block_size,
+            most_batch=most,
+        )
+        tile = window.tile
+        batch = window.batch_size if batch is None else batch
+    plan = TilePlan.for_model(model.config, tile, overlap, block_size)
     if not isinstance(src, da.Array):
         src = da.from_array(src, chunks=(1,) * len(lead) + (min(height, BLOCK), min(width, BLOCK)))
     # Selected lazily: indexing a zarr array itself would read the planes into memory.
     src = select_planes(src, slices)
-    block = BlockJob(plan, height, width, device, precision, batch)
+    block = BlockJob(plan, height, width, device, precision, batch or auto_batch(device))
     payload = model_payload(model)
-    return ColorizeJob(model, payload, src, block, worker_resources, block_size, slices)
+    return ColorizeJob(model, payload, src, block, worker_resources, slices, window)

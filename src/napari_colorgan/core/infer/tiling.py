@@ -2,14 +2,20 @@
 
 Two modes, chosen from the generator's receptive field:
 
-* **exact** — windows of ``tile`` pixels on a grid aligned to ``2**num_downs``, each computed
-  with a halo of at least half the receptive field; only the centre (the *core*) is kept.
-  Windows that would leave the image are shifted inwards, so a kept pixel either sees its whole
-  receptive field inside the window or sees the image border exactly as whole-plane inference
-  does. The tiled result then equals whole-plane inference (to float rounding).
-* **blended** — for deep nets whose receptive field is too large for a halo: windows overlap by
-  ``overlap`` pixels and are averaged with a raised-cosine ramp over the overlap, which sums to
-  one between neighbours, so no seam shows.
+* **exact** — windows start on a grid aligned to ``2**num_downs`` and are computed with a halo
+  of at least half the receptive field; only their centre (the *core*) is kept. Windows that
+  would leave the image are shifted inwards, so a kept pixel either sees its whole receptive
+  field inside the window or sees the image border exactly as whole-plane inference does. The
+  tiled result then equals whole-plane inference (to float rounding).
+* **blended** — for deep nets whose receptive field is too large for a halo: neighbouring
+  windows overlap by at least ``overlap`` pixels and are averaged with a raised-cosine ramp
+  across their whole overlap, which sums to one between neighbours, so no seam shows.
+
+An axis gets the fewest windows of at most ``tile`` px that cover it, all of one size: the
+smallest multiple of the grid that does. So ``tile`` is a ceiling, and a plane that fits in one
+window is computed in one, exactly as whole-plane inference computes it. Planes larger than
+``block`` px are cut into output blocks (on the grid and regular, so they map one-to-one onto
+zarr chunks); in exact mode each block gets its own windows, so no core is computed twice.
 
 Planes are padded (reflect) at the bottom/right to a multiple of ``2**num_downs`` exactly as
 :func:`pad_to_multiple` does for whole-plane inference.
@@ -17,6 +23,7 @@ Planes are padded (reflect) at the bottom/right to a multiple of ``2**num_downs`
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -27,6 +34,8 @@ from ..model.config import ModelConfig
 
 #: Largest inference window side accepted (pixels): far beyond any device's memory already.
 MAX_TILE = 16384
+#: Output block side (pixels) for planes too large to compute as one block.
+BLOCK = 4096
 
 Mode = Literal["exact", "blended"]
 
@@ -61,12 +70,18 @@ def pad_to_multiple(plane: np.ndarray, multiple: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class AxisWindow:
-    """One window along an axis: read ``[start, start + size)``, keep ``[keep0, keep1)``."""
+    """One window along an axis: read ``[start, start + size)``, keep ``[keep0, keep1)``.
+
+    ``fade0`` / ``fade1`` (blended mode): how many pixels at the window's start / end it shares
+    with the window before / after, over which its weight ramps in / out.
+    """
 
     start: int
     size: int
     keep0: int
     keep1: int
+    fade0: int = 0
+    fade1: int = 0
 
 
 @dataclass(frozen=True)
@@ -78,90 +93,163 @@ class TilePlan:
     mode
         ``"exact"`` or ``"blended"``.
     tile
-        Window side in pixels (the network's input), a multiple of ``grid``.
+        Largest window side in pixels (the network's input), a multiple of ``grid``.
     overlap
-        Pixels shared by neighbouring windows (twice the halo in exact mode).
+        Least overlap of neighbouring windows (twice the halo in exact mode).
     grid
-        ``2**num_downs``: window starts and plane padding are multiples of it.
+        ``2**num_downs``: window sides, plane padding and exact window starts are multiples.
+    block
+        Side of the output blocks (about; on the grid) that planes larger than it are cut into.
     """
 
     mode: Mode
     tile: int
     overlap: int
     grid: int
+    block: int = BLOCK
 
     @classmethod
     def for_model(
-        cls, config: ModelConfig, tile: int | None = None, overlap: int | None = None
+        cls,
+        config: ModelConfig,
+        tile: int | None = None,
+        overlap: int | None = None,
+        block: int = BLOCK,
     ) -> TilePlan:
         """Plan for ``config``: exact where the overlap covers the receptive field, else blended.
 
         Defaults: exact-capable models get a halo of half the receptive field (rounded up to
-        the grid) and a tile of eight halos; deeper models get their training tile and a
-        quarter of it as overlap.
+        the grid) and a tile of eight halos; deeper models get their training tile, and an
+        overlap of a quarter of the training tile whatever the tile (the blend only has to
+        hide the difference between two windows' views, which does not grow with the window).
         """
         grid = 2**config.num_downs
         halo = round_up((config.receptive_field + 1) // 2, grid)
+        exact_capable = 4 * halo <= 1024
         if tile is None:
-            tile = max(config.tile, 8 * halo) if 4 * halo <= 1024 else config.tile
+            tile = max(config.tile, 8 * halo) if exact_capable else config.tile
         check_count("tile", tile, MAX_TILE, "px")
         tile = round_up(max(int(tile), grid), grid)
         if overlap is None:
-            overlap = 2 * halo if 4 * halo <= tile else tile // 4
+            overlap = 2 * halo if exact_capable and 4 * halo <= tile else config.tile // 4
         overlap = int(overlap)
         if overlap < 0 or overlap >= tile:
             raise ValueError(
                 f"overlap {overlap} px must be >= 0 and smaller than the tile {tile} px"
             )
         # Exact needs the halo to cover the receptive field and every window start on the grid.
-        exact = overlap >= 2 * halo and overlap % (2 * grid) == 0 and (tile - overlap) % grid == 0
-        return cls("exact" if exact else "blended", tile, overlap, grid)
+        exact = overlap >= 2 * halo and overlap % (2 * grid) == 0
+        block = round_up(check_count("block_size", block, 1 << 20, "px"), grid)
+        return cls("exact" if exact else "blended", tile, overlap, grid, block)
 
     @property
     def stride(self) -> int:
-        """Distance between neighbouring window starts (the core size in exact mode)."""
+        """Distance between window starts of the densest layout (the core size in exact mode)."""
         return self.tile - self.overlap
 
+    def block_edges(self, length: int) -> list[tuple[int, int]]:
+        """Split ``[0, length)`` into output blocks of about ``block`` px, edges on the grid.
+
+        Regular (the last block may be shorter), so blocks map one-to-one onto zarr chunks; an
+        even split avoids a thin last block.
+        """
+        if length <= self.block:
+            return [(0, length)]
+        count = math.ceil(length / self.block)
+        step = round_up(math.ceil(length / count), self.grid)
+        return list(itertools.pairwise([*range(0, length, step), length]))
+
     def windows(self, length: int, lo: int = 0, hi: int | None = None) -> list[AxisWindow]:
-        """Windows along an axis of ``length`` px that contribute to output ``[lo, hi)``."""
+        """Windows along an axis of ``length`` px that contribute to output ``[lo, hi)``.
+
+        Their ``keep`` ranges are cut to ``[lo, hi)``.
+        """
         hi = length if hi is None else hi
-        padded = round_up(length, self.grid)
-        size = min(self.tile, padded)
-        if self.mode == "exact":
-            return self._exact(padded, size, length, lo, hi)
-        return self._blended(padded, size, length, lo, hi)
-
-    def _exact(self, padded: int, size: int, length: int, lo: int, hi: int) -> list[AxisWindow]:
-        halo = self.overlap // 2
-        core = self.stride
         out = []
-        first = (lo // core) * core
-        for c0 in range(first, hi, core):
-            c1 = min(c0 + core, length)
-            start = min(max(c0 - halo, 0), padded - size)
-            out.append(AxisWindow(start, size, max(c0, lo), min(c1, hi)))
-        return out
-
-    def _blended(self, padded: int, size: int, length: int, lo: int, hi: int) -> list[AxisWindow]:
-        starts = list(range(0, max(padded - size, 0) + 1, self.stride))
-        if starts[-1] + size < padded:
-            starts.append(padded - size)  # the last window ends at the border
-        out = []
-        for s in starts:
-            k0, k1 = max(s, lo), min(s + size, hi, length)
+        for w in self.layout(length):
+            k0, k1 = max(w.keep0, lo), min(w.keep1, hi)
             if k0 < k1:
-                out.append(AxisWindow(s, size, k0, k1))
+                out.append(AxisWindow(w.start, w.size, k0, k1, w.fade0, w.fade1))
         return out
+
+    def computed(self, length: int) -> int:
+        """Window pixels computed along an axis of ``length`` px, per block that needs them.
+
+        A window that two blocks need is computed by both; ``computed(h) * computed(w) /
+        (h * w)`` is how many pixels a plane's windows cost per output pixel.
+        """
+        return sum(w.size for e in self.block_edges(length) for w in self.windows(length, *e))
+
+    def layout(self, length: int) -> list[AxisWindow]:
+        """Every window of an axis of ``length`` px, in order."""
+        padded = round_up(length, self.grid)
+        edges = self.block_edges(length)
+        if self.mode == "exact":
+            return [w for e in edges for w in self._exact(e, length, padded)]
+        return self._blended(length, padded)
+
+    def _exact(self, edge: tuple[int, int], length: int, padded: int) -> list[AxisWindow]:
+        """The windows of one block: cores cut evenly on the grid, each with its halos."""
+        e0, e1 = edge
+        halo = self.overlap // 2
+        a, b = max(e0 - halo, 0), min(round_up(e1, self.grid) + halo, padded)
+        n = _count(round_up(e1, self.grid) - e0, self.tile - 2 * halo, b - a <= self.tile)
+        step = round_up(math.ceil((round_up(e1, self.grid) - e0) / n), self.grid)
+        size = min(step + 2 * halo, b - a)
+        cores = [e0 + k * step for k in range(n) if e0 + k * step < e1] + [e1]
+        return [
+            AxisWindow(min(max(c0 - halo, a), b - size), size, c0, c1)
+            for c0, c1 in itertools.pairwise(cores)
+        ]
+
+    def _blended(self, length: int, padded: int) -> list[AxisWindow]:
+        """The fewest windows of one size <= ``tile`` overlapping by >= ``overlap``, evenly.
+
+        One layout for the whole axis, whatever the blocks: a block's result is then the same
+        as if the plane were one block. (A window across a block edge is computed by both
+        blocks; when blending, no cut avoids that.)
+        """
+        n = _count(padded - self.overlap, self.tile - self.overlap, padded <= self.tile)
+        size = round_up(math.ceil((padded + (n - 1) * self.overlap) / n), self.grid)
+        starts = [round(k * (padded - size) / (n - 1)) for k in range(n)] if n > 1 else [0]
+        return _fade(starts, size, length)
 
     def weights(self, window: AxisWindow, length: int) -> np.ndarray:
-        """Blending weight of each pixel of ``window`` (1 everywhere in exact mode)."""
+        """Blending weight of each pixel of ``window`` (1 everywhere in exact mode).
+
+        A raised-cosine ramp across each shared stretch: ``sin²`` in, ``cos²`` out, so two
+        neighbours' weights sum to one there. Image borders get no ramp.
+        """
+        del length  # kept for callers; the fades already say where the borders are
         w = np.ones(window.size, np.float32)
-        if self.mode == "exact" or self.overlap == 0:
+        if self.mode == "exact":
             return w
-        ramp = np.sin(0.5 * math.pi * (np.arange(self.overlap) + 0.5) / self.overlap) ** 2
-        padded = round_up(length, self.grid)
-        if window.start > 0:  # an interior side fades in; the image border does not
-            w[: self.overlap] = ramp
-        if window.start + window.size < padded:
-            w[-self.overlap :] = np.minimum(w[-self.overlap :], ramp[::-1])
+        if window.fade0:
+            w[: window.fade0] = _ramp(window.fade0)
+        if window.fade1:
+            w[-window.fade1 :] = np.minimum(w[-window.fade1 :], _ramp(window.fade1)[::-1])
         return w
+
+
+def _count(need: int, per_window: int, fits_one: bool) -> int:
+    """Windows that cover ``need`` px beyond the first window's overlap, ``per_window`` each."""
+    return 1 if fits_one else max(1, math.ceil(need / per_window))
+
+
+def _ramp(width: int) -> np.ndarray:
+    """Raised-cosine ramp from ~0 to ~1 over ``width`` px, shape (width,)."""
+    return (np.sin(0.5 * math.pi * (np.arange(width) + 0.5) / width) ** 2).astype(np.float32)
+
+
+def _fade(starts: list[int], size: int, length: int) -> list[AxisWindow]:
+    """Blended windows of ``size`` px at ``starts`` (ascending).
+
+    Each keeps what it covers of ``[0, length)`` and fades over the stretches it shares with
+    its neighbours.
+    """
+    out = []
+    for i, s in enumerate(starts):
+        fade0 = starts[i - 1] + size - s if i else 0
+        fade1 = s + size - starts[i + 1] if i + 1 < len(starts) else 0
+        out.append(AxisWindow(s, size, min(s, length), min(s + size, length), fade0, fade1))
+    return [w for w in out if w.keep0 < w.keep1]

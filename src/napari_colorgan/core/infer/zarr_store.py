@@ -243,10 +243,14 @@ def colorize_to_zarr_iter(
     Yields
     ------
     Event
-        :class:`Progress` after each written chunk, then :class:`Finished` with the path.
+        :class:`Planned` (the tiling and why), :class:`Progress` after each written chunk,
+        then :class:`Finished` with the path.
     """
     path = Path(store)
     _finish_interrupted_swap(path)
+    adopted = not overwrite and options.get("tile") is None
+    options = _stored_tiling(path, options) if adopted else options
+    adopted = adopted and options.get("tile") is not None
     job = prepare(data, colorizer, **options)
     # Blocks are made group by group as they are written: the graph of the whole stack is never
     # held, so memory does not grow with the number of planes.
@@ -260,6 +264,9 @@ def colorize_to_zarr_iter(
     work = _replacement(path) if overwrite and path.exists() else path
     fresh = overwrite and (work == path or _read_fingerprint(work) != fingerprint)
     level0, done = _open_store(work, blocks, fingerprint, resume or work != path, fresh, axes)
+    yield job.planned(
+        f"the tiling {path.name} was started with, to finish it" if adopted else None
+    )
     # One read of the flags (each is its own small file in the store).
     flags = np.asarray(done[...]).astype(bool)
     finished, stopped = yield from _write_chunks(
@@ -274,6 +281,23 @@ def colorize_to_zarr_iter(
     if work != path:
         _swap_in(work, path)
     yield Finished(finished, path)
+
+
+def _stored_tiling(path: Path, options: ColorizeOptions) -> ColorizeOptions:
+    """``options`` with the tile of the store being resumed, when the caller named none.
+
+    The default window depends on the machine's memory: a resume on another machine, or with
+    another device, would otherwise choose other windows and be refused as another result.
+    """
+    found = _read_fingerprint(path) if path.is_dir() else None
+    if not isinstance(found, dict) or "tile" not in found:
+        return options
+    overlap = options.get("overlap")
+    return {
+        **options,
+        "tile": found["tile"],
+        "overlap": found["overlap"] if overlap is None else overlap,
+    }
 
 
 def _pyramid_written(path: Path, pyramid: bool) -> bool:
@@ -375,7 +399,8 @@ def store_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
 
     Keys: ``layout`` (``"ome-zarr-0.5"``, ``"0.1"`` or ``"unknown"``), ``finished``,
     ``chunks_done`` / ``chunks`` (None when there are no resume flags), ``axes`` (OME entries
-    with ``scale``), ``levels`` (shapes in store order), ``model`` (content token or None).
+    with ``scale``), ``levels`` (shapes in store order), ``model`` (content token or None),
+    ``tiling`` (``tile`` and ``overlap`` in px, or None).
     """
     import zarr
 
@@ -401,4 +426,7 @@ def store_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
         "axes": axes,
         "levels": levels,
         "model": ours.get("model") if isinstance(ours, dict) else None,
+        "tiling": {k: ours.get(k) for k in ("tile", "overlap")}
+        if isinstance(ours, dict)
+        else None,
     }

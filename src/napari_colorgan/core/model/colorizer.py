@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ..annotations import palette_lut
-from ..color import lab_to_rgb, to_uint8
+from ..color import lab_to_rgb, lab_to_rgb8, to_uint8
 from ..version import package_version
 from .config import InputNormalization, ModelConfig, Provenance
 from .file import read_metadata, read_tensors, save_model_file
@@ -147,6 +147,22 @@ class Colorizer:
         lightness = 100 * x[:, c : c + 1]  # (b, 1, h, w)
         ab = AB_SCALE * gain * out.to(lightness.dtype)  # (b, 2, h, w)
         return lab_to_rgb(torch.cat([lightness, ab], dim=1))
+
+    def raw_to_rgb8(self, raw: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Raw generator output (b, out_channels, h, w) to uint8 RGB (b, h, w, 3), for inference.
+
+        Equals ``to_uint8(raw_to_rgb(raw, x))`` to within one level, at about a fifth of the
+        time on a CPU (see :func:`~napari_colorgan.core.color.lab_to_rgb8`).
+        """
+        with torch.no_grad():
+            out = self.color_output(raw)
+            if self.config.color_space == "rgb":
+                rgb = self.output_to_rgb(out.float(), x.float()).permute(0, 2, 3, 1)
+                return rgb.clamp(0, 1).mul_(255).add_(0.5).to(torch.uint8)
+            scale = AB_SCALE * self.config.chroma_gain
+            c = self.config.context  # the centre channel is the plane itself
+            lightness = 100 * x[:, c].float()  # (b, h, w)
+            return lab_to_rgb8(lightness, out[:, 0], out[:, 1], scale)
 
     def set_chroma_gain(self, gain: float) -> None:
         """Set ``config.chroma_gain`` (the config is frozen: it is replaced)."""
