@@ -1,7 +1,7 @@
 """What a resume costs: kill -9 half-way through ``napari-colorgan colorize``, then rerun it.
 
 A zarr stack is colorized zarr to zarr through the command line (pix2pix preset, random
-weights, bf16, 256 px tiles with 64 px overlap) three ways, each its own process:
+weights, bf16, its default windows: one a 2048² plane) three ways, each its own process:
 
 * whole — uninterrupted, to a fresh store;
 * start-up — rerunning the finished job (it checks the store and computes nothing);
@@ -32,8 +32,8 @@ CLI = [sys.executable, "-m", "napari_colorgan.cli"]
 def colorize(src: Path, out: Path, model: Path) -> list[str]:
     """The command line of one run."""
     return [
-        *CLI, "colorize", str(src), "-o", str(out), "--model", str(model), "--tile", "256",
-        "--overlap", "64", "--precision", "bf16", "--device", "cpu", "--batch-size", "8",
+        *CLI, "colorize", str(src), "-o", str(out), "--model", str(model),
+        "--precision", "bf16", "--device", "cpu",
     ]  # fmt: skip
 
 

@@ -96,6 +96,7 @@ def test_export_from_the_widget_keeps_the_layers_scale_and_units(
     qtbot.waitUntil(lambda: "em export" in viewer.layers, timeout=120_000)
     assert store_scale(tmp_path / "em.ome.zarr") == ([40.0, 4.0, 4.0], ["nanometer"] * 3)
     assert "File ▸ Open" in col._status.value and "em.ome.zarr" in col._status.value
+    assert "GiB" in col._status.tooltip  # why these windows: the memory share they fit
 
 
 def test_napari_ome_zarr_shows_a_store_as_red_green_blue(make_napari_viewer, store):

@@ -251,13 +251,17 @@ def test_browsing_a_colour_layer_never_runs_the_model_on_the_gui_thread(
     from napari_colorgan.core.model.config import preset
 
     threads = []
-    real = Colorizer.raw_to_rgb
 
-    def recording(self, raw, x):
-        threads.append(threading.current_thread())
-        return real(self, raw, x)
+    def recorded(real):
+        def recording(self, raw, x):
+            threads.append(threading.current_thread())
+            return real(self, raw, x)
 
-    monkeypatch.setattr(Colorizer, "raw_to_rgb", recording)
+        return recording
+
+    # Float colour for blended windows, uint8 straight from the network otherwise.
+    for name in ("raw_to_rgb", "raw_to_rgb8"):
+        monkeypatch.setattr(Colorizer, name, recorded(getattr(Colorizer, name)))
     path = Colorizer.from_config(preset("small", tile=64)).save(tmp_path / "m.safetensors")
     col = ColorizeWidget(viewer)
     col._image.value, col._model_file.value = viewer.layers["em"], path

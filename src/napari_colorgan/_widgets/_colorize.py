@@ -198,7 +198,7 @@ class ColorizeWidget(Container):
         from napari.utils import progress
 
         from napari_colorgan._ome_io import layer_axes
-        from napari_colorgan.core.events import Finished, Progress
+        from napari_colorgan.core.events import Finished, Planned, Progress
         from napari_colorgan.core.infer.zarr_store import colorize_to_zarr_iter
 
         layer, model = self._layer(), self._model()
@@ -213,6 +213,9 @@ class ColorizeWidget(Container):
         bar = progress(total=0, desc="colorizing")
 
         def on_event(event: Any) -> None:
+            if isinstance(event, Planned):  # the tiling, and why in the tooltip
+                self._status.value = event.tiling.split(";")[0]
+                self._status.tooltip = event.why
             if isinstance(event, Progress):
                 bar.total = event.total
                 bar.n = event.done
