@@ -248,9 +248,7 @@ def colorize_to_zarr_iter(
     """
     path = Path(store)
     _finish_interrupted_swap(path)
-    adopted = not overwrite and options.get("tile") is None
-    options = _stored_tiling(path, options) if adopted else options
-    adopted = adopted and options.get("tile") is not None
+    options, adopted = _stored_tiling(path, options) if not overwrite else (options, False)
     job = prepare(data, colorizer, **options)
     # Blocks are made group by group as they are written: the graph of the whole stack is never
     # held, so memory does not grow with the number of planes.
@@ -283,21 +281,20 @@ def colorize_to_zarr_iter(
     yield Finished(finished, path)
 
 
-def _stored_tiling(path: Path, options: ColorizeOptions) -> ColorizeOptions:
+def _stored_tiling(path: Path, options: ColorizeOptions) -> tuple[ColorizeOptions, bool]:
     """``options`` with the tile of the store being resumed, when the caller named none.
+
+    The second value says whether the store's tiling was taken.
 
     The default window depends on the machine's memory: a resume on another machine, or with
     another device, would otherwise choose other windows and be refused as another result.
     """
     found = _read_fingerprint(path) if path.is_dir() else None
-    if not isinstance(found, dict) or "tile" not in found:
-        return options
+    if options.get("tile") is not None or not isinstance(found, dict) or "tile" not in found:
+        return options, False
     overlap = options.get("overlap")
-    return {
-        **options,
-        "tile": found["tile"],
-        "overlap": found["overlap"] if overlap is None else overlap,
-    }
+    overlap = found["overlap"] if overlap is None else overlap
+    return {**options, "tile": found["tile"], "overlap": overlap}, True
 
 
 def _pyramid_written(path: Path, pyramid: bool) -> bool:
