@@ -114,6 +114,8 @@ def _to_uint8(data: Any) -> Any:
     import dask.array as da
     import numpy as np
 
+    from napari_colorgan.core.color import to_uint8
+
     if not np.issubdtype(np.dtype(data.dtype), np.floating):
         raise ValueError(f"cannot save RGB of dtype {data.dtype}: use uint8 or floats in 0-1")
-    return (da.clip(da.asarray(data), 0, 1) * 255 + 0.5).astype(np.uint8)
+    return da.asarray(data).map_blocks(to_uint8, dtype=np.uint8)

@@ -21,6 +21,10 @@ _XYZ_FROM_RGB = torch.tensor(
 _RGB_FROM_XYZ = torch.linalg.inv(_XYZ_FROM_RGB)
 _WHITE_D65 = torch.tensor([0.95047, 1.0, 1.08883], dtype=torch.float64)
 _EPS = 1e-8  # keeps pow() differentiable at 0
+# Where CIE Lab's companding f and sRGB's gamma leave their linear parts.
+_F_KNEE = 0.2068966  # f⁻¹: cube above, linear below
+_F_OFFSET, _F_SLOPE = 16 / 116, 7.787
+_GAMMA_KNEE = 0.0031308  # sRGB: power above, x 12.92 below
 
 
 def _mix(x: torch.Tensor, matrix: torch.Tensor, dim: int) -> torch.Tensor:
@@ -63,7 +67,7 @@ def rgb_to_lab(rgb: torch.Tensor, dim: int = -3) -> torch.Tensor:
         rgb > 0.04045, ((rgb.clamp_min(0) + 0.055) / 1.055).clamp_min(_EPS) ** 2.4, rgb / 12.92
     )
     xyz = _mix(linear, _XYZ_FROM_RGB, dim) / _shape_white(rgb, dim)
-    f = torch.where(xyz > 0.008856, xyz.clamp_min(_EPS) ** (1 / 3), 7.787 * xyz + 16 / 116)
+    f = torch.where(xyz > 0.008856, xyz.clamp_min(_EPS) ** (1 / 3), _F_SLOPE * xyz + _F_OFFSET)
     fx, fy, fz = f.unbind(dim)
     lab = [116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)]
     return torch.stack(lab, dim)
@@ -89,10 +93,10 @@ def lab_to_rgb(lab: torch.Tensor, dim: int = -3) -> torch.Tensor:
     fy = (L + 16) / 116
     # Negative z is out of gamut; scikit-image clips it to 0 the same way.
     f = torch.stack([a / 500 + fy, fy, (fy - b / 200).clamp_min(0)], dim)
-    xyz = torch.where(f > 0.2068966, f**3, (f - 16 / 116) / 7.787) * _shape_white(lab, dim)
+    xyz = torch.where(f > _F_KNEE, f**3, (f - _F_OFFSET) / _F_SLOPE) * _shape_white(lab, dim)
     linear = _mix(xyz, _RGB_FROM_XYZ, dim)
     rgb = torch.where(
-        linear > 0.0031308, 1.055 * linear.clamp_min(_EPS) ** (1 / 2.4) - 0.055, 12.92 * linear
+        linear > _GAMMA_KNEE, 1.055 * linear.clamp_min(_EPS) ** (1 / 2.4) - 0.055, 12.92 * linear
     )
     return rgb.clamp(0, 1)
 
@@ -128,9 +132,11 @@ def lab_to_rgb8(
     out = torch.empty((n, h, w, 3), dtype=torch.uint8, device=lightness.device)
     white = _WHITE_D65.tolist()
     mix = _RGB_FROM_XYZ.tolist()
+    # Strips help a CPU's cache; on a GPU they would only add kernel launches.
+    step = _ROWS if lightness.device.type == "cpu" else h
     with torch.no_grad():
-        for top in range(0, h, _ROWS):
-            rows = slice(top, top + _ROWS)
+        for top in range(0, h, step):
+            rows = slice(top, top + step)
             fy = lightness[:, rows].float().add(16).div_(116)
             x = _f_inverse(a[:, rows].float().mul(ab_scale / 500).add_(fy)).mul_(white[0])
             z = fy - b[:, rows].float().mul(ab_scale / 200)
@@ -140,16 +146,28 @@ def lab_to_rgb8(
                 linear = (x * cx).add_(y, alpha=cy).add_(z, alpha=cz)
                 low = linear * 12.92
                 high = linear.clamp_min_(_EPS).pow_(1 / 2.4).mul_(1.055).sub_(0.055)
-                srgb = torch.where(low > 0.0031308 * 12.92, high, low)
-                # uint8 truncates: +0.5 rounds to nearest, as to_uint8 does.
-                out[:, rows, :, channel] = srgb.clamp_(0, 1).mul_(255).add_(0.5)
+                srgb = torch.where(low > _GAMMA_KNEE * 12.92, high, low)
+                out[:, rows, :, channel] = _scaled_uint8(srgb)
     return out
 
 
 def _f_inverse(f: torch.Tensor) -> torch.Tensor:
     """CIE Lab's inverse companding f⁻¹, reusing ``f``'s storage (it is changed)."""
     cube = f * f * f
-    return torch.where(f > 0.2068966, cube, f.sub_(16 / 116).div_(7.787))
+    return torch.where(f > _F_KNEE, cube, f.sub_(_F_OFFSET).div_(_F_SLOPE))
+
+
+def _scaled_uint8(rgb: torch.Tensor) -> torch.Tensor:
+    """Float colour in [0, 1] (clipped; changed in place) scaled to 0-255 plus 0.5.
+
+    Assigned or cast to uint8 it truncates, so the +0.5 rounds to nearest as :func:`to_uint8`.
+    """
+    return rgb.clamp_(0, 1).mul_(255).add_(0.5)
+
+
+def tensor_to_uint8(rgb: torch.Tensor) -> torch.Tensor:
+    """:func:`to_uint8` for a float tensor (``rgb`` is changed in place)."""
+    return _scaled_uint8(rgb).to(torch.uint8)
 
 
 def to_uint8(rgb: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

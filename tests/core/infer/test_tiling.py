@@ -9,7 +9,7 @@ def covered(plan: TilePlan, length: int) -> np.ndarray:
     """How often each output pixel is kept by some window, and the summed blend weight."""
     weight = np.zeros(length)
     for w in plan.windows(length):
-        weight[w.keep0 : w.keep1] += plan.weights(w, length)[w.keep0 - w.start : w.keep1 - w.start]
+        weight[w.keep0 : w.keep1] += plan.weights(w)[w.keep0 - w.start : w.keep1 - w.start]
     return weight
 
 
@@ -82,8 +82,8 @@ def test_blend_ramps_of_neighbours_sum_to_one():
     plan = TilePlan("blended", 256, 64, 32)
     a, b = plan.windows(1000)[:2]
     overlap = slice(b.start, a.start + a.size)
-    wa = plan.weights(a, 1000)[overlap.start - a.start : overlap.stop - a.start]
-    wb = plan.weights(b, 1000)[: overlap.stop - b.start]
+    wa = plan.weights(a)[overlap.start - a.start : overlap.stop - a.start]
+    wb = plan.weights(b)[: overlap.stop - b.start]
     np.testing.assert_allclose(wa + wb, 1.0, atol=1e-6)
 
 

@@ -172,34 +172,52 @@ def colorize_strips(
     raw = _pad_at_plane_end(window, origin, job)
     rows, cols = plan.windows(job.height, y0, y1), plan.windows(job.width, x0, x1)
     # Each window's blending weights, once: (keep1 - keep0,) per row / column of windows.
-    w_rows = [_kept_weights(r, job.height, plan) for r in rows]
-    w_cols = [_kept_weights(c, job.width, plan) for c in cols]
+    w_rows = [_kept_weights(r, plan) for r in rows]
+    w_cols = [_kept_weights(c, plan) for c in cols]
     # Window weights are products wy(y)·wx(x) on a grid, so their sum is separable too.
     total_y = np.maximum(_weight_sum(rows, w_rows, y0, y1), 1e-12)  # (y1 - y0,)
     total_x = np.maximum(_weight_sum(cols, w_cols, x0, x1), 1e-12)  # (x1 - x0,)
     acc = np.zeros((0, x1 - x0, 3), np.float32)  # output rows [top, top + len(acc))
     top = y0
+    for i, j, rgb in _window_colours(model, raw, origin, (rows, cols), job, as_uint8=False):
+        r = rows[i]
+        if r.keep1 > top + len(acc):
+            grow = np.zeros((r.keep1 - top - len(acc), x1 - x0, 3), np.float32)
+            acc = np.concatenate([acc, grow])
+        _accumulate(acc, rgb, r, cols[j], w_rows[i], w_cols[j], (top, x0))
+        if j < len(cols) - 1:
+            continue
+        final = rows[i + 1].keep0 if i + 1 < len(rows) else y1
+        if final > top:
+            strip = acc[: final - top]
+            strip /= total_y[top - y0 : final - y0, None, None]
+            strip /= total_x[None, :, None]
+            _check_finite(strip, top, final)
+            emit(top, np.clip(strip, 0, 1, out=strip))
+            acc, top = acc[final - top :], final
+
+
+def _window_colours(
+    model: Colorizer,
+    raw: np.ndarray,
+    origin: tuple[int, int],
+    grid: tuple[list[AxisWindow], list[AxisWindow]],
+    job: BlockJob,
+    as_uint8: bool,
+) -> Iterator[tuple[int, int, np.ndarray]]:
+    """Each window's colour (h, w, 3), row by row, computed in batches: (row, column, rgb).
+
+    ``raw`` is the block's input, padded at the plane's end; float32 RGB in [0, 1], or uint8
+    with ``as_uint8``. The consumer runs while the device session is open.
+    """
+    rows, cols = grid
     pairs = [(i, j) for i in range(len(rows)) for j in range(len(cols))]
-    with _device_session(model, job) as forward:
+    with _device_session(model, job, as_uint8) as forward:
         for b in range(0, len(pairs), job.batch_size):
             chunk = pairs[b : b + job.batch_size]
             tiles = [_tile(raw, origin, rows[i], cols[j], model) for i, j in chunk]
             for (i, j), rgb in zip(chunk, forward(tiles), strict=True):
-                r = rows[i]
-                if r.keep1 > top + len(acc):
-                    grow = np.zeros((r.keep1 - top - len(acc), x1 - x0, 3), np.float32)
-                    acc = np.concatenate([acc, grow])
-                _accumulate(acc, rgb, r, cols[j], w_rows[i], w_cols[j], (top, x0))
-                if j < len(cols) - 1:
-                    continue
-                final = rows[i + 1].keep0 if i + 1 < len(rows) else y1
-                if final > top:
-                    strip = acc[: final - top]
-                    strip /= total_y[top - y0 : final - y0, None, None]
-                    strip /= total_x[None, :, None]
-                    _check_finite(strip, top, final)
-                    emit(top, np.clip(strip, 0, 1, out=strip))
-                    acc, top = acc[final - top :], final
+                yield i, j, rgb
 
 
 NOT_FINITE = (
@@ -240,9 +258,9 @@ def _tile(
     return apply_normalization(raw[:, ys, xs], model.normalization)
 
 
-def _kept_weights(w: AxisWindow, length: int, plan: TilePlan) -> np.ndarray:
+def _kept_weights(w: AxisWindow, plan: TilePlan) -> np.ndarray:
     """The blending weights of the pixels window ``w`` keeps, shape (keep1 - keep0,)."""
-    return plan.weights(w, length)[w.keep0 - w.start : w.keep1 - w.start]
+    return plan.weights(w)[w.keep0 - w.start : w.keep1 - w.start]
 
 
 def _weight_sum(
@@ -283,42 +301,21 @@ def block_task(
     planes = window.reshape((-1, *window.shape[-2:]))  # (1 + 2·context, y', x')
     y0, y1, x0, x1 = region
     out = np.empty((y1 - y0, x1 - x0, 3), np.uint8)
-
-    def write(top: int, rgb: np.ndarray) -> None:
-        to_uint8(rgb, out=out[top - y0 : top - y0 + len(rgb)])
-
-    plan, (y0, y1, x0, x1) = job.plan, region
-    rows, cols = plan.windows(job.height, y0, y1), plan.windows(job.width, x0, x1)
-    if plan.mode == "exact" or not any(w.fade0 or w.fade1 for w in rows + cols):
-        _colorize_direct(model, planes, origin, (rows, cols), job, out)
-    else:
-        colorize_strips(model, planes, origin, region, job, write)
+    rows, cols = job.plan.windows(job.height, y0, y1), job.plan.windows(job.width, x0, x1)
+    if any(w.fade0 or w.fade1 for w in rows + cols):  # blended windows share pixels
+        colorize_strips(
+            model,
+            planes,
+            origin,
+            region,
+            job,
+            lambda top, rgb: to_uint8(rgb, out=out[top - y0 : top - y0 + len(rgb)]),
+        )
+        return out
+    # Every pixel has one window (exact tiling, or one window): uint8 straight from the network.
+    raw = _pad_at_plane_end(planes, origin, job)
+    for i, j, rgb in _window_colours(model, raw, origin, (rows, cols), job, as_uint8=True):
+        r, c = rows[i], cols[j]
+        kept = rgb[r.keep0 - r.start : r.keep1 - r.start, c.keep0 - c.start : c.keep1 - c.start]
+        out[r.keep0 - y0 : r.keep1 - y0, c.keep0 - x0 : c.keep1 - x0] = kept
     return out
-
-
-def _colorize_direct(
-    model: Colorizer,
-    window: np.ndarray,
-    origin: tuple[int, int],
-    grid: tuple[list[AxisWindow], list[AxisWindow]],
-    job: BlockJob,
-    out: np.ndarray,
-) -> None:
-    """Colorize straight into uint8 ``out`` where every output pixel has one window.
-
-    Exact tiling, or a block that is one window: no weights, no float accumulator. ``out``
-    holds the block whose first output row and column are ``grid``'s first kept ones.
-    """
-    rows, cols = grid
-    raw = _pad_at_plane_end(window, origin, job)
-    top, left = rows[0].keep0, cols[0].keep0
-    pairs = [(r, c) for r in rows for c in cols]
-    with _device_session(model, job, as_uint8=True) as forward:
-        for b in range(0, len(pairs), job.batch_size):
-            chunk = pairs[b : b + job.batch_size]
-            tiles = [_tile(raw, origin, r, c, model) for r, c in chunk]
-            for (r, c), rgb in zip(chunk, forward(tiles), strict=True):
-                kept = rgb[
-                    r.keep0 - r.start : r.keep1 - r.start, c.keep0 - c.start : c.keep1 - c.start
-                ]
-                out[r.keep0 - top : r.keep1 - top, c.keep0 - left : c.keep1 - left] = kept

@@ -80,14 +80,13 @@ class ColorizeJob:
         """The event that says how this job tiles its planes, and why (default: its choice)."""
         plan, block = self.plan, self.block
         rows, cols = plan.layout(block.height), plan.layout(block.width)
-        cost = plan.computed(block.height) * plan.computed(block.width)
         dev = pick_device(block.device)
         dtype = str(resolve_precision(block.precision, dev)).removeprefix("torch.")
         tiling = (
             f"{plan.mode} tiling: {len(rows)}x{len(cols)} windows of up to "
             f"{max(w.size for w in rows)}x{max(w.size for w in cols)} px a plane (overlap >= "
             f"{plan.overlap} px), {block.batch_size} per pass, computing "
-            f"{cost / (block.height * block.width):.2f}x the output pixels; {dev}, {dtype}"
+            f"{plan.cost(block.height, block.width):.2f}x the output pixels; {dev}, {dtype}"
         )
         if why is None:
             why = self.window.describe() if self.window else "the tile was given"

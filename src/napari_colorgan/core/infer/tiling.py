@@ -23,6 +23,7 @@ Planes are padded (reflect) at the bottom/right to a multiple of ``2**num_downs`
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -142,11 +143,6 @@ class TilePlan:
         block = round_up(check_count("block_size", block, 1 << 20, "px"), grid)
         return cls("exact" if exact else "blended", tile, overlap, grid, block)
 
-    @property
-    def stride(self) -> int:
-        """Distance between window starts of the densest layout (the core size in exact mode)."""
-        return self.tile - self.overlap
-
     def block_edges(self, length: int) -> list[tuple[int, int]]:
         """Split ``[0, length)`` into output blocks of about ``block`` px, edges on the grid.
 
@@ -155,8 +151,7 @@ class TilePlan:
         """
         if length <= self.block:
             return [(0, length)]
-        count = math.ceil(length / self.block)
-        step = round_up(math.ceil(length / count), self.grid)
+        step = _even(length, math.ceil(length / self.block), self.grid)
         return list(itertools.pairwise([*range(0, length, step), length]))
 
     def windows(self, length: int, lo: int = 0, hi: int | None = None) -> list[AxisWindow]:
@@ -166,7 +161,7 @@ class TilePlan:
         """
         hi = length if hi is None else hi
         out = []
-        for w in self.layout(length):
+        for w in _layout(self, length):
             k0, k1 = max(w.keep0, lo), min(w.keep1, hi)
             if k0 < k1:
                 out.append(AxisWindow(w.start, w.size, k0, k1, w.fade0, w.fade1))
@@ -180,21 +175,30 @@ class TilePlan:
         """
         return sum(w.size for e in self.block_edges(length) for w in self.windows(length, *e))
 
+    def cost(self, height: int, width: int) -> float:
+        """Window pixels computed per output pixel of a ``height`` x ``width`` plane."""
+        return self.computed(height) * self.computed(width) / (height * width)
+
     def layout(self, length: int) -> list[AxisWindow]:
         """Every window of an axis of ``length`` px, in order."""
+        return list(_layout(self, length))
+
+    def _windows(self, length: int) -> tuple[AxisWindow, ...]:
+        """:meth:`layout`, made once per plan and length by :func:`_layout`."""
         padded = round_up(length, self.grid)
         edges = self.block_edges(length)
         if self.mode == "exact":
-            return [w for e in edges for w in self._exact(e, length, padded)]
-        return self._blended(length, padded)
+            return tuple(w for e in edges for w in self._exact(e, length, padded))
+        return tuple(self._blended(length, padded))
 
     def _exact(self, edge: tuple[int, int], length: int, padded: int) -> list[AxisWindow]:
         """The windows of one block: cores cut evenly on the grid, each with its halos."""
         e0, e1 = edge
-        halo = self.overlap // 2
-        a, b = max(e0 - halo, 0), min(round_up(e1, self.grid) + halo, padded)
-        n = _count(round_up(e1, self.grid) - e0, self.tile - 2 * halo, b - a <= self.tile)
-        step = round_up(math.ceil((round_up(e1, self.grid) - e0) / n), self.grid)
+        halo, span = self.overlap // 2, round_up(e1, self.grid) - e0
+        a, b = max(e0 - halo, 0), min(e0 + span + halo, padded)
+        # One window when the block and its halos fit (border blocks need one halo only).
+        n = 1 if b - a <= self.tile else math.ceil(span / (self.tile - 2 * halo))
+        step = _even(span, n, self.grid)
         size = min(step + 2 * halo, b - a)
         cores = [e0 + k * step for k in range(n) if e0 + k * step < e1] + [e1]
         return [
@@ -209,18 +213,17 @@ class TilePlan:
         as if the plane were one block. (A window across a block edge is computed by both
         blocks; when blending, no cut avoids that.)
         """
-        n = _count(padded - self.overlap, self.tile - self.overlap, padded <= self.tile)
-        size = round_up(math.ceil((padded + (n - 1) * self.overlap) / n), self.grid)
+        n = max(1, math.ceil((padded - self.overlap) / (self.tile - self.overlap)))
+        size = _even(padded + (n - 1) * self.overlap, n, self.grid)
         starts = [round(k * (padded - size) / (n - 1)) for k in range(n)] if n > 1 else [0]
         return _fade(starts, size, length)
 
-    def weights(self, window: AxisWindow, length: int) -> np.ndarray:
+    def weights(self, window: AxisWindow) -> np.ndarray:
         """Blending weight of each pixel of ``window`` (1 everywhere in exact mode).
 
         A raised-cosine ramp across each shared stretch: ``sin²`` in, ``cos²`` out, so two
         neighbours' weights sum to one there. Image borders get no ramp.
         """
-        del length  # kept for callers; the fades already say where the borders are
         w = np.ones(window.size, np.float32)
         if self.mode == "exact":
             return w
@@ -231,9 +234,15 @@ class TilePlan:
         return w
 
 
-def _count(need: int, per_window: int, fits_one: bool) -> int:
-    """Windows that cover ``need`` px beyond the first window's overlap, ``per_window`` each."""
-    return 1 if fits_one else max(1, math.ceil(need / per_window))
+@functools.lru_cache(maxsize=256)
+def _layout(plan: TilePlan, length: int) -> tuple[AxisWindow, ...]:
+    """An axis's windows, made once: every block, batch and cost estimate asks for them."""
+    return plan._windows(length)
+
+
+def _even(total: int, parts: int, grid: int) -> int:
+    """Part size that splits ``total`` px into ``parts`` on the grid (the last may be less)."""
+    return round_up(math.ceil(total / parts), grid)
 
 
 def _ramp(width: int) -> np.ndarray:

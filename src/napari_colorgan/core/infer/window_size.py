@@ -66,7 +66,7 @@ class WindowChoice:
             f"windows up to {self.tile} px, {self.batch_size} per pass, computing "
             f"{self.cost:.2f}x the output pixels: the layout with the least work whose "
             f"activations (~{self.bytes_per_pixel} B/px) fit {self.budget / gib:.1f} GiB, "
-            f"{SHARE[self.device]:.0%} of the {self.device}'s {self.memory / gib:.0f} GiB"
+            f"{self.budget / self.memory:.0%} of the {self.device}'s {self.memory / gib:.0f} GiB"
         )
 
 
@@ -191,8 +191,8 @@ def _costs(
         except ValueError:  # the overlap asked for does not fit this tile
             continue
         if plan.mode == mode:
-            costs[tile] = plan.computed(height) * plan.computed(width) / (height * width)
+            costs[tile] = plan.cost(height, width)
     if not costs:  # nothing fits: the model's own default, whatever memory says
         plan = TilePlan.for_model(config, None, overlap, block)
-        costs[plan.tile] = plan.computed(height) * plan.computed(width) / (height * width)
+        costs[plan.tile] = plan.cost(height, width)
     return costs

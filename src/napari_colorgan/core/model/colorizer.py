@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ..annotations import palette_lut
-from ..color import lab_to_rgb, lab_to_rgb8, to_uint8
+from ..color import lab_to_rgb, lab_to_rgb8, tensor_to_uint8, to_uint8
 from ..version import package_version
 from .config import InputNormalization, ModelConfig, Provenance
 from .file import read_metadata, read_tensors, save_model_file
@@ -157,8 +157,8 @@ class Colorizer:
         with torch.no_grad():
             out = self.color_output(raw)
             if self.config.color_space == "rgb":
-                rgb = self.output_to_rgb(out.float(), x.float()).permute(0, 2, 3, 1)
-                return rgb.clamp(0, 1).mul_(255).add_(0.5).to(torch.uint8)
+                rgb = self.output_to_rgb(out.float(), x.float())  # (b, 3, h, w)
+                return tensor_to_uint8(rgb).permute(0, 2, 3, 1)
             scale = AB_SCALE * self.config.chroma_gain
             c = self.config.context  # the centre channel is the plane itself
             lightness = 100 * x[:, c].float()  # (b, h, w)
