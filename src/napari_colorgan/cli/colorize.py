@@ -21,8 +21,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("-o", "--output", required=True, help="OUTPUT.zarr, OUTPUT.ome.zarr or .tif")
     p.add_argument("--model", required=True, help="model file (.safetensors)")
     p.add_argument("--slices", help="planes of the first axis, e.g. 0:20")
-    p.add_argument("--tile", type=int, help="window side in pixels (default: from the model)")
-    p.add_argument("--overlap", type=int, help="overlap in pixels (default: from the model)")
+    p.add_argument(
+        "--tile", type=int, help="largest window side in px (default: least work that fits memory)"
+    )
+    p.add_argument("--overlap", type=int, help="least overlap in px (default: from the model)")
     p.add_argument("--batch-size", default="auto", help="tiles per forward pass")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda:0, mps")
     p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
@@ -107,11 +109,13 @@ def _to_tiff(data: Any, out: Path, args: argparse.Namespace, options: dict[str, 
     from napari_colorgan.core.infer.job import prepare
     from napari_colorgan.core.io.atomic import write_atomic
     from napari_colorgan.core.io.fingerprint import input_fingerprint
+    from napari_colorgan.core.progress import print_planned
 
     if out.exists() and not args.overwrite:
         raise CLIError(f"{out} exists: pass --overwrite to replace it (TIFF output cannot resume)")
     job = prepare(data, args.model, **options)
     input_fingerprint(job.source)  # refuses an all-NaN input, as the zarr output does
+    print_planned(job.planned())  # once the input is known good: an error stays one line
     lazy = build_graph(job)
     planes = lazy.reshape((-1, *lazy.shape[-3:]))
 

@@ -31,6 +31,11 @@ def _close(bar: Any) -> None:
         bar.close()
 
 
+def print_planned(event: Planned) -> None:
+    """Say on stderr how a colorization tiles its planes, and why."""
+    print(f"{event.tiling}\n  why: {event.why}", file=sys.stderr)
+
+
 def drive_training(events: Iterator[Event]) -> Iterator[Event]:
     """Pass training ``events`` through, showing a progress bar with the losses on stderr."""
     bar = None
@@ -66,7 +71,7 @@ def drive_chunks(events: Iterator[Event], megapixels: float | None = None) -> It
     try:
         for event in events:
             if isinstance(event, Planned):
-                print(f"{event.tiling}\n  why: {event.why}", file=sys.stderr)
+                print_planned(event)
             if isinstance(event, Progress):
                 bar = bar or _bar(event.total, event.done, "chunk")
                 if bar is not None:

@@ -54,6 +54,12 @@ def test_blended_results_do_not_depend_on_the_block_size():
     assert a.layout(5000) == b.layout(5000)
 
 
+def test_a_tile_below_the_training_tile_gets_a_quarter_of_itself_as_overlap():
+    # The default overlap is a quarter of the training tile, but never the whole window.
+    assert TilePlan.for_model(PRESETS["medium"], tile=64) == TilePlan("blended", 64, 16, 64)
+    assert TilePlan.for_model(PRESETS["pix2pix"], tile=512).overlap == 64
+
+
 def test_too_small_an_overlap_falls_back_to_blending():
     assert TilePlan.for_model(PRESETS["small"], tile=256, overlap=64).mode == "blended"
     assert TilePlan.for_model(PRESETS["small"], tile=256, overlap=128).mode == "exact"

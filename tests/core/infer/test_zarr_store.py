@@ -122,6 +122,45 @@ def test_a_resume_keeps_the_stores_default_window_when_memory_differs(
     np.testing.assert_array_equal(rgb(out), rgb(whole))
 
 
+def test_a_stopped_overwrite_finishes_its_replacement_when_memory_differs(
+    m, stack, tmp_path, monkeypatch
+):
+    from napari_colorgan.core.infer import window_size
+
+    kw = {k: v for k, v in KW.items() if k not in ("tile", "overlap")}  # default windows
+    out = tmp_path / "out.zarr"
+    colorize_to_zarr(stack, out, m, **KW)  # the previous result, another tiling
+    monkeypatch.setattr(window_size, "device_memory", lambda device: 1 << 34)
+    stop = threading.Event()
+    events = colorize_to_zarr_iter(
+        255 - stack, out, m, overwrite=True, stop=stop, parallel=1, **kw
+    )
+    for event in events:
+        if isinstance(event, Progress) and event.done == 2:
+            stop.set()
+    monkeypatch.setattr(window_size, "device_memory", lambda device: 1 << 20)
+    events = list(colorize_to_zarr_iter(255 - stack, out, m, overwrite=True, **kw))
+    assert progress(events)[0].skipped == 2  # the replacement beside was finished, not redone
+
+
+def test_a_store_of_the_earlier_window_layout_is_refused_not_resumed(m, stack, tmp_path):
+    out = tmp_path / "out.zarr"
+    colorize_to_zarr(stack, out, m, stop=_set_event(), **KW)  # unfinished
+    group = zarr.open_group(str(out), mode="r+")
+    old = dict(group.attrs["napari_colorgan"])
+    del old["windows"]  # as the version that spaced windows by a fixed stride wrote it
+    group.attrs["napari_colorgan"] = old
+    # Its planes would come from two layouts: refused, naming the tiling.
+    with pytest.raises(ValueError, match="other tiling"):
+        colorize_to_zarr(stack, out, m, **KW)
+
+
+def _set_event():
+    stop = threading.Event()
+    stop.set()
+    return stop
+
+
 def test_rerunning_a_finished_job_does_nothing(m, stack, tmp_path, monkeypatch):
     colorize_to_zarr(stack, tmp_path / "out.zarr", m, **KW)
     calls = count_tasks(monkeypatch)

@@ -7,6 +7,7 @@ and what crosses modules has a name instead of travelling as keyword dictionarie
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from typing import Any, TypedDict
@@ -22,7 +23,7 @@ from ..model.colorizer import Colorizer
 from .blocks import BlockJob, Precision, resolve_precision
 from .payload import ModelPayload, model_payload
 from .tiling import BLOCK, TilePlan, check_count
-from .window_size import WindowChoice, choose_window
+from .window_size import WindowChoice, choose_window, fit_batch
 
 #: Most tiles per forward pass accepted: more is a typo (the default is 4 on a CPU, 16 on CUDA).
 MAX_BATCH = 4096
@@ -178,24 +179,20 @@ def prepare(
     lead, (height, width) = tuple(src.shape[:-2]), tuple(src.shape[-2:])
     window = None
     if tile is None:
-        most = auto_batch(device) if batch is None else batch
         window = choose_window(
-            model.config,
-            height,
-            width,
-            dev,
-            dtype,
-            overlap=overlap,
-            block=block_size,
-            most_batch=most,
-        )
+            model.config, height, width, dev, dtype, overlap=overlap, block=block_size,
+            most_batch=auto_batch(device),
+        )  # fmt: skip
         tile = window.tile
-        batch = window.batch_size if batch is None else batch
     plan = TilePlan.for_model(model.config, tile, overlap, block_size)
+    if batch is None:  # as many windows as fit the memory share, whoever chose the tile
+        batch = fit_batch(model.config, plan.tile, dev, dtype, auto_batch(device))
+    elif window is not None:  # the caller's batch is the one used: say that one
+        window = dataclasses.replace(window, batch_size=batch)
     if not isinstance(src, da.Array):
         src = da.from_array(src, chunks=(1,) * len(lead) + (min(height, BLOCK), min(width, BLOCK)))
     # Selected lazily: indexing a zarr array itself would read the planes into memory.
     src = select_planes(src, slices)
-    block = BlockJob(plan, height, width, device, precision, batch or auto_batch(device))
+    block = BlockJob(plan, height, width, device, precision, batch)
     payload = model_payload(model)
     return ColorizeJob(model, payload, src, block, worker_resources, slices, window)

@@ -37,6 +37,9 @@ from ..model.config import ModelConfig
 MAX_TILE = 16384
 #: Output block side (pixels) for planes too large to compute as one block.
 BLOCK = 4096
+#: How windows are placed, part of a store's identity: 1 spaced them by a fixed stride, 2 uses
+#: the fewest windows of one size spread evenly (blended results differ between the two).
+WINDOWS_LAYOUT = 2
 
 Mode = Literal["exact", "blended"]
 
@@ -121,8 +124,9 @@ class TilePlan:
 
         Defaults: exact-capable models get a halo of half the receptive field (rounded up to
         the grid) and a tile of eight halos; deeper models get their training tile, and an
-        overlap of a quarter of the training tile whatever the tile (the blend only has to
-        hide the difference between two windows' views, which does not grow with the window).
+        overlap of a quarter of the training tile however large the tile (the blend only has
+        to hide the difference between two windows' views, which does not grow with the
+        window), or of the tile when it is smaller.
         """
         grid = 2**config.num_downs
         halo = round_up((config.receptive_field + 1) // 2, grid)
@@ -132,7 +136,8 @@ class TilePlan:
         check_count("tile", tile, MAX_TILE, "px")
         tile = round_up(max(int(tile), grid), grid)
         if overlap is None:
-            overlap = 2 * halo if exact_capable and 4 * halo <= tile else config.tile // 4
+            quarter = min(config.tile, tile) // 4  # a smaller window: a quarter of itself
+            overlap = 2 * halo if exact_capable and 4 * halo <= tile else quarter
         overlap = int(overlap)
         if overlap < 0 or overlap >= tile:
             raise ValueError(

@@ -141,7 +141,7 @@ def choose_window(
     WindowChoice
     """
     memory = device_memory(device)
-    budget = int(memory * SHARE.get(device.type, 0.25))
+    budget = memory_budget(device)
     per_px = bytes_per_pixel(config, dtype)
     grid = 2**config.num_downs
     largest = min(max(grid, math.isqrt(budget // per_px) // grid * grid), MAX_TILE // grid * grid)
@@ -152,8 +152,21 @@ def choose_window(
     # then the window really used (a small plane's), not a machine-dependent ceiling.
     tile = _smallest_same(config, (height, width), overlap, block, tile, sorted(costs))
     cost = costs[tile]
-    batch = max(1, min(most_batch, budget // (per_px * tile * tile)))
-    return WindowChoice(tile, int(batch), cost, budget, memory, per_px, device.type)
+    batch = fit_batch(config, tile, device, dtype, most_batch)
+    return WindowChoice(tile, batch, cost, budget, memory, per_px, device.type)
+
+
+def memory_budget(device: torch.device) -> int:
+    """Bytes one forward pass may take on ``device``: its ``SHARE`` of the device's memory."""
+    return int(device_memory(device) * SHARE.get(device.type, 0.25))
+
+
+def fit_batch(
+    config: ModelConfig, tile: int, device: torch.device, dtype: torch.dtype, most: int
+) -> int:
+    """Windows of up to ``tile`` px per forward pass that fit the memory share (1..``most``)."""
+    per_window = bytes_per_pixel(config, dtype) * tile * tile
+    return int(max(1, min(most, memory_budget(device) // per_window)))
 
 
 def _smallest_same(

@@ -42,6 +42,7 @@ from .ome import (
     to_store_order,
     write_pyramid,
 )
+from .tiling import WINDOWS_LAYOUT
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -65,6 +66,7 @@ def _fingerprint(blocks: BlockMaker, job: ColorizeJob, axes: list[Axis]) -> dict
         "model": job.payload.token,
         "tile": job.plan.tile,
         "overlap": job.plan.overlap,
+        "windows": WINDOWS_LAYOUT,
         "input": input_fingerprint(job.source),
         "slices": selection,
         "layout": LAYOUT,
@@ -79,6 +81,7 @@ _DIFFERENCES = {
     "model": "model",
     "tile": "tiling",
     "overlap": "tiling",
+    "windows": "tiling",
     "chunks": "chunking",
     "axes": "axis names",
 }
@@ -248,7 +251,8 @@ def colorize_to_zarr_iter(
     """
     path = Path(store)
     _finish_interrupted_swap(path)
-    options, adopted = _stored_tiling(path, options) if not overwrite else (options, False)
+    # A rerun finishes a store (or an overwrite's replacement) with the tiling it began with.
+    options, adopted = _stored_tiling(_replacement(path) if overwrite else path, options)
     job = prepare(data, colorizer, **options)
     # Blocks are made group by group as they are written: the graph of the whole stack is never
     # held, so memory does not grow with the number of planes.
@@ -282,7 +286,7 @@ def colorize_to_zarr_iter(
 
 
 def _stored_tiling(path: Path, options: ColorizeOptions) -> tuple[ColorizeOptions, bool]:
-    """``options`` with the tile of the store being resumed, when the caller named none.
+    """``options`` with the tile of the store at ``path``, when the caller named none.
 
     The second value says whether the store's tiling was taken.
 
