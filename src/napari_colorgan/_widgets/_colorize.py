@@ -56,7 +56,7 @@ class ColorizeWidget(Container):
         self._precision = ComboBox(
             label="precision", choices=["auto", "fp32", "bf16", "fp16"], value="auto"
         )
-        self._tile = SpinBox(label="tile (0 = model default)", min=0, max=8192, step=32, value=0)
+        self._tile = SpinBox(label="tile (0 = fit memory)", min=0, max=8192, step=32, value=0)
         self._overlap = SpinBox(label="overlap (0 = default)", min=0, max=4096, step=16, value=0)
         self._preview = PushButton(text="Preview current plane")
         self._colorize = PushButton(text="Colorize (lazy layer)")
