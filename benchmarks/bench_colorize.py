@@ -89,15 +89,15 @@ def windows_of(args, tile: int | None, overlap: int | None) -> tuple[list[tuple[
     """The window shapes ``colorize`` computes for one plane, and its batch size."""
     import zarr
 
-    from napari_colorgan import Colorizer, preset
-    from napari_colorgan.core.infer.job import prepare
+    from napari_colorgan import ColorizeConfig, preset
+    from napari_colorgan.core.infer.planner import plan
 
     data = zarr.open_array(args.input, mode="r")
-    model = Colorizer.from_config(preset("pix2pix"), seed=0)
-    job = prepare(data, model, tile=tile, overlap=overlap, device="cpu", precision=args.precision)
+    config = ColorizeConfig(tile=tile, overlap=overlap, device="cpu", precision=args.precision)
+    chosen = plan(preset("pix2pix"), data.shape, config)
     h, w = data.shape[-2:]
-    shapes = [(r.size, c.size) for r in job.plan.layout(h) for c in job.plan.layout(w)]
-    return shapes, job.block.batch_size
+    shapes = [(r.size, c.size) for r in chosen.tiling.layout(h) for c in chosen.tiling.layout(w)]
+    return shapes, chosen.batch_size
 
 
 def run_bare(args, tile: int | None = None, overlap: int | None = None) -> float:

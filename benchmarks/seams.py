@@ -27,7 +27,8 @@ import torch
 from _real_data import DEFAULT_ROOT, load_em
 
 from napari_colorgan import Colorizer, preset
-from napari_colorgan.core.infer.blocks import BlockJob, colorize_region
+from napari_colorgan.core.infer.blocks import colorize_region
+from napari_colorgan.core.infer.planner import Plan
 from napari_colorgan.core.infer.tiling import TilePlan
 from napari_colorgan.core.model.networks import init_weights
 
@@ -43,7 +44,7 @@ def mosaic(root: Path) -> np.ndarray:
 
 def run(model: Colorizer, plane: np.ndarray, tile: int, overlap: int | None) -> np.ndarray:
     plan = TilePlan.for_model(model.config, tile, overlap)
-    job = BlockJob(plan, SIDE, SIDE, "cpu", "bf16", 1 if tile > 256 else 8)
+    job = Plan(plan, SIDE, SIDE, 1 if tile > 256 else 8, "cpu", "bf16")
     return colorize_region(model, plane[None], (0, 0), (0, SIDE, 0, SIDE), job)
 
 

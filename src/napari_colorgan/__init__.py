@@ -15,8 +15,10 @@ __version__ = package_version()
 
 if TYPE_CHECKING:
     from napari_colorgan import metrics
+    from napari_colorgan.core.infer.config import ColorizeConfig
     from napari_colorgan.core.infer.graph import colorize
     from napari_colorgan.core.infer.zarr_store import (
+        ZarrTarget,
         colorize_to_zarr,
         colorize_to_zarr_iter,
         open_multiscale,
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from napari_colorgan.core.train.loop import train, train_iter
 
 _LAZY = {
+    "ColorizeConfig": ("napari_colorgan.core.infer.config", "ColorizeConfig"),
+    "ZarrTarget": ("napari_colorgan.core.infer.zarr_store", "ZarrTarget"),
     "Colorizer": ("napari_colorgan.core.model.colorizer", "Colorizer"),
     "ModelConfig": ("napari_colorgan.core.model.config", "ModelConfig"),
     "InputNormalization": ("napari_colorgan.core.model.config", "InputNormalization"),
@@ -47,10 +51,12 @@ _LAZY = {
 }
 
 __all__ = [
+    "ColorizeConfig",
     "Colorizer",
     "InputNormalization",
     "ModelConfig",
     "TrainConfig",
+    "ZarrTarget",
     "__version__",
     "colorize",
     "colorize_to_zarr",

@@ -32,29 +32,10 @@ def is_colour_store(path: str | os.PathLike[str]) -> bool:
 
 def layer_data(path: str | os.PathLike[str]) -> list[tuple[Any, dict[str, Any], str]]:
     """The store as napari layer data: one RGB image, multiscale when it has a pyramid."""
-    from napari_colorgan.core.infer.ome import open_multiscale, store_scale
+    from napari_colorgan.core.infer.ome import rgb_layer
 
-    levels = open_multiscale(path)
-    scale, units = store_scale(path)
-    name = Path(path).name.removesuffix(".zarr").removesuffix(".ome")
-    kwargs: dict[str, Any] = {
-        "rgb": True,
-        "multiscale": len(levels) > 1,
-        "name": name,
-        "scale": scale,
-        "units": [u or "pixel" for u in units],
-        "axis_labels": _axis_labels(path),
-    }
-    return [(levels if len(levels) > 1 else levels[0], kwargs, "image")]
-
-
-def _axis_labels(path: str | os.PathLike[str]) -> list[str]:
-    import zarr
-
-    from napari_colorgan.core.infer.ome import multiscale_of
-
-    meta = multiscale_of(zarr.open_group(str(path), mode="r")) or {"axes": []}
-    return [a["name"] for a in meta["axes"] if a.get("type") != "channel"]
+    data, kwargs = rgb_layer(path)
+    return [(data, kwargs, "image")]
 
 
 def get_reader(path: str | list[str]) -> Callable[[Any], list] | None:

@@ -85,7 +85,7 @@ def test_rerun_resumes_and_refuses_another_model_without_overwrite(setup, tmp_pa
     assert code == 0 and "1x1 windows of up to 96x96 px a plane" in err
     assert "computing 1.46x the output pixels" in err and "GiB" in err  # 90x70 padded to 96²
     code, _, err = run(capsys, *args)
-    assert code == 0 and "why: the tiling out.zarr was started with" in err  # nothing to do
+    assert code == 0 and "why: the tiling the store was started with" in err  # nothing to do
     code, stdout, _ = run(capsys, "info", out)
     assert "tiling        windows up to 256 px, overlap >= 128 px" in stdout  # 4 halos
     code, _, err = run(capsys, *args, "--slices", "0:2")

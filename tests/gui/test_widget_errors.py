@@ -39,7 +39,7 @@ def test_a_colour_image_given_as_grayscale_is_named(viewer, model_path):
     assert "colour colorized" not in viewer.layers
 
 
-def test_an_incompatible_model_file_is_named(viewer, tmp_path):
+def test_an_incompatible_model_file_is_named(viewer, tmp_path, qtbot):
     from safetensors.torch import save_file
 
     start = len(notification_manager.records)
@@ -48,8 +48,21 @@ def test_an_incompatible_model_file_is_named(viewer, tmp_path):
     col = ColorizeWidget(viewer)
     col._image.value = viewer.layers["em"]
     col._model_file.value = other
-    col._preview.changed.emit(True)
-    assert any("not a napari-colorgan model" in m for m in errors_since(start))
+    col._preview.changed.emit(True)  # the model loads in a worker: its error comes from there
+    wait_for_error(qtbot, start, "not a napari-colorgan model")
+
+
+def test_a_lazy_layer_whose_model_fails_to_load_is_removed(viewer, tmp_path, qtbot):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"nope")
+    start = len(notification_manager.records)
+    col = ColorizeWidget(viewer)
+    col._image.value = viewer.layers["em"]
+    col._model_file.value = bad
+    col._use_session.value = False
+    col._colorize.changed.emit(True)
+    wait_for_error(qtbot, start, "not a readable")
+    qtbot.waitUntil(lambda: "em colorized" not in viewer.layers, timeout=10_000)
 
 
 def test_labels_of_another_shape_are_named(viewer, qtbot):

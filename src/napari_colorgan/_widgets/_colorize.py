@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,13 +36,17 @@ from napari_colorgan._widgets._recent import recent_models, remember
 if TYPE_CHECKING:
     import napari
 
+    from napari_colorgan.core.infer.config import ColorizeConfig
     from napari_colorgan.core.infer.tiling import TilePlan
+    from napari_colorgan.core.model.colorizer import Colorizer
 
 
 class ColorizeWidget(Container):
     """Pick a grayscale layer and a model; preview, colorize lazily, or export to zarr."""
 
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
+        from napari_colorgan.core.infer.config import ColorizeConfig as C
+
         super().__init__()
         self._viewer = viewer
         self._image = ComboBox(label="image", choices=layer_choices(viewer, ("image",), rgb=False))
@@ -51,10 +56,10 @@ class ColorizeWidget(Container):
             label="use model trained in this session", value=SESSION["model"] is not None
         )
         self._device = ComboBox(
-            label="device", choices=["auto", "cpu", "cuda:0", "mps"], value="auto"
+            label="device", choices=C.choices("device"), value=C.default("device")
         )
         self._precision = ComboBox(
-            label="precision", choices=["auto", "fp32", "bf16", "fp16"], value="auto"
+            label="precision", choices=C.choices("precision"), value=C.default("precision")
         )
         self._tile = SpinBox(label="tile (0 = fit memory)", min=0, max=8192, step=32, value=0)
         self._overlap = SpinBox(label="overlap (0 = default)", min=0, max=4096, step=16, value=0)
@@ -110,42 +115,62 @@ class ColorizeWidget(Container):
         self._status.value = f"model: {path.name}"
 
     def _layer(self) -> Any:
+        """The chosen layer, its shape and dtype checked now (cheap): errors come at the click."""
+        from napari_colorgan.core.infer.job import check_input
+
         layer = self._image.value
         if layer is None:
             raise ValueError("choose a grayscale image layer first")
         if getattr(layer, "rgb", False):
             raise ValueError(f"layer {layer.name!r} is RGB: colorize takes a grayscale layer")
+        check_input(level0(layer))
         return layer
 
-    def _model(self) -> Any:
-        return model_from(self._model_file.value, self._use_session.value)
+    def _model_loader(self) -> Callable[[], Colorizer]:
+        """What loads the chosen model, to call in a worker.
 
-    def _kwargs(self) -> dict[str, Any]:
-        return {
-            "tile": self._tile.value or None,
-            "overlap": self._overlap.value or None,
-            "device": self._device.value,
-            "precision": self._precision.value,
-        }
+        Reading, copying and hashing a model take seconds, so the click only reads widgets.
+        """
+        path, use_session = self._model_file.value, self._use_session.value
+        if not use_session and (not path or str(path) in (".", "")):
+            raise ValueError("choose a model file (.safetensors) first")
+        return lambda: model_from(path, use_session)
+
+    def _config(self) -> ColorizeConfig:
+        """The settings the widgets show, as a :class:`ColorizeConfig`."""
+        from napari_colorgan.core.infer.config import ColorizeConfig
+
+        return ColorizeConfig(
+            tile=self._tile.value or None,
+            overlap=self._overlap.value or None,
+            device=self._device.value,
+            precision=self._precision.value,
+        )
 
     # ---- actions -------------------------------------------------------------------------
 
     def preview(self) -> None:
-        """Colorize what is shown now (the plane, or its visible part when zoomed in)."""
-        from napari_colorgan.core.infer.graph import colorize
-        from napari_colorgan.core.infer.tiling import TilePlan
+        """Colorize what is shown now (the plane, or its visible part when zoomed in).
 
-        layer, model, kwargs = self._layer(), self._model(), self._kwargs()
+        The model loads in a worker; the pixels are then read here, on napari's thread, and a
+        second worker colorizes them.
+        """
+        layer, load, config = self._layer(), self._model_loader(), self._config()
+        self._status.value = "previewing..."
+        call_in_worker(load, lambda model: self._preview_with(layer, model, config))
+
+    def _preview_with(self, layer: Any, model: Any, config: ColorizeConfig) -> None:
+        from napari_colorgan.core.infer.graph import colorize
+        from napari_colorgan.core.infer.planner import plan
+
         data = level0(layer)
-        plan = TilePlan.for_model(model.config, kwargs["tile"], kwargs["overlap"])
+        tiling = plan(model.config, data.shape, config).tiling
         region = visible_region(layer, data.shape[-2:])
-        ys, xs, keep = crop_with_margin(region, data.shape[-2:], plan)
-        # Read the pixels here, on the main thread; the worker only computes.
+        ys, xs, keep = crop_with_margin(region, data.shape[-2:], tiling)
         plane = np.asarray(data[(*current_plane_index(self._viewer, data.ndim), ys, xs)])
         offset = (ys.start + keep[0].start, xs.start + keep[1].start)
-        self._status.value = "previewing..."
         call_in_worker(
-            lambda: colorize(plane, model, **kwargs)[keep].compute(),
+            lambda: colorize(plane, model, config)[keep].compute(),
             lambda rgb: self._show_preview(layer, rgb, offset),
         )
 
@@ -156,16 +181,21 @@ class ColorizeWidget(Container):
     def colorize(self) -> Any:
         """Add a colour layer whose planes a worker computes as you browse.
 
-        The model never runs on napari's thread: a plane not yet computed shows its grey at
-        once, and its colour replaces it when the worker is done (neighbours are prefetched).
+        The model never runs on napari's thread, nor does its loading: a plane not yet
+        computed shows its grey at once, and its colour replaces it when the worker is done
+        (neighbours are prefetched).
         """
         from napari_colorgan._widgets._lazy import BackgroundPlanes
-        from napari_colorgan.core.infer.graph import colorize
 
-        layer, model = self._layer(), self._model()
+        layer, load, config = self._layer(), self._model_loader(), self._config()
         data = level0(layer)
-        rgb = colorize(data, model, **self._kwargs())
-        planes = BackgroundPlanes(rgb, data)
+
+        def lazy_rgb() -> Any:  # in the worker
+            from napari_colorgan.core.infer.graph import colorize
+
+            return colorize(data, load(), config)
+
+        planes = BackgroundPlanes(lazy_rgb, data)
         added = self._viewer.add_image(
             planes.array(),
             rgb=True,
@@ -186,11 +216,18 @@ class ColorizeWidget(Container):
                 planes.close()
                 self._viewer.layers.events.removed.disconnect(forget)
 
+        def drop(_error: Any) -> None:
+            # The model could not be loaded or run (already reported): no grey layer stays.
+            if added in self._viewer.layers:
+                self._viewer.layers.remove(added)
+
         worker = stream_in_worker(planes.work(), swap_in)
+        worker.errored.connect(drop)
         self._viewer.layers.events.removed.connect(forget)
         worker.start()
         added.metadata["colorgan_planes"] = planes  # for tests and scripts: the cache
-        self._status.value = f"colour layer of shape {rgb.shape}: planes fill in as you browse"
+        shape = (*data.shape, 3)
+        self._status.value = f"colour layer of shape {shape}: planes fill in as you browse"
         return added
 
     def export(self) -> None:
@@ -199,9 +236,8 @@ class ColorizeWidget(Container):
 
         from napari_colorgan._ome_io import layer_axes
         from napari_colorgan.core.events import Finished, Planned, Progress
-        from napari_colorgan.core.infer.zarr_store import colorize_to_zarr_iter
 
-        layer, model = self._layer(), self._model()
+        layer, load, config = self._layer(), self._model_loader(), self._config()
         path = Path(str(self._export_path.value))
         if not str(self._export_path.value) or path.suffix != ".zarr":
             raise ValueError("choose an export path ending in .zarr (e.g. result.ome.zarr)")
@@ -209,13 +245,13 @@ class ColorizeWidget(Container):
         # The layer's pixel size, units and axis names go into the store's metadata.
         state = {"scale": layer.scale, "units": layer.units, "axis_labels": layer.axis_labels}
         axes = layer_axes(state, data.ndim)
-        events = colorize_to_zarr_iter(data, path, model, axes=axes, **self._kwargs())
+        events = _export_events(data, path, load, config, axes)
         bar = progress(total=0, desc="colorizing")
 
         def on_event(event: Any) -> None:
             if isinstance(event, Planned):  # the tiling, and why in the tooltip
                 self._status.value = event.tiling.split(";")[0]
-                self._status.tooltip = event.why
+                self._status.tooltip = "\n".join(filter(None, [event.why, event.notice]))
             if isinstance(event, Progress):
                 bar.total = event.total
                 bar.n = event.done
@@ -241,24 +277,27 @@ class ColorizeWidget(Container):
             self._status.value = "cancelled: export again to resume"
 
     def _open_result(self, path: Path, layer: Any) -> None:
-        from napari_colorgan.core.infer.zarr_store import open_multiscale
+        from napari_colorgan.core.infer.ome import rgb_layer
 
-        levels = open_multiscale(path)
-        data = levels if len(levels) > 1 else levels[0]
-        self._viewer.add_image(
-            data,
-            rgb=True,
-            multiscale=len(levels) > 1,
-            name=f"{layer.name} export",
-            scale=layer.scale,
-            translate=layer.translate,
-        )
+        data, kwargs = rgb_layer(path)
+        # Laid over the source layer; units and axis labels come from the store.
+        kwargs.update(name=f"{layer.name} export", translate=layer.translate)
+        self._viewer.add_image(data, **kwargs)
         # Where it went and how to open it again (napari's File > Open, or a script).
         self._status.value = f"exported {path} (OME-Zarr): open it again with File ▸ Open"
 
 
+def _export_events(
+    data: Any, path: Path, load: Callable[[], Any], config: Any, axes: list[Any]
+) -> Iterator[Any]:
+    """The export's events; the model is loaded here, in the worker that drains them."""
+    from napari_colorgan.core.infer.zarr_store import ZarrTarget, colorize_to_zarr_iter
+
+    yield from colorize_to_zarr_iter(data, ZarrTarget(path, axes=tuple(axes)), load(), config)
+
+
 def crop_with_margin(
-    region: tuple[slice, slice] | None, shape: tuple[int, ...], plan: TilePlan
+    region: tuple[slice, slice] | None, shape: tuple[int, ...], tiling: TilePlan
 ) -> tuple[slice, slice, tuple[slice, slice]]:
     """Rows and columns to read for a preview of ``region`` of a plane of ``shape``.
 
@@ -269,10 +308,10 @@ def crop_with_margin(
     """
     if region is None:
         region = slice(0, shape[-2]), slice(0, shape[-1])
-    margin = max(plan.tile // 2, plan.overlap)
+    margin = max(tiling.tile // 2, tiling.overlap)
     read = []
     for r, n in zip(region, shape[-2:], strict=True):
-        start = max(r.start - margin, 0) // plan.grid * plan.grid
+        start = max(r.start - margin, 0) // tiling.grid * tiling.grid
         read.append(slice(start, min(r.stop + margin, n)))
     keep = tuple(
         slice(r.start - g.start, r.stop - g.start) for r, g in zip(region, read, strict=True)

@@ -48,16 +48,18 @@ class BackgroundPlanes:
     Parameters
     ----------
     rgb
-        The lazy colorization (..., y, x, 3) from :func:`napari_colorgan.colorize`; computed
-        one plane at a time, in the worker only.
+        The lazy colorization (..., y, x, 3) from :func:`napari_colorgan.colorize`, or a
+        function making it (called in the worker: it loads the model); computed one plane at a
+        time, in the worker only.
     gray
         The grayscale source (..., y, x), shown (as grey) until a plane's colour is ready.
     """
 
     def __init__(self, rgb: Any, gray: Any) -> None:
         self.rgb, self.gray = rgb, gray
-        self.lead = rgb.shape[:-3]
-        plane_bytes = int(np.prod(rgb.shape[-3:]))
+        self.shape = (*gray.shape, 3)
+        self.lead = self.shape[:-3]
+        plane_bytes = int(np.prod(self.shape[-3:]))
         self.capacity = max(2, CACHE_BYTES // max(plane_bytes, 1))
         self.cache: OrderedDict[tuple[int, ...], np.ndarray] = OrderedDict()
         self.lock = threading.Lock()
@@ -100,6 +102,8 @@ class BackgroundPlanes:
 
     def work(self) -> Iterator[tuple[int, ...]]:
         """Colorize queued planes; yields each plane done (a ``None`` in the queue ends it)."""
+        if callable(self.rgb):  # made here, off napari's thread
+            self.rgb = self.rgb()
         while True:
             where = self.todo.get()
             if where is None:
@@ -133,7 +137,7 @@ class PlaneView:
 
     def __init__(self, planes: BackgroundPlanes) -> None:
         self.planes = planes
-        self.shape = tuple(planes.rgb.shape)
+        self.shape = tuple(planes.shape)
         self.dtype = np.dtype(np.uint8)
         self.ndim = len(self.shape)
         self.size = int(np.prod(self.shape))

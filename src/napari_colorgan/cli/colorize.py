@@ -15,7 +15,9 @@ TIFF_SUFFIXES = (".tif", ".tiff")
 
 
 def add_parser(sub: Any) -> None:
-    """Register the ``colorize`` subcommand."""
+    """Register the ``colorize`` subcommand; defaults and choices come from ``ColorizeConfig``."""
+    from napari_colorgan.core.infer.config import ColorizeConfig as C
+
     p = sub.add_parser("colorize", help="colorize a grayscale image or stack")
     p.add_argument("input", help="grayscale image or stack (TIFF, zarr/OME-Zarr, NPY, PNG, FITS)")
     p.add_argument("-o", "--output", required=True, help="OUTPUT.zarr, OUTPUT.ome.zarr or .tif")
@@ -25,9 +27,14 @@ def add_parser(sub: Any) -> None:
         "--tile", type=int, help="largest window side in px (default: least work that fits memory)"
     )
     p.add_argument("--overlap", type=int, help="least overlap in px (default: from the model)")
-    p.add_argument("--batch-size", default="auto", help="tiles per forward pass")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda:0, mps")
-    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
+    p.add_argument(
+        "--batch-size", default=C.default("batch_size"), help="windows per forward pass"
+    )
+    p.add_argument("--device", default=C.default("device"), help=", ".join(C.choices("device")))
+    p.add_argument("--precision", default=C.default("precision"), choices=C.choices("precision"))
+    p.add_argument(
+        "--block-size", type=int, default=C.default("block_size"), help="output chunk side in px"
+    )
     p.add_argument("--no-resume", action="store_true", help="refuse to continue a partial store")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.add_argument("--scheduler", help="dask.distributed scheduler address, e.g. tcp://host:8786")
@@ -46,61 +53,58 @@ def _client(address: str | None) -> contextlib.AbstractContextManager[Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Colorize ``args.input`` into ``args.output``."""
-    from napari_colorgan.core.io.images import open_image
-    from napari_colorgan.core.io.selection import parse_slices
+    from napari_colorgan.core.infer.config import ColorizeConfig
 
     require(input=args.input, model_file=args.model)
     out = Path(args.output)
     suffix = out.suffix.lower()
     if suffix not in ZARR_SUFFIXES + TIFF_SUFFIXES:
         raise CLIError(f"output {out.name}: use a .zarr, .ome.zarr or .tif path")
-    data = open_image(args.input)
     # A number goes through as one; anything else goes to core, whose message names it.
     text = args.batch_size
-    batch = int(text) if text.lstrip("-").isdigit() else text
-    options = {
-        "tile": args.tile,
-        "overlap": args.overlap,
-        "batch_size": batch,
-        "device": args.device,
-        "precision": args.precision,
-        "slices": parse_slices(args.slices),
-    }
+    config = ColorizeConfig(
+        tile=args.tile,
+        overlap=args.overlap,
+        batch_size=int(text) if text.lstrip("-").isdigit() else text,
+        device=args.device,
+        precision=args.precision,
+        block_size=args.block_size,
+        slices=args.slices,
+    )
     with _client(args.scheduler):
         if suffix in ZARR_SUFFIXES:
-            _to_zarr(data, out, args, options)
+            _to_zarr(out, args, config)
             print(f"wrote {out}: OME-Zarr 0.5, colours as channel axis c")
             print(f"  open it in napari: napari {out}")
             print(f"  in Python: napari_colorgan.open_multiscale({str(out)!r})[0]")
         else:
-            _to_tiff(data, out, args, options)
+            _to_tiff(out, args, config)
             print(f"wrote {out}: RGB TIFF, one page per plane")
     return 0
 
 
-def _to_zarr(data: Any, out: Path, args: argparse.Namespace, options: dict[str, Any]) -> None:
-    from napari_colorgan.core.infer.zarr_store import colorize_to_zarr_iter
+def _to_zarr(out: Path, args: argparse.Namespace, config: Any) -> None:
+    from napari_colorgan.core.infer.zarr_store import ZarrTarget, colorize_to_zarr_iter
+    from napari_colorgan.core.io.images import open_image
     from napari_colorgan.core.progress import drive_chunks
 
     if args.no_resume and out.exists() and not args.overwrite:
-        # Said here, in the command line's words; core's message speaks of resume=True.
+        # Said here, in the command line's words; core's message speaks of if_exists.
         raise CLIError(
             f"{out} exists and --no-resume was given: leave out --no-resume to finish it, or "
             "pass --overwrite to replace it"
         )
-
+    if_exists = "overwrite" if args.overwrite else "fail" if args.no_resume else "resume"
     # The path, not the opened array: the store carries the file's axes, units and scale.
-    events = colorize_to_zarr_iter(
-        args.input, out, args.model, resume=not args.no_resume, overwrite=args.overwrite, **options
-    )
-    shape = list(data.shape)
-    if options["slices"] is not None:
-        shape[0] = len(range(shape[0])[options["slices"]])
+    events = colorize_to_zarr_iter(args.input, ZarrTarget(out, if_exists), args.model, config)
+    shape = list(open_image(args.input).shape)
+    if config.selection is not None:
+        shape[0] = len(range(shape[0])[config.selection])
     for _event in drive_chunks(events, megapixels=math.prod(shape) / 1e6):
         pass
 
 
-def _to_tiff(data: Any, out: Path, args: argparse.Namespace, options: dict[str, Any]) -> None:
+def _to_tiff(out: Path, args: argparse.Namespace, config: Any) -> None:
     """Write plane by plane (bounded memory) into a temporary file, then rename it into place."""
     import numpy as np
     import tifffile
@@ -113,7 +117,7 @@ def _to_tiff(data: Any, out: Path, args: argparse.Namespace, options: dict[str, 
 
     if out.exists() and not args.overwrite:
         raise CLIError(f"{out} exists: pass --overwrite to replace it (TIFF output cannot resume)")
-    job = prepare(data, args.model, **options)
+    job = prepare(args.input, args.model, config)
     input_fingerprint(job.source)  # refuses an all-NaN input, as the zarr output does
     print_planned(job.planned())  # once the input is known good: an error stays one line
     lazy = build_graph(job)

@@ -36,7 +36,7 @@ def _colours(path: str) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Convert ``args.input`` into ``args.output``."""
-    from napari_colorgan.core.infer.ome import write_rgb
+    from napari_colorgan.core.infer.ome import store_name, write_rgb
 
     require(input=args.input)
     out = Path(args.output)
@@ -49,6 +49,6 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(
             f"{args.input}: expected 8-bit RGB (..., y, x, 3), got {rgb.dtype} {tuple(rgb.shape)}"
         )
-    write_rgb(rgb, out, name=out.name.removesuffix(".zarr").removesuffix(".ome"))
+    write_rgb(rgb, out, name=store_name(out))
     print(f"wrote {out}: OME-Zarr 0.5, colours as channel axis c")
     return 0

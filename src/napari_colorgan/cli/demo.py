@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         assert model is not None
         model_path = model.save(out / f"{name}.safetensors")
         store = out / f"{name}.ome.zarr"
-        colorize_to_zarr(split.test_input, store, model, overwrite=True, device=args.device)
+        colorize_to_zarr(split.test_input, store, model, if_exists="overwrite", device=args.device)
         pred = np.asarray(open_multiscale(store)[0])
         figure = out / f"{name}.png"
         gray = to_uint8(split.test_lightness)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 
 
@@ -53,23 +55,51 @@ def cpu_has_bf16() -> bool:
         return False
 
 
+#: Compute precision, one meaning for training and inference. ``fp16`` is for inference only
+#: (training in fp16 would need loss scaling).
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
+_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def compute_dtype(device: torch.device, precision: str = "auto") -> torch.dtype:
+    """The dtype work on ``device`` computes in, for training and inference alike.
+
+    ``"auto"``: bf16 on CUDA that has it (fp16 on older CUDA GPUs) and on CPUs with native
+    bf16 (a training step and a forward pass there took half the time of fp32), else fp32.
+    ``"fp32"``, ``"bf16"`` and ``"fp16"`` force it.
+
+    Raises
+    ------
+    ValueError
+        ``precision`` is not one of :data:`Precision`.
+    """
+    if precision == "auto":
+        if device.type == "cuda":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        if device.type == "cpu" and cpu_has_bf16():
+            return torch.bfloat16
+        return torch.float32
+    if precision not in _DTYPES:
+        raise ValueError(f"precision must be auto, fp32, bf16 or fp16, got {precision!r}")
+    return _DTYPES[precision]
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """``torch.bfloat16`` as a person reads it: ``bf16``."""
+    return {v: k for k, v in _DTYPES.items()}.get(dtype, str(dtype).removeprefix("torch."))
+
+
 def autocast_dtype(device: torch.device, precision: str = "auto") -> torch.dtype | None:
     """Mixed-precision dtype for training on ``device``, or None for plain fp32.
 
-    ``"auto"``: bf16 on CUDA that has it and on CPUs with native bf16 (a training step there
-    took half the time of fp32), else fp32. ``"fp32"`` and ``"bf16"`` force it.
+    The same rule as :func:`compute_dtype`; fp16 is refused (training has no loss scaling).
     """
-    if precision == "fp32":
+    if precision == "fp16":
+        raise ValueError("precision fp16 is for inference: train with auto, fp32 or bf16")
+    dtype = compute_dtype(device, precision)
+    if dtype == torch.float16:  # auto on a CUDA GPU without bf16: plain fp32 for training
         return None
-    if precision == "bf16":
-        return torch.bfloat16
-    if precision != "auto":
-        raise ValueError(f"precision must be auto, fp32 or bf16, got {precision!r}")
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.bfloat16
-    if device.type == "cpu" and cpu_has_bf16():
-        return torch.bfloat16
-    return None
+    return None if dtype == torch.float32 else dtype
 
 
 def out_of_memory_message(device: torch.device, setting: str) -> str:

@@ -39,6 +39,8 @@ class Started(Event):
     train_planes: int
     val_planes: int
     perceptual: str
+    #: What ``precision="auto"`` (or the given one) became: ``fp32`` or ``bf16``.
+    precision: str = "fp32"
 
 
 @dataclass(frozen=True)
@@ -111,11 +113,13 @@ class Planned(Event):
     """How a colorization will run, said before it starts.
 
     ``tiling`` names the windows (mode, largest side, overlap, windows per pass); ``why`` says
-    how the default was chosen, or that the caller gave the tile.
+    how the default was chosen, or that the caller gave the tile; ``notice`` warns of a choice
+    that costs quality (e.g. a window too small to tile exactly), or is None.
     """
 
     tiling: str
     why: str
+    notice: str | None = None
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ def _close(bar: Any) -> None:
 def print_planned(event: Planned) -> None:
     """Say on stderr how a colorization tiles its planes, and why."""
     print(f"{event.tiling}\n  why: {event.why}", file=sys.stderr)
+    if event.notice:
+        print(f"  note: {event.notice}", file=sys.stderr)
 
 
 def drive_training(events: Iterator[Event]) -> Iterator[Event]:
@@ -43,8 +45,9 @@ def drive_training(events: Iterator[Event]) -> Iterator[Event]:
         for event in events:
             if isinstance(event, Started):
                 print(
-                    f"training on {event.device}: {event.train_planes} plane(s), "
-                    f"{event.val_planes} for validation; perceptual loss: {event.perceptual}",
+                    f"training on {event.device} ({event.precision}): "
+                    f"{event.train_planes} plane(s), {event.val_planes} for validation; "
+                    f"perceptual loss: {event.perceptual}",
                     file=sys.stderr,
                 )
                 bar = _bar(event.total_steps, event.start_step, "step")

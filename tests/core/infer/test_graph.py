@@ -7,8 +7,9 @@ import tifffile
 import torch
 import zarr
 
-from napari_colorgan.core.infer.blocks import BlockJob, colorize_region, colorize_strips
+from napari_colorgan.core.infer.blocks import colorize_region, colorize_strips
 from napari_colorgan.core.infer.graph import colorize
+from napari_colorgan.core.infer.planner import Plan
 from napari_colorgan.core.infer.tiling import TilePlan, pad_to_multiple
 from napari_colorgan.core.model.colorizer import Colorizer
 from napari_colorgan.core.model.config import InputNormalization, ModelConfig
@@ -52,7 +53,7 @@ def test_exact_tiling_equals_whole_plane_inference(space, rng):
     plane = rng.integers(0, 256, (300, 410)).astype(np.uint8)
     plan = TilePlan.for_model(m.config, tile=256, overlap=128)
     assert plan.mode == "exact"
-    job = BlockJob(plan, 300, 410, "cpu", "fp32", 4)
+    job = Plan(plan, 300, 410, 4, "cpu", "fp32")
     tiled = colorize_region(m, plane[None], (0, 0), (0, 300, 0, 410), job)
     reference = whole_plane_float(m, plane)
     assert psnr(tiled, reference) >= 60  # measured ~ 130 dB: equal up to float rounding
@@ -68,10 +69,10 @@ def test_blended_tiling_shows_no_seam_between_grid_offsets(rng):
     plan_a = TilePlan("blended", 128, 32, 64)
     plan_b = TilePlan("blended", 128, 64, 64)  # another grid: windows start elsewhere
     a = colorize_region(
-        m, plane[None], (0, 0), (0, 256, 0, 320), BlockJob(plan_a, 256, 320, "cpu", "fp32", 4)
+        m, plane[None], (0, 0), (0, 256, 0, 320), Plan(plan_a, 256, 320, 4, "cpu", "fp32")
     )
     b = colorize_region(
-        m, plane[None], (0, 0), (0, 256, 0, 320), BlockJob(plan_b, 256, 320, "cpu", "fp32", 4)
+        m, plane[None], (0, 0), (0, 256, 0, 320), Plan(plan_b, 256, 320, 4, "cpu", "fp32")
     )
     assert psnr(a, b) > 40  # measured 53 dB on this model
     # No seam: the colour jump across a window border is no larger than elsewhere.
@@ -86,7 +87,7 @@ def test_stitching_holds_a_strip_of_about_one_window_row_at_a_time(mode, rng):
     plane = rng.integers(0, 256, (600, 200)).astype(np.uint8)
     plan = TilePlan.for_model(m.config, tile=128, overlap=64 if mode == "exact" else 32)
     plan = plan if mode == "exact" else TilePlan("blended", 128, 32, plan.grid)
-    job = BlockJob(plan, 600, 200, "cpu", "fp32", 4)
+    job = Plan(plan, 600, 200, 4, "cpu", "fp32")
     strips = []
     colorize_strips(
         m, plane[None], (0, 0), (0, 600, 0, 200), job, lambda top, rgb: strips.append((top, rgb))

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from napari_colorgan.core.infer.config import ColorizeConfig
 from napari_colorgan.core.infer.job import prepare
 
 
@@ -20,10 +21,10 @@ from napari_colorgan.core.infer.job import prepare
 )
 def test_bad_settings_are_refused_up_front(tiny_colorizer, options, message):
     with pytest.raises(ValueError, match=message):
-        prepare(np.zeros((2, 64, 64), np.uint8), tiny_colorizer, **options)
+        prepare(np.zeros((2, 64, 64), np.uint8), tiny_colorizer, ColorizeConfig(**options))
 
 
 def test_a_bad_setting_is_named_before_the_model_file_is_read(tmp_path):
     missing = tmp_path / "never-read.safetensors"
     with pytest.raises(ValueError, match="batch_size"):
-        prepare(np.zeros((64, 64)), missing, batch_size=0)
+        prepare(np.zeros((64, 64)), missing, ColorizeConfig(batch_size=0))

@@ -7,7 +7,7 @@ import pytest
 import zarr
 
 from napari_colorgan.core.infer.ome import open_multiscale, store_scale, write_rgb
-from napari_colorgan.core.infer.zarr_store import colorize_to_zarr, colorize_to_zarr_iter
+from napari_colorgan.core.infer.zarr_store import colorize_to_zarr
 from napari_colorgan.core.io.axes import Axis, image_axes
 from napari_colorgan.core.io.images import open_image
 from napari_colorgan.core.model.colorizer import Colorizer
@@ -146,7 +146,7 @@ def test_a_store_of_0_1_is_refused_with_how_to_convert(m, rng, tmp_path):
     group.attrs["napari_colorgan"] = old
     with pytest.raises(ValueError, match="napari-colorgan 0.1 .*overwrite.*convert"):
         colorize_to_zarr(gray, out, m, **KW)
-    colorize_to_zarr(gray, out, m, overwrite=True, **KW)
+    colorize_to_zarr(gray, out, m, if_exists="overwrite", **KW)
     validate(out)
 
 
@@ -156,7 +156,7 @@ def test_an_unfinished_store_does_not_open_as_a_result(m, rng, tmp_path):
     stop = threading.Event()
     stop.set()
     gray = rng.integers(0, 256, (2, 64, 64)).astype(np.uint8)
-    list(colorize_to_zarr_iter(gray, tmp_path / "part.zarr", m, stop=stop, **KW))
+    colorize_to_zarr(gray, tmp_path / "part.zarr", m, stop=stop, **KW)
     with pytest.raises(ValueError, match="did not finish"):
         open_multiscale(tmp_path / "part.zarr")
     assert json.loads((tmp_path / "part.zarr" / "zarr.json").read_text())["node_type"] == "group"

@@ -1,14 +1,11 @@
 """The default window: least computed pixels within a share of the device's memory."""
 
-import numpy as np
 import pytest
 import torch
 
 from napari_colorgan.core.infer import window_size
-from napari_colorgan.core.infer.job import prepare
 from napari_colorgan.core.infer.window_size import bytes_per_pixel, choose_window
-from napari_colorgan.core.model.colorizer import Colorizer
-from napari_colorgan.core.model.config import PRESETS, ModelConfig
+from napari_colorgan.core.model.config import PRESETS
 
 CPU = torch.device("cpu")
 GIB = 1 << 30
@@ -78,29 +75,3 @@ def test_describe_says_what_was_chosen_and_why(memory):
     memory(16 * GIB)
     text = choose_window(PRESETS["pix2pix"], 2048, 2048, CPU, torch.float32).describe()
     assert "2048 px" in text and "1.00x" in text and "4.0 GiB" in text and "16 GiB" in text
-
-
-def test_prepare_uses_the_choice_unless_a_tile_is_given(memory):
-    memory(16 * GIB)
-    cfg = ModelConfig(num_downs=5, ngf=8, tile=64, dropout=False)
-    m = Colorizer.from_config(cfg, seed=0)
-    plane = np.zeros((300, 410), np.uint8)
-    job = prepare(plane, m, device="cpu", precision="fp32")
-    assert job.window is not None and job.plan.tile == job.window.tile
-    assert job.block.batch_size == job.window.batch_size
-    assert [len(job.plan.layout(n)) for n in (300, 410)] == [1, 1]  # whole plane, exactly
-    given = prepare(plane, m, device="cpu", precision="fp32", tile=128, batch_size=3)
-    assert given.window is None and given.plan.tile == 128 and given.block.batch_size == 3
-
-
-def test_an_auto_batch_fits_the_memory_share_also_when_the_tile_is_given(memory):
-    memory(256 << 20)  # a quarter: 64 MiB, one 512² window of the small preset in fp32
-    cfg = ModelConfig(num_downs=5, ngf=16, tile=64, dropout=False)
-    m = Colorizer.from_config(cfg, seed=0)
-    plane = np.zeros((2000, 2000), np.uint8)
-    job = prepare(plane, m, device="cpu", precision="fp32", tile=512)
-    assert job.block.batch_size == 1  # not the CPU's 4: four windows would not fit
-    given = prepare(plane, m, device="cpu", precision="fp32", tile=512, batch_size=3)
-    assert given.block.batch_size == 3  # the caller's word goes
-    chosen = prepare(plane, m, device="cpu", precision="fp32", batch_size=3)
-    assert chosen.block.batch_size == 3 and "3 per pass" in chosen.window.describe()

@@ -15,7 +15,9 @@ import zarr
 
 from napari_colorgan.core.events import Finished, Progress
 from napari_colorgan.core.infer import blocks as inference
+from napari_colorgan.core.infer.config import ColorizeConfig
 from napari_colorgan.core.infer.zarr_store import (
+    ZarrTarget,
     colorize_to_zarr,
     colorize_to_zarr_iter,
     open_multiscale,
@@ -32,6 +34,12 @@ def read(path):
 def rgb(store):
     """A finished store's full-resolution colours, channel-last (z, y, x, 3)."""
     return np.asarray(open_multiscale(store)[0])
+
+
+def iterate(data, store, model, *, if_exists="resume", stop=None, **settings):
+    """``colorize_to_zarr_iter`` with a target and a config made from keywords."""
+    target = ZarrTarget(store, if_exists)
+    return colorize_to_zarr_iter(data, target, model, ColorizeConfig(**settings), stop)
 
 
 KW = {"device": "cpu", "precision": "fp32", "tile": 128, "overlap": 64, "block_size": 64}
@@ -85,16 +93,14 @@ def test_stop_then_resume_equals_an_uninterrupted_run_and_computes_only_the_rest
     whole = colorize_to_zarr(stack, tmp_path / "whole.zarr", m, **KW)
     stop = threading.Event()
     events = []
-    for event in colorize_to_zarr_iter(
-        stack, tmp_path / "part.zarr", m, stop=stop, parallel=1, **KW
-    ):
+    for event in iterate(stack, tmp_path / "part.zarr", m, stop=stop, parallel=1, **KW):
         events.append(event)
         if isinstance(event, Progress) and event.done == 5:
             stop.set()
     assert isinstance(events[-1], Finished) and events[-1].stopped
     total = progress(events)[0].total
     calls = count_tasks(monkeypatch)
-    events = list(colorize_to_zarr_iter(stack, tmp_path / "part.zarr", m, **KW))
+    events = list(iterate(stack, tmp_path / "part.zarr", m, **KW))
     assert progress(events)[0].skipped == 5
     assert len(calls) == total - 5
     np.testing.assert_array_equal(rgb(tmp_path / "part.zarr"), rgb(whole))
@@ -109,13 +115,13 @@ def test_a_resume_keeps_the_stores_default_window_when_memory_differs(
     monkeypatch.setattr(window_size, "device_memory", lambda device: 1 << 34)
     stop = threading.Event()
     out = tmp_path / "part.zarr"
-    for event in colorize_to_zarr_iter(stack, out, m, stop=stop, parallel=1, **kw):
+    for event in iterate(stack, out, m, stop=stop, parallel=1, **kw):
         if isinstance(event, Progress) and event.done == 2:
             stop.set()
     tile = zarr.open_group(str(out), mode="r").attrs["napari_colorgan"]["tile"]
     # Less memory now: the default would be smaller windows, another store identity.
     monkeypatch.setattr(window_size, "device_memory", lambda device: 1 << 20)
-    events = list(colorize_to_zarr_iter(stack, out, m, **kw))
+    events = list(iterate(stack, out, m, **kw))
     assert progress(events)[0].skipped == 2 and isinstance(events[-1], Finished)
     assert zarr.open_group(str(out), mode="r").attrs["napari_colorgan"]["tile"] == tile
     whole = colorize_to_zarr(stack, tmp_path / "whole.zarr", m, tile=tile, **kw)
@@ -132,14 +138,12 @@ def test_a_stopped_overwrite_finishes_its_replacement_when_memory_differs(
     colorize_to_zarr(stack, out, m, **KW)  # the previous result, another tiling
     monkeypatch.setattr(window_size, "device_memory", lambda device: 1 << 34)
     stop = threading.Event()
-    events = colorize_to_zarr_iter(
-        255 - stack, out, m, overwrite=True, stop=stop, parallel=1, **kw
-    )
+    events = iterate(255 - stack, out, m, if_exists="overwrite", stop=stop, parallel=1, **kw)
     for event in events:
         if isinstance(event, Progress) and event.done == 2:
             stop.set()
     monkeypatch.setattr(window_size, "device_memory", lambda device: 1 << 20)
-    events = list(colorize_to_zarr_iter(255 - stack, out, m, overwrite=True, **kw))
+    events = list(iterate(255 - stack, out, m, if_exists="overwrite", **kw))
     assert progress(events)[0].skipped == 2  # the replacement beside was finished, not redone
 
 
@@ -189,7 +193,7 @@ def test_a_crash_mid_run_keeps_finished_chunks(m, stack, tmp_path, monkeypatch):
     monkeypatch.setattr(zarr.Array, "__setitem__", original)
     done = read(tmp_path / "out.zarr/napari_colorgan/done")
     assert done.sum() == 4  # the chunk whose write failed was never marked done
-    events = list(colorize_to_zarr_iter(stack, tmp_path / "out.zarr", m, **KW))
+    events = list(iterate(stack, tmp_path / "out.zarr", m, **KW))
     assert progress(events)[0].skipped == 4 and events[-1].step == done.size
 
 
@@ -230,7 +234,7 @@ def test_existing_store_of_another_job_is_refused_unless_overwrite(m, stack, tmp
     other = Colorizer.from_config(m.config, seed=99, normalization=m.normalization)
     with pytest.raises(ValueError, match="overwrite"):
         colorize_to_zarr(stack, tmp_path / "out.zarr", other, **KW)
-    colorize_to_zarr(stack[:2], tmp_path / "out.zarr", m, overwrite=True, **KW)
+    colorize_to_zarr(stack[:2], tmp_path / "out.zarr", m, if_exists="overwrite", **KW)
     assert rgb(tmp_path / "out.zarr").shape[0] == 2
 
 
@@ -253,7 +257,7 @@ def test_another_input_of_the_same_shape_is_refused_not_resumed(m, stack, tmp_pa
     colorize_to_zarr(stack, tmp_path / "out.zarr", m, **KW)
     with pytest.raises(ValueError, match="other input content.*overwrite"):
         colorize_to_zarr(255 - stack, tmp_path / "out.zarr", m, **KW)
-    colorize_to_zarr(255 - stack, tmp_path / "out.zarr", m, overwrite=True, **KW)
+    colorize_to_zarr(255 - stack, tmp_path / "out.zarr", m, if_exists="overwrite", **KW)
     from napari_colorgan.core.infer.graph import colorize
 
     np.testing.assert_array_equal(
@@ -308,12 +312,12 @@ def test_a_failed_overwrite_leaves_the_previous_store_intact(m, stack, tmp_path,
     before = rgb(out)
     original = crash_after(3, monkeypatch)
     with pytest.raises(OSError, match="unplugged"):
-        colorize_to_zarr(255 - stack, out, m, overwrite=True, parallel=1, **KW)
+        colorize_to_zarr(255 - stack, out, m, if_exists="overwrite", parallel=1, **KW)
     np.testing.assert_array_equal(rgb(out), before)
     assert read(out / "napari_colorgan/done").all()
     monkeypatch.setattr(zarr.Array, "__setitem__", original)
     # The rerun finishes the replacement written beside, then swaps it in.
-    events = list(colorize_to_zarr_iter(255 - stack, out, m, overwrite=True, **KW))
+    events = list(iterate(255 - stack, out, m, if_exists="overwrite", **KW))
     assert progress(events)[0].skipped == 2
     from napari_colorgan.core.infer.graph import colorize
 
@@ -328,7 +332,7 @@ def test_a_stopped_overwrite_leaves_the_previous_store_intact(m, stack, tmp_path
     before = rgb(out)
     stop = threading.Event()
     stop.set()
-    events = list(colorize_to_zarr_iter(255 - stack, out, m, overwrite=True, stop=stop, **KW))
+    events = list(iterate(255 - stack, out, m, if_exists="overwrite", stop=stop, **KW))
     assert events[-1].stopped
     np.testing.assert_array_equal(rgb(out), before)
 
@@ -339,7 +343,7 @@ def test_a_regular_file_as_output_is_refused_unless_overwritten(m, stack, tmp_pa
     with pytest.raises(ValueError, match="is a file, not a zarr store.*overwrite"):
         colorize_to_zarr(stack, out, m, **KW)
     assert out.read_text() == "notes"
-    colorize_to_zarr(stack, out, m, overwrite=True, **KW)
+    colorize_to_zarr(stack, out, m, if_exists="overwrite", **KW)
     assert rgb(out).shape == (3, 150, 140, 3)
 
 
@@ -353,7 +357,7 @@ def test_a_swap_cut_between_its_renames_is_finished_by_the_next_run(m, stack, tm
     colorize_to_zarr(stack, tmp_path / "previous.zarr", m, **KW)
     os.replace(tmp_path / "previous.zarr", tmp_path / ".out.zarr.old")
     # The state a crash between the two renames leaves: no out.zarr, .old and .new beside.
-    events = list(colorize_to_zarr_iter(255 - stack, out, m, **KW))
+    events = list(iterate(255 - stack, out, m, **KW))
     assert (
         progress(events)[0].skipped == events[-1].step
     )  # nothing recomputed: the swap was finished

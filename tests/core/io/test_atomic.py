@@ -60,3 +60,63 @@ def test_a_killed_writers_temporary_is_removed_by_the_next_write(tmp_path):
     write_atomic(target, lambda tmp: open(tmp, "wb").write(b"done"))
     assert target.read_bytes() == b"done"
     assert not leftover.exists() and alive.exists() and other.exists()
+
+
+# ---- replacing a folder: a complete result at every moment -------------------------------
+
+KILL = """
+import os, sys
+from napari_colorgan.core.io import atomic
+step = sys.argv[3]
+def kill(name):
+    if name == step:
+        os._exit(9)  # as kill -9: no clean-up runs
+atomic._after = kill
+if sys.argv[4] == "renames":
+    atomic._exchange = lambda a, b: False
+atomic.replace_tree(sys.argv[1], sys.argv[2])
+"""
+
+
+def store(path, content):
+    path.mkdir()
+    (path / "part-a").write_text(content)
+    (path / "part-b").write_text(content)
+    return path
+
+
+def content(path):
+    parts = {(path / name).read_text() for name in ("part-a", "part-b")}
+    assert len(parts) == 1, f"{path} mixes two results"
+    return parts.pop()
+
+
+@pytest.mark.parametrize("how", ["exchange", "renames"])
+@pytest.mark.parametrize("step", ["exchanged", "set aside", "moved", "never"])
+def test_a_replacement_killed_at_any_step_loses_neither_store(tmp_path, how, step):
+    import subprocess
+    import sys
+
+    from napari_colorgan.core.io.atomic import finish_replacement
+
+    path, new = store(tmp_path / "out.zarr", "old"), store(tmp_path / ".out.zarr.new", "new")
+    args = [sys.executable, "-c", KILL, str(new), str(path), step, how]
+    code = subprocess.run(args, check=False).returncode
+    # Right after the kill: the place holds a complete result, or (two renames, killed between
+    # them) both complete results wait beside it.
+    if path.exists():
+        assert content(path) in ("old", "new")
+    else:
+        assert (how, step, code) == ("renames", "set aside", 9)
+        assert content(tmp_path / ".out.zarr.old") == "old" and content(new) == "new"
+    finish_replacement(path, new)  # what the next writer of the place runs first
+    assert content(path) == "new"  # the swap had begun: it is completed, never undone
+    assert not (tmp_path / ".out.zarr.old").exists()
+
+
+def test_replace_tree_moves_into_an_empty_place(tmp_path):
+    from napari_colorgan.core.io.atomic import replace_tree
+
+    new = store(tmp_path / "new", "new")
+    replace_tree(new, tmp_path / "out.zarr")
+    assert content(tmp_path / "out.zarr") == "new" and not new.exists()

@@ -1,8 +1,11 @@
 """Colorizing images of any size, tile by tile.
 
-``tiling`` plans windows (exact halos where the receptive field allows, blended otherwise);
-``job`` resolves a model, an input and a plan once into a :class:`ColorizeJob`; ``blocks``
-colorizes one block of a plane on the device; ``graph`` builds the lazy dask array;
-``payload`` ships the model once through a graph; ``zarr_store`` streams into a resumable
-OME-Zarr store.
+``config`` holds :class:`ColorizeConfig`, the one home of colorize settings; ``planner`` makes
+every window decision (:func:`plan`), with ``tiling`` laying windows along an axis (exact halos
+where the receptive field allows, blended otherwise) and ``window_size`` choosing the default
+window from the device's memory; ``job`` resolves a model, an input and a plan once into a
+:class:`ColorizeJob`; ``blocks`` colorizes one block of a plane on the device; ``graph`` builds
+the lazy dask array; ``payload`` ships the model once through a graph; ``store_fate`` decides
+what happens to an output store; ``zarr_store`` streams into a resumable store in the OME-Zarr
+layout of ``ome``.
 """

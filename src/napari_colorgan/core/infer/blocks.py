@@ -6,52 +6,26 @@ import itertools
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import torch
 
 from ..color import to_uint8
-from ..devices import out_of_memory_message, pick_device
+from ..devices import compute_dtype, out_of_memory_message, pick_device
 from ..model.colorizer import Colorizer, network_input
 from ..model.normalize import apply_normalization
 from .payload import ModelPayload, cached_model
+from .planner import Plan
 from .tiling import AxisWindow, TilePlan, round_up
 
-Precision = Literal["auto", "fp32", "bf16", "fp16"]
 # One forward at a time per process and device: tiles are batched, so parallel blocks would only
 # fight over the same cores or GPU memory.
 _RUN_LOCK = threading.Lock()
 
 
-def resolve_precision(precision: Precision, device: torch.device) -> torch.dtype:
-    """The compute dtype: ``auto`` is bf16 (or fp16) on CUDA and fp32 elsewhere."""
-    if precision == "auto":
-        if device.type == "cuda":
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return torch.float32
-    table = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
-    if precision not in table:
-        raise ValueError(f"precision must be auto, fp32, bf16 or fp16, got {precision!r}")
-    return table[precision]
-
-
-@dataclass(frozen=True)
-class BlockJob:
-    """What a block task needs besides its input window and the model."""
-
-    plan: TilePlan
-    height: int
-    width: int
-    device: str
-    precision: str
-    batch_size: int
-
-
 @contextmanager
 def _device_session(
-    model: Colorizer, job: BlockJob, as_uint8: bool = False
+    model: Colorizer, plan: Plan, as_uint8: bool = False
 ) -> Iterator[Callable[[list[np.ndarray]], list[np.ndarray]]]:
     """Inference mode and mixed precision for one block; gives a batch-colorizing function.
 
@@ -62,8 +36,8 @@ def _device_session(
     each weight only while its context is open, so a context per batch would re-cast all the
     weights (54 M for pix2pix) for every batch.
     """
-    dev = pick_device(job.device)
-    dtype = resolve_precision(job.precision, dev)  # type: ignore[arg-type]
+    dev = pick_device(plan.device)
+    dtype = compute_dtype(dev, plan.precision)
     # Channels-last lets oneDNN / cuDNN pick their fast bf16 and fp16 kernels.
     channels_last = dev.type != "cpu" or dtype != torch.float32
     if channels_last:
@@ -121,7 +95,7 @@ def colorize_region(
     window: np.ndarray,
     origin: tuple[int, int],
     region: tuple[int, int, int, int],
-    job: BlockJob,
+    plan: Plan,
 ) -> np.ndarray:
     """Colorize output rows/cols ``region = (y0, y1, x0, x1)`` of one plane as float RGB.
 
@@ -136,7 +110,7 @@ def colorize_region(
         Plane coordinates of ``window[..., 0, 0]``.
     region
         Output rows ``[y0, y1)`` and columns ``[x0, x1)``.
-    job
+    plan
         Tiling, device and precision.
 
     Returns
@@ -145,7 +119,7 @@ def colorize_region(
         float32 RGB (y1 - y0, x1 - x0, 3) in [0, 1].
     """
     strips: list[np.ndarray] = []
-    colorize_strips(model, window, origin, region, job, lambda _top, rgb: strips.append(rgb))
+    colorize_strips(model, window, origin, region, plan, lambda _top, rgb: strips.append(rgb))
     return np.concatenate(strips)
 
 
@@ -154,7 +128,7 @@ def colorize_strips(
     window: np.ndarray,
     origin: tuple[int, int],
     region: tuple[int, int, int, int],
-    job: BlockJob,
+    plan: Plan,
     emit: Callable[[int, np.ndarray], object],
 ) -> None:
     """Colorize ``region`` and hand it to ``emit`` in finished strips of rows, top to bottom.
@@ -167,19 +141,18 @@ def colorize_strips(
     (k, x1 - x0, 3) in [0, 1]. It runs while the device is held, so it should be quick and
     should not use torch.
     """
-    plan = job.plan
     y0, y1, x0, x1 = region
-    raw = _pad_at_plane_end(window, origin, job)
-    rows, cols = plan.windows(job.height, y0, y1), plan.windows(job.width, x0, x1)
+    raw = _pad_at_plane_end(window, origin, plan)
+    rows, cols = plan.windows(region)
     # Each window's blending weights, once: (keep1 - keep0,) per row / column of windows.
-    w_rows = [_kept_weights(r, plan) for r in rows]
-    w_cols = [_kept_weights(c, plan) for c in cols]
+    w_rows = [_kept_weights(r, plan.tiling) for r in rows]
+    w_cols = [_kept_weights(c, plan.tiling) for c in cols]
     # Window weights are products wy(y)·wx(x) on a grid, so their sum is separable too.
     total_y = np.maximum(_weight_sum(rows, w_rows, y0, y1), 1e-12)  # (y1 - y0,)
     total_x = np.maximum(_weight_sum(cols, w_cols, x0, x1), 1e-12)  # (x1 - x0,)
     acc = np.zeros((0, x1 - x0, 3), np.float32)  # output rows [top, top + len(acc))
     top = y0
-    for i, j, rgb in _window_colours(model, raw, origin, (rows, cols), job, as_uint8=False):
+    for i, j, rgb in _window_colours(model, raw, origin, (rows, cols), plan, as_uint8=False):
         r = rows[i]
         if r.keep1 > top + len(acc):
             grow = np.zeros((r.keep1 - top - len(acc), x1 - x0, 3), np.float32)
@@ -202,7 +175,7 @@ def _window_colours(
     raw: np.ndarray,
     origin: tuple[int, int],
     grid: tuple[list[AxisWindow], list[AxisWindow]],
-    job: BlockJob,
+    plan: Plan,
     as_uint8: bool,
 ) -> Iterator[tuple[int, int, np.ndarray]]:
     """Each window's colour (h, w, 3), row by row, computed in batches: (row, column, rgb).
@@ -212,9 +185,9 @@ def _window_colours(
     """
     rows, cols = grid
     pairs = [(i, j) for i in range(len(rows)) for j in range(len(cols))]
-    with _device_session(model, job, as_uint8) as forward:
-        for b in range(0, len(pairs), job.batch_size):
-            chunk = pairs[b : b + job.batch_size]
+    with _device_session(model, plan, as_uint8) as forward:
+        for b in range(0, len(pairs), plan.batch_size):
+            chunk = pairs[b : b + plan.batch_size]
             tiles = [_tile(raw, origin, rows[i], cols[j], model) for i, j in chunk]
             for (i, j), rgb in zip(chunk, forward(tiles), strict=True):
                 yield i, j, rgb
@@ -232,13 +205,13 @@ def _check_finite(rgb: np.ndarray, top: int, bottom: int) -> None:
         raise ValueError(NOT_FINITE.format(where=f"rows {top}-{bottom}"))
 
 
-def _pad_at_plane_end(window: np.ndarray, origin: tuple[int, int], job: BlockJob) -> np.ndarray:
+def _pad_at_plane_end(window: np.ndarray, origin: tuple[int, int], plan: Plan) -> np.ndarray:
     """Past the plane's end, reflect exactly as whole-plane inference pads the plane."""
-    grid = job.plan.grid
-    reaches_y = origin[0] + window.shape[-2] == job.height
-    reaches_x = origin[1] + window.shape[-1] == job.width
-    pad_y = round_up(job.height, grid) - job.height if reaches_y else 0
-    pad_x = round_up(job.width, grid) - job.width if reaches_x else 0
+    grid = plan.tiling.grid
+    reaches_y = origin[0] + window.shape[-2] == plan.height
+    reaches_x = origin[1] + window.shape[-1] == plan.width
+    pad_y = round_up(plan.height, grid) - plan.height if reaches_y else 0
+    pad_x = round_up(plan.width, grid) - plan.width if reaches_x else 0
     if not (pad_y or pad_x):
         return window
     mode = "reflect" if min(window.shape[-2:]) > 1 else "edge"
@@ -258,9 +231,9 @@ def _tile(
     return apply_normalization(raw[:, ys, xs], model.normalization)
 
 
-def _kept_weights(w: AxisWindow, plan: TilePlan) -> np.ndarray:
+def _kept_weights(w: AxisWindow, tiling: TilePlan) -> np.ndarray:
     """The blending weights of the pixels window ``w`` keeps, shape (keep1 - keep0,)."""
-    return plan.weights(w)[w.keep0 - w.start : w.keep1 - w.start]
+    return tiling.weights(w)[w.keep0 - w.start : w.keep1 - w.start]
 
 
 def _weight_sum(
@@ -290,31 +263,31 @@ def _accumulate(
 
 def block_task(
     payload: ModelPayload,
-    job: BlockJob,
+    plan: Plan,
     window: np.ndarray,
     origin: tuple[int, int],
     region: tuple[int, int, int, int],
 ) -> np.ndarray:
     """One dask task: colorize a block; returns uint8 (y, x, 3)."""
-    model = cached_model(payload, job.device)
+    model = cached_model(payload, plan.device)
     window = np.asarray(window)
     planes = window.reshape((-1, *window.shape[-2:]))  # (1 + 2·context, y', x')
     y0, y1, x0, x1 = region
     out = np.empty((y1 - y0, x1 - x0, 3), np.uint8)
-    rows, cols = job.plan.windows(job.height, y0, y1), job.plan.windows(job.width, x0, x1)
+    rows, cols = plan.windows(region)
     if any(w.fade0 or w.fade1 for w in rows + cols):  # blended windows share pixels
         colorize_strips(
             model,
             planes,
             origin,
             region,
-            job,
+            plan,
             lambda top, rgb: to_uint8(rgb, out=out[top - y0 : top - y0 + len(rgb)]),
         )
         return out
     # Every pixel has one window (exact tiling, or one window): uint8 straight from the network.
-    raw = _pad_at_plane_end(planes, origin, job)
-    for i, j, rgb in _window_colours(model, raw, origin, (rows, cols), job, as_uint8=True):
+    raw = _pad_at_plane_end(planes, origin, plan)
+    for i, j, rgb in _window_colours(model, raw, origin, (rows, cols), plan, as_uint8=True):
         r, c = rows[i], cols[j]
         kept = rgb[r.keep0 - r.start : r.keep1 - r.start, c.keep0 - c.start : c.keep1 - c.start]
         out[r.keep0 - y0 : r.keep1 - y0, c.keep0 - x0 : c.keep1 - x0] = kept

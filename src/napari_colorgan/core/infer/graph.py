@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import warnings
 from contextlib import nullcontext
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import dask
 import dask.array as da
@@ -14,16 +15,15 @@ import numpy as np
 
 from ..model.colorizer import Colorizer
 from .blocks import block_task
-from .job import ColorizeJob, ColorizeOptions, prepare
-
-if TYPE_CHECKING:
-    from typing_extensions import Unpack
+from .config import ColorizeConfig
+from .job import ColorizeJob, prepare
 
 
 def colorize(
     data: Any,
     colorizer: Colorizer | str | os.PathLike[str],
-    **options: Unpack[ColorizeOptions],
+    config: ColorizeConfig | None = None,
+    **overrides: Any,
 ) -> da.Array:
     """Colorize grayscale planes lazily.
 
@@ -34,37 +34,27 @@ def colorize(
         (its full resolution is used). Leading axes (Z, T, ...) are planes.
     colorizer
         A :class:`Colorizer` or a model file path.
-    tile, overlap
-        Largest window side and least overlap in pixels. Default tile: the layout that
-        computes the fewest pixels for this plane size among those that fit a share of the
-        device's memory (see :func:`~napari_colorgan.core.infer.window_size.choose_window`);
-        default overlap from the model (exact tiling where its receptive field allows,
-        blended otherwise; see :class:`~napari_colorgan.core.infer.tiling.TilePlan`).
-    batch_size
-        Tiles per forward pass; ``"auto"``: as many as fit the same memory share, at most 16 on
-        CUDA and 4 on the CPU.
-    device
-        ``"auto"`` (CUDA, then MPS, then CPU, decided where each task runs), ``"cpu"``,
-        ``"cuda:0"``...
-    precision
-        ``"auto"`` (bf16/fp16 on CUDA, fp32 elsewhere), ``"fp32"``, ``"bf16"`` or ``"fp16"``.
-    worker_resources
-        Dask worker resources each task claims on a cluster, e.g. ``{"GPU": 1}`` with workers
-        started as ``dask worker --resources GPU=1``: one GPU task per GPU at a time.
-    block_size
-        Side of the output chunks for planes larger than it (rounded up to the network's
-        grid).
-    slices
-        Planes of the first axis to colorize (a ``slice``, e.g. from ``parse_slices("0:20")``);
-        default all.
+    config
+        The settings (:class:`~napari_colorgan.core.infer.config.ColorizeConfig`: ``tile``,
+        ``overlap``, ``batch_size``, ``device``, ``precision``, ``block_size``, ``slices``,
+        ``worker_resources``); default: its defaults.
+    **overrides
+        Settings of ``config`` to change, e.g. ``tile=256, device="cpu"``.
 
     Returns
     -------
     dask.array.Array
         uint8 RGB of shape ``data.shape + (3,)``, one chunk per plane (or per ~4096² block of
         larger planes), computed only when read.
+
+    Warns
+    -----
+    UserWarning
+        When the tiling asked for costs quality (a window too small to tile exactly).
     """
-    job = prepare(data, colorizer, **options)
+    job = prepare(data, colorizer, ColorizeConfig.create(config, **overrides))
+    if job.plan.notice:
+        warnings.warn(job.plan.notice, UserWarning, stacklevel=2)
     return build_graph(job)
 
 
@@ -103,11 +93,10 @@ class BlockMaker:
         # One graph key for all tasks, named rather than tokenised: hashing 200 MB of weights
         # through dask's tokenizer took longer than colorizing a plane.
         self.payload = dask.delayed(serialised, name=f"colorgan-model-{serialised.token}")
-        self.token = hashlib.sha256(repr(job.block).encode()).hexdigest()[:12]
-        self.y_edges = job.plan.block_edges(job.block.height)
-        self.x_edges = job.plan.block_edges(job.block.width)
-        lead, block = job.lead, job.block
-        self.shape = (*lead, block.height, block.width, 3)
+        self.token = hashlib.sha256(repr(job.plan).encode()).hexdigest()[:12]
+        self.y_edges, self.x_edges = job.plan.block_edges()
+        lead, plan = job.lead, job.plan
+        self.shape = (*lead, plan.height, plan.width, 3)
         sizes = [[b - a for a, b in edges] for edges in (self.y_edges, self.x_edges)]
         self.chunks = (*((1,) * n for n in lead), *(tuple(s) for s in sizes), (3,))
         self.ndim = len(self.shape)
@@ -117,19 +106,15 @@ class BlockMaker:
         """The delayed RGB (y, x, 3) of block ``(*plane index, row, column)``."""
         job, lead = self.job, len(self.job.lead)
         (y0, y1), (x0, x1) = self.y_edges[index[lead]], self.x_edges[index[lead + 1]]
-        block = job.block
-        wy = job.plan.windows(block.height, y0, y1)
-        wx = job.plan.windows(block.width, x0, x1)
-        ya, yb = wy[0].start, min(max(w.start + w.size for w in wy), block.height)
-        xa, xb = wx[0].start, min(max(w.start + w.size for w in wx), block.width)
+        ya, yb, xa, xb = job.plan.input_region((y0, y1, x0, x1))
         ctx = job.model.config.context
         plane = tuple(index[:lead])
         window = _window(job.source, plane, job.lead, ctx, slice(ya, yb), slice(xa, xb))
         key = f"colorgan-block-{self.payload.key}-{self.token}-{window.name}-{y0}-{x0}"
-        resources = job.worker_resources
-        with dask.annotate(resources=resources) if resources else nullcontext():
+        resources = job.config.worker_resources
+        with dask.annotate(resources=dict(resources)) if resources else nullcontext():
             return dask.delayed(block_task)(
-                self.payload, block, window, (ya, xa), (y0, y1, x0, x1), dask_key_name=key
+                self.payload, job.plan, window, (ya, xa), (y0, y1, x0, x1), dask_key_name=key
             )
 
 

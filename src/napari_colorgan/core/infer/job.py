@@ -1,16 +1,16 @@
-"""``ColorizeJob``: a model, an input and a tile plan resolved once for one colorization.
+"""``ColorizeJob``: a model, an input and a plan resolved once for one colorization.
 
-``colorize`` (the lazy dask array) and ``colorize_to_zarr`` (the resumable store) both start
-from :func:`prepare`, so the model file is read, the image opened and the plan made exactly once,
-and what crosses modules has a name instead of travelling as keyword dictionaries.
+``colorize`` (the lazy dask array), ``colorize_to_zarr`` (the resumable store) and the viewer's
+colour layer all start from :func:`prepare`, so the model file is read, the image opened and the
+windows planned exactly once, and what crosses modules has a name instead of travelling as
+keyword dictionaries.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any
 
 import dask.array as da
 import numpy as np
@@ -20,26 +20,9 @@ from ..events import Planned
 from ..io.images import open_image
 from ..io.selection import select_planes
 from ..model.colorizer import Colorizer
-from .blocks import BlockJob, Precision, resolve_precision
+from .config import BLOCK, ColorizeConfig
 from .payload import ModelPayload, model_payload
-from .tiling import BLOCK, TilePlan, check_count
-from .window_size import WindowChoice, choose_window, fit_batch
-
-#: Most tiles per forward pass accepted: more is a typo (the default is 4 on a CPU, 16 on CUDA).
-MAX_BATCH = 4096
-
-
-class ColorizeOptions(TypedDict, total=False):
-    """The options of :func:`prepare`, as ``colorize`` and ``colorize_to_zarr`` take them."""
-
-    tile: int | None
-    overlap: int | None
-    batch_size: int | str
-    device: str
-    precision: Precision
-    worker_resources: dict[str, float] | None
-    block_size: int
-    slices: slice | None
+from .planner import Plan, plan
 
 
 @dataclass(frozen=True)
@@ -53,50 +36,22 @@ class ColorizeJob:
     payload
         The model as it travels through the dask graph (content token, bytes when shipped).
     source
-        The lazy grayscale input (..., y, x).
-    block
-        Tiling plan, plane size, device, precision and batch size of every block task.
-    worker_resources
-        Dask resources each task claims on a cluster (e.g. ``{"GPU": 1}``), or None.
-    slices
-        The planes of the first axis the input was cut to, or None for all.
-    window
-        How the default window was chosen, or None when the tile was given.
+        The lazy grayscale input (..., y, x), cut to ``config.slices``.
+    plan
+        Windows, batch, device and precision of every block (see :func:`plan`).
+    config
+        The settings it was made from.
     """
 
     model: Colorizer
     payload: ModelPayload
     source: da.Array
-    block: BlockJob
-    worker_resources: dict[str, float] | None = None
-    slices: slice | None = None
-    window: WindowChoice | None = None
+    plan: Plan
+    config: ColorizeConfig
 
-    @property
-    def plan(self) -> TilePlan:
-        """The tiling plan."""
-        return self.block.plan
-
-    def planned(self, why: str | None = None) -> Planned:
-        """The event that says how this job tiles its planes, and why (default: its choice)."""
-        plan, block = self.plan, self.block
-        rows, cols = plan.layout(block.height), plan.layout(block.width)
-        dev = pick_device(block.device)
-        dtype = str(resolve_precision(block.precision, dev)).removeprefix("torch.")
-        tiling = (
-            f"{plan.mode} tiling: {len(rows)}x{len(cols)} windows of up to "
-            f"{max(w.size for w in rows)}x{max(w.size for w in cols)} px a plane (overlap >= "
-            f"{plan.overlap} px), {block.batch_size} per pass, computing "
-            f"{plan.cost(block.height, block.width):.2f}x the output pixels; {dev}, {dtype}"
-        )
-        if why is None:
-            why = self.window.describe() if self.window else "the tile was given"
-        return Planned(tiling, why)
-
-    @property
-    def block_size(self) -> int:
-        """Side of the output chunks for planes larger than it."""
-        return self.plan.block
+    def planned(self) -> Planned:
+        """The event that says how this job tiles its planes, why, and any warning."""
+        return Planned(self.plan.describe(), self.plan.why, self.plan.notice)
 
     @property
     def lead(self) -> tuple[int, ...]:
@@ -136,28 +91,24 @@ def check_input(data: Any, colorizer: Colorizer | None = None) -> None:
         raise ValueError("this model uses neighbouring slices (context) and needs a stack")
 
 
-def auto_batch(device: str) -> int:
-    """Most tiles per forward pass when the user does not say: 16 on CUDA, 4 on the CPU."""
-    return 16 if pick_device(device).type == "cuda" else 4
-
-
 def prepare(
     data: Any,
     colorizer: Colorizer | str | os.PathLike[str],
-    *,
-    tile: int | None = None,
-    overlap: int | None = None,
-    batch_size: int | str = "auto",
-    device: str = "auto",
-    precision: Precision = "auto",
-    worker_resources: dict[str, float] | None = None,
-    block_size: int = BLOCK,
-    slices: slice | None = None,
+    config: ColorizeConfig | None = None,
+    stored: dict[str, Any] | None = None,
 ) -> ColorizeJob:
-    """Resolve the model, open and check the input, and plan the tiles, once.
+    """Resolve the model, open and check the input, and plan the windows, once.
 
-    Parameters are those of :func:`napari_colorgan.colorize`; ``slices`` selects planes of the
-    first axis (see :func:`~napari_colorgan.core.io.selection.parse_slices`).
+    Parameters
+    ----------
+    data
+        Grayscale (..., y, x): numpy, dask, zarr, a file path, or a napari multiscale list.
+    colorizer
+        A :class:`Colorizer` or a model file path.
+    config
+        The settings (default: :class:`ColorizeConfig`'s).
+    stored
+        The tiling a store being finished recorded (see :func:`plan`).
 
     Returns
     -------
@@ -166,33 +117,19 @@ def prepare(
     Raises
     ------
     ValueError
-        An unknown or unavailable device, a batch size or tile outside 1..the maximum, or an
-        input that cannot be colorized (see :func:`check_input`).
+        An unknown or unavailable device, or an input that cannot be colorized (see
+        :func:`check_input`). Settings are checked when the config is made, before any model
+        file is read.
     """
-    # Settings first: they are cheap to check and a bad one should not cost a model load.
-    dev = pick_device(device)
-    dtype = resolve_precision(precision, dev)
-    batch = None if batch_size == "auto" else check_count("batch_size", batch_size, MAX_BATCH)
+    config = config or ColorizeConfig()
+    pick_device(config.device)  # a typo is named before a model file is read
     model = as_colorizer(colorizer)
     src = open_image(data)
     check_input(src, model)
     lead, (height, width) = tuple(src.shape[:-2]), tuple(src.shape[-2:])
-    window = None
-    if tile is None:
-        window = choose_window(
-            model.config, height, width, dev, dtype, overlap=overlap, block=block_size,
-            most_batch=auto_batch(device),
-        )  # fmt: skip
-        tile = window.tile
-    plan = TilePlan.for_model(model.config, tile, overlap, block_size)
-    if batch is None:  # as many windows as fit the memory share, whoever chose the tile
-        batch = fit_batch(model.config, plan.tile, dev, dtype, auto_batch(device))
-    elif window is not None:  # the caller's batch is the one used: say that one
-        window = dataclasses.replace(window, batch_size=batch)
     if not isinstance(src, da.Array):
         src = da.from_array(src, chunks=(1,) * len(lead) + (min(height, BLOCK), min(width, BLOCK)))
     # Selected lazily: indexing a zarr array itself would read the planes into memory.
-    src = select_planes(src, slices)
-    block = BlockJob(plan, height, width, device, precision, batch)
-    payload = model_payload(model)
-    return ColorizeJob(model, payload, src, block, worker_resources, slices, window)
+    src = select_planes(src, config.selection)
+    windows = plan(model.config, src.shape, config, stored)
+    return ColorizeJob(model, model_payload(model), src, windows, config)

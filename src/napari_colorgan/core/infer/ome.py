@@ -16,7 +16,7 @@ from typing import Any
 import dask.array as da
 import numpy as np
 
-from ..io.atomic import remove_path
+from ..io.atomic import finish_replacement, remove_path, replace_tree
 from ..io.axes import Axis, default_axes
 
 #: Downsample until both sides are at most this many pixels.
@@ -170,6 +170,34 @@ def open_multiscale(path: str | os.PathLike[str]) -> list[da.Array]:
     return [da.moveaxis(da.from_zarr(group[n]), at, -1) for n in names]
 
 
+def store_name(path: str | os.PathLike[str]) -> str:
+    """A store's name without ``.zarr`` / ``.ome.zarr``: ``cells.ome.zarr`` -> ``cells``."""
+    return Path(path).name.removesuffix(".zarr").removesuffix(".ome")
+
+
+def rgb_layer(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
+    """A colour store as one RGB image layer: its data and the keyword arguments to show it.
+
+    The data is the list of levels when the store has a pyramid (a multiscale layer), else
+    level 0; the arguments carry the name, pixel size, units and axis labels, so every caller
+    (the reader, the widgets, the demo) shows a store the same way.
+    """
+    import zarr
+
+    levels = open_multiscale(path)
+    scale, units = store_scale(path)
+    meta = multiscale_of(zarr.open_group(str(path), mode="r")) or {"axes": []}
+    kwargs: dict[str, Any] = {
+        "rgb": True,
+        "multiscale": len(levels) > 1,
+        "name": store_name(path),
+        "scale": scale,
+        "units": [u or "pixel" for u in units],
+        "axis_labels": [a["name"] for a in meta["axes"] if a.get("type") != "channel"],
+    }
+    return (levels if len(levels) > 1 else levels[0]), kwargs
+
+
 def store_scale(path: str | os.PathLike[str]) -> tuple[list[float], list[str | None]]:
     """Pixel size and unit of each axis of the RGB view (channel dropped), from the metadata."""
     import zarr
@@ -206,6 +234,7 @@ def write_rgb(
     check_axes(axes, data.ndim - 1)
     position = channel_position(axes)
     work = path.with_name(f".{path.name}.writing")
+    finish_replacement(path, work)  # a swap a crash cut short
     remove_path(work)
     group = zarr.open_group(str(work), mode="w")
     chunks = store_shape((*(1,) * (data.ndim - 3), 1024, 1024, 3), position)
@@ -218,7 +247,4 @@ def write_rgb(
         "layout": LAYOUT,
         "source": "an RGB array",
     }
-    if path.exists():
-        remove_path(path)
-    os.replace(work, path)
-    return path
+    return replace_tree(work, path)

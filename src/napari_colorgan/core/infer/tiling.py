@@ -32,30 +32,31 @@ from typing import Literal
 import numpy as np
 
 from ..model.config import ModelConfig
+from .config import BLOCK, MAX_TILE, check_count
 
-#: Largest inference window side accepted (pixels): far beyond any device's memory already.
-MAX_TILE = 16384
-#: Output block side (pixels) for planes too large to compute as one block.
-BLOCK = 4096
 #: How windows are placed, part of a store's identity: 1 spaced them by a fixed stride, 2 uses
 #: the fewest windows of one size spread evenly (blended results differ between the two).
 WINDOWS_LAYOUT = 2
+#: Largest halo (px) tiled exactly: deeper models' windows would be mostly halo, so they blend.
+MOST_EXACT_HALO = 256
 
 Mode = Literal["exact", "blended"]
 
 
-def check_count(name: str, value: object, most: int, unit: str = "") -> int:
-    """``value`` as an int in ``[1, most]``, or a ``ValueError`` naming the setting.
+def halo_of(config: ModelConfig) -> int:
+    """Half the generator's receptive field, rounded up to its grid (``2**num_downs``) in px."""
+    grid = 2**config.num_downs
+    return round_up((config.receptive_field + 1) // 2, grid)
 
-    Zero or negative sizes used to be clamped or looped over silently (a store of black chunks
-    flagged done); a size beyond ``most`` is a typo, not a request.
-    """
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
-    if not 1 <= int(value) <= most:
-        unit = f" {unit}" if unit else ""
-        raise ValueError(f"{name} must lie between 1 and {most}{unit}, got {value}")
-    return int(value)
+
+def exact_capable(config: ModelConfig) -> bool:
+    """Whether the model's receptive field is small enough for exact tiling by default."""
+    return halo_of(config) <= MOST_EXACT_HALO
+
+
+def smallest_exact_window(config: ModelConfig) -> int:
+    """The smallest window (px) that tiles ``config`` exactly with the default overlap."""
+    return 4 * halo_of(config)
 
 
 def round_up(value: int, multiple: int) -> int:
@@ -128,16 +129,14 @@ class TilePlan:
         to hide the difference between two windows' views, which does not grow with the
         window), or of the tile when it is smaller.
         """
-        grid = 2**config.num_downs
-        halo = round_up((config.receptive_field + 1) // 2, grid)
-        exact_capable = 4 * halo <= 1024
+        grid, halo, exact_ok = 2**config.num_downs, halo_of(config), exact_capable(config)
         if tile is None:
-            tile = max(config.tile, 8 * halo) if exact_capable else config.tile
+            tile = max(config.tile, 8 * halo) if exact_ok else config.tile
         check_count("tile", tile, MAX_TILE, "px")
         tile = round_up(max(int(tile), grid), grid)
         if overlap is None:
             quarter = min(config.tile, tile) // 4  # a smaller window: a quarter of itself
-            overlap = 2 * halo if exact_capable and 4 * halo <= tile else quarter
+            overlap = 2 * halo if exact_ok and 4 * halo <= tile else quarter
         overlap = int(overlap)
         if overlap < 0 or overlap >= tile:
             raise ValueError(

@@ -18,7 +18,8 @@ from pathlib import Path
 import torch
 
 from ..model.config import ModelConfig
-from .tiling import BLOCK, MAX_TILE, TilePlan
+from .config import BLOCK, MAX_TILE
+from .tiling import TilePlan
 
 #: Share of the device's memory one forward pass may take (the rest is the model, the input
 #: and output blocks in flight, the viewer, and other programs).

@@ -10,24 +10,27 @@ metadata) is :mod:`.ome`'s.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import time
 from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import dask
 import numpy as np
 
 from ..events import Event, Finished, Progress, StopSignal, stop_requested
-from ..io.atomic import remove_path
+from ..io.atomic import finish_replacement, remove_path, replace_tree
 from ..io.axes import Axis, image_axes
 from ..io.fingerprint import input_fingerprint
 from ..model.colorizer import Colorizer
 from ..progress import drive_chunks
+from .config import ColorizeConfig
 from .graph import BlockMaker
-from .job import ColorizeJob, ColorizeOptions, prepare
+from .job import ColorizeJob, prepare
 from .ome import (
     FINGERPRINT_KEY,
     LAYOUT,
@@ -38,18 +41,54 @@ from .ome import (
     level0_scale,
     multiscale_of,
     open_multiscale,
+    store_name,
     store_shape,
     to_store_order,
     write_pyramid,
 )
-from .tiling import WINDOWS_LAYOUT
-
-if TYPE_CHECKING:
-    from typing_extensions import Unpack
+from .store_fate import IF_EXISTS, IfExists, decide, replacement
 
 #: The sub-group holding the resume flags (``done``), beside the image's levels.
 BOOKKEEPING = "napari_colorgan"
-__all__ = ["colorize_to_zarr", "colorize_to_zarr_iter", "open_multiscale"]
+__all__ = ["ZarrTarget", "colorize_to_zarr", "colorize_to_zarr_iter", "open_multiscale"]
+
+
+@dataclass(frozen=True)
+class ZarrTarget:
+    """Where and how a colorization is stored.
+
+    Parameters
+    ----------
+    path
+        Directory of the zarr v3 store (``.zarr`` / ``.ome.zarr``).
+    if_exists
+        When ``path`` exists: ``"resume"`` finishes it if it holds this very result (input,
+        model, tiling), computing only its missing chunks; ``"fail"`` refuses; ``"overwrite"``
+        replaces whatever is there: the new store is built beside it (``.NAME.new``) and swapped
+        in only once finished, so a run that fails or is stopped leaves the previous result
+        intact, and rerunning finishes the one beside.
+    axes
+        Names, units and pixel sizes of the input's axes (..., y, x) for the OME-Zarr
+        metadata; default: read from the input when it is a path (OME-Zarr, OME-TIFF, ImageJ
+        TIFF), else ``z`` / ``t, z`` before y, x with unit pixel size.
+    pyramid
+        Also write 2x-downsampled levels. The OME-Zarr metadata (axes, scale, RGB channels) is
+        written either way, once the store is finished.
+    """
+
+    path: Path
+    if_exists: IfExists = "resume"
+    axes: tuple[Axis, ...] | None = None
+    pyramid: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))
+        if self.axes is not None:
+            object.__setattr__(self, "axes", tuple(self.axes))
+        if self.if_exists not in IF_EXISTS:
+            raise ValueError(
+                f"if_exists must be one of {', '.join(IF_EXISTS)}, got {self.if_exists!r}"
+            )
 
 
 def _fingerprint(blocks: BlockMaker, job: ColorizeJob, axes: list[Axis]) -> dict[str, Any]:
@@ -58,99 +97,38 @@ def _fingerprint(blocks: BlockMaker, job: ColorizeJob, axes: list[Axis]) -> dict
     The axis names fix where the channel axis goes in the store, so a resume with other axes
     would write into the wrong layout: they are part of the identity.
     """
-    selection = None if job.slices is None else [job.slices.start, job.slices.stop]
+    selection = job.config.selection
     return {
         "axes": [a.name for a in axes],
         "shape": list(blocks.shape),
         "chunks": [int(c[0]) for c in blocks.chunks],
         "model": job.payload.token,
-        "tile": job.plan.tile,
-        "overlap": job.plan.overlap,
-        "windows": WINDOWS_LAYOUT,
+        **job.plan.record(),
         "input": input_fingerprint(job.source),
-        "slices": selection,
+        "slices": None if selection is None else [selection.start, selection.stop],
         "layout": LAYOUT,
     }
-
-
-#: How a fingerprint's entries are named to a person, in the order they are reported.
-_DIFFERENCES = {
-    "input": "input content",
-    "slices": "--slices selection",
-    "shape": "shape",
-    "model": "model",
-    "tile": "tiling",
-    "overlap": "tiling",
-    "windows": "tiling",
-    "chunks": "chunking",
-    "axes": "axis names",
-}
-
-
-def _differences(found: Any, wanted: dict[str, Any]) -> str:
-    """The names of what differs between a store's fingerprint and this run's, or a reason."""
-    if not isinstance(found, dict):
-        return "it is not a napari-colorgan store"
-    names = [name for key, name in _DIFFERENCES.items() if found.get(key) != wanted.get(key)]
-    return "other " + ", ".join(dict.fromkeys(names))
 
 
 def _read_fingerprint(path: Path) -> Any:
     """The fingerprint a store records, or None when ``path`` is not a store of ours."""
     import zarr
 
+    if not path.is_dir():
+        return None
     try:
         return dict(zarr.open_group(str(path), mode="r").attrs).get(FINGERPRINT_KEY)
     except Exception:  # not a zarr group, or an unreadable one: not ours
         return None
 
 
-def _old_layout_message(path: Path, found: Any) -> str | None:
-    """The one-line refusal for a store napari-colorgan 0.1 wrote (channel-last), else None."""
-    if not isinstance(found, dict) or "layout" in found:
-        return None
-    return (
-        f"{path} was written by napari-colorgan 0.1 in its channel-last layout, which napari "
-        "and OME-Zarr readers cannot open: pass overwrite=True (--overwrite) to compute it "
-        f"anew, or, if it is finished, convert it with `napari-colorgan convert {path} -o "
-        "NEW.ome.zarr`"
-    )
-
-
-def _open_store(
-    path: Path,
-    blocks: BlockMaker,
-    fingerprint: dict[str, Any],
-    resume: bool,
-    overwrite: bool,
-    axes: list[Axis],
+def _create_store(
+    path: Path, blocks: BlockMaker, fingerprint: dict[str, Any], axes: list[Axis]
 ) -> tuple[Any, Any]:
-    """Create the store (or reopen a compatible one); return the level-0 and done arrays."""
+    """An empty store at ``path`` (whatever stood there is removed): level 0 and done flags."""
     import zarr
 
-    grid = tuple(len(c) for c in blocks.chunks[:-1])
-    if path.exists() and not overwrite:
-        if not path.is_dir():
-            raise ValueError(
-                f"{path} is a file, not a zarr store: choose another output or pass "
-                "overwrite=True (--overwrite) to replace it"
-            )
-        found = _read_fingerprint(path)
-        old = _old_layout_message(path, found)
-        if old is not None:
-            raise ValueError(old)
-        if found != fingerprint:
-            raise ValueError(
-                f"{path} already exists and holds another result "
-                f"({_differences(found, fingerprint)}): choose another output or pass "
-                "overwrite=True (--overwrite)"
-            )
-        if not resume:
-            raise ValueError(f"{path} exists: pass resume=True to finish it or overwrite=True")
-        group = zarr.open_group(str(path), mode="r+")
-        return group["0"], group[f"{BOOKKEEPING}/done"]
-    if path.exists():
-        remove_path(path)
+    remove_path(path)
     group = zarr.open_group(str(path), mode="w")
     position = channel_position(axes)
     shape, chunks = (
@@ -158,6 +136,7 @@ def _open_store(
         store_shape(fingerprint["chunks"], position),
     )
     level0 = create_level(group, "0", shape, chunks, axes)
+    grid = tuple(len(c) for c in blocks.chunks[:-1])
     done = group.create_group(BOOKKEEPING).create_array(
         "done", shape=grid, chunks=(1,) * len(grid), dtype="u1", fill_value=0
     )
@@ -165,35 +144,12 @@ def _open_store(
     return level0, done
 
 
-def _replacement(path: Path) -> Path:
-    """Where ``overwrite=True`` builds the new store, beside the one it will replace."""
-    return path.with_name(f".{path.name}.new")
+def _open_store(path: Path) -> tuple[Any, Any]:
+    """A store holding this result, opened to finish it: level 0 and done flags."""
+    import zarr
 
-
-def _swap_in(new: Path, path: Path) -> None:
-    """Put the finished store ``new`` in the place of ``path``, deleting the old one last.
-
-    Two renames: a crash between them leaves both stores beside an empty ``path``, never a
-    half-written result in its place.
-    """
-    old = path.with_name(f".{path.name}.old")
-    if old.exists():
-        remove_path(old)
-    os.replace(path, old)
-    os.replace(new, path)
-    remove_path(old)
-
-
-def _finish_interrupted_swap(path: Path) -> None:
-    """Complete a :func:`_swap_in` that a crash cut between its two renames.
-
-    Then ``path`` is missing while ``.NAME.old`` (the previous result) and ``.NAME.new`` (the
-    finished new one: it is only swapped in once finished) both exist.
-    """
-    old, new = path.with_name(f".{path.name}.old"), _replacement(path)
-    if not path.exists() and old.exists() and new.exists():
-        os.replace(new, path)
-        remove_path(old)
+    group = zarr.open_group(str(path), mode="r+")
+    return group["0"], group[f"{BOOKKEEPING}/done"]
 
 
 def _chunk_slices(blocks: BlockMaker, index: tuple[int, ...], position: int) -> tuple[slice, ...]:
@@ -205,100 +161,64 @@ def _chunk_slices(blocks: BlockMaker, index: tuple[int, ...], position: int) -> 
 
 def colorize_to_zarr_iter(
     data: Any,
-    store: str | os.PathLike[str],
+    target: ZarrTarget | str | os.PathLike[str],
     colorizer: Colorizer | str | os.PathLike[str],
-    *,
-    resume: bool = True,
-    overwrite: bool = False,
-    pyramid: bool = True,
+    config: ColorizeConfig | None = None,
     stop: StopSignal | None = None,
-    parallel: int | None = None,
-    axes: list[Axis] | None = None,
-    **options: Unpack[ColorizeOptions],
 ) -> Iterator[Event]:
-    """Colorize into a zarr store chunk by chunk, yielding :class:`Progress` events.
+    """Colorize into a zarr store chunk by chunk, yielding events.
 
     Parameters
     ----------
-    data, colorizer, **options
-        As for :func:`~napari_colorgan.core.infer.graph.colorize` (``tile``, ``overlap``,
-        ``batch_size``, ``device``, ``precision``, ``worker_resources``, ``block_size``).
-    store
-        Directory of the zarr v3 store (``.zarr`` / ``.ome.zarr``).
-    resume
-        Finish a store a previous run left incomplete, computing only its missing chunks.
-    overwrite
-        Replace an existing store (or file), whatever it holds. The new store is written
-        beside it (``.NAME.new``) and swapped in only once finished, so a run that fails or is
-        stopped leaves the previous result intact; rerunning finishes the one beside.
-    pyramid
-        Also write 2x-downsampled levels. The OME-Zarr metadata (axes, scale, RGB channels)
-        is written either way, once the store is finished.
+    data, colorizer, config
+        As for :func:`~napari_colorgan.core.infer.graph.colorize`.
+    target
+        The store: a path (finished if it holds this result, created if absent) or a
+        :class:`ZarrTarget` saying what to do if it exists, its axes and whether to add a
+        pyramid.
     stop
-        Set it to stop cleanly between chunks; rerun with ``resume=True`` to finish.
-    parallel
-        Chunks computed at once (default: the dask scheduler's worker count, at least 2).
-    axes
-        Names, units and pixel sizes of the input's axes (..., y, x) for the OME-Zarr
-        metadata; default: read from ``data`` when it is a path (OME-Zarr, OME-TIFF, ImageJ
-        TIFF), else ``z`` / ``t, z`` before y, x with unit pixel size.
+        Set it to stop cleanly between chunks; rerun to finish.
 
     Yields
     ------
     Event
-        :class:`Planned` (the tiling and why), :class:`Progress` after each written chunk,
-        then :class:`Finished` with the path.
+        :class:`Planned` (the tiling, why, and any warning), :class:`Progress` after each
+        written chunk, then :class:`Finished` with the path.
     """
-    path = Path(store)
-    _finish_interrupted_swap(path)
+    target = target if isinstance(target, ZarrTarget) else ZarrTarget(Path(target))
+    path, beside = target.path, replacement(target.path)
+    finish_replacement(path, beside)  # a swap a crash cut short
+    found, found_beside = _read_fingerprint(path), _read_fingerprint(beside)
     # A rerun finishes a store (or an overwrite's replacement) with the tiling it began with.
-    options, adopted = _stored_tiling(_replacement(path) if overwrite else path, options)
-    job = prepare(data, colorizer, **options)
+    stored = found_beside if target.if_exists == "overwrite" else found
+    job = prepare(data, colorizer, config, stored if isinstance(stored, dict) else None)
     # Blocks are made group by group as they are written: the graph of the whole stack is never
     # held, so memory does not grow with the number of planes.
     blocks = BlockMaker(job)
-    axes = axes or image_axes(data, blocks.ndim - 1)  # names, units, pixel sizes carried over
+    axes = list(target.axes or image_axes(data, blocks.ndim - 1))  # names, units, pixel sizes
     check_axes(axes, blocks.ndim - 1)
     fingerprint = _fingerprint(blocks, job, axes)
-    position = channel_position(axes)
-    # Overwriting builds the new store beside the old one, which stays until the new one is
-    # finished: a run that fails or is stopped loses nothing. A rerun finishes that beside store.
-    work = _replacement(path) if overwrite and path.exists() else path
-    fresh = overwrite and (work == path or _read_fingerprint(work) != fingerprint)
-    level0, done = _open_store(work, blocks, fingerprint, resume or work != path, fresh, axes)
-    yield job.planned(
-        f"the tiling {path.name} was started with, to finish it" if adopted else None
-    )
+    fate = decide(path, fingerprint, target.if_exists, found, found_beside)
+    work = beside if fate.beside else path
+    if fate.creates:
+        level0, done = _create_store(work, blocks, fingerprint, axes)
+    else:
+        level0, done = _open_store(work)
+    yield job.planned()
     # One read of the flags (each is its own small file in the store).
     flags = np.asarray(done[...]).astype(bool)
+    position = channel_position(axes)
     finished, stopped = yield from _write_chunks(
-        blocks, level0, done, flags, stop, parallel, position
+        blocks, level0, done, flags, stop, job.config.parallel, position
     )
     if stopped:
         yield Finished(finished, path, stopped=True)
         return
-    if not (flags.all() and _pyramid_written(work, pyramid)):  # a rerun of a finished job
-        name = path.name.removesuffix(".zarr").removesuffix(".ome")
-        write_pyramid(work, axes, name, downsample=pyramid)
-    if work != path:
-        _swap_in(work, path)
+    if not (flags.all() and _pyramid_written(work, target.pyramid)):  # not a finished rerun
+        write_pyramid(work, axes, store_name(path), downsample=target.pyramid)
+    if fate.beside:
+        replace_tree(work, path)
     yield Finished(finished, path)
-
-
-def _stored_tiling(path: Path, options: ColorizeOptions) -> tuple[ColorizeOptions, bool]:
-    """``options`` with the tile of the store at ``path``, when the caller named none.
-
-    The second value says whether the store's tiling was taken.
-
-    The default window depends on the machine's memory: a resume on another machine, or with
-    another device, would otherwise choose other windows and be refused as another result.
-    """
-    found = _read_fingerprint(path) if path.is_dir() else None
-    if options.get("tile") is not None or not isinstance(found, dict) or "tile" not in found:
-        return options, False
-    overlap = options.get("overlap")
-    overlap = found["overlap"] if overlap is None else overlap
-    return {**options, "tile": found["tile"], "overlap": overlap}, True
 
 
 def _pyramid_written(path: Path, pyramid: bool) -> bool:
@@ -369,21 +289,29 @@ def _write_chunk(block: np.ndarray, target: Any, where: tuple[slice, ...], posit
 
 def colorize_to_zarr(
     data: Any,
-    store: str | os.PathLike[str],
+    store: ZarrTarget | str | os.PathLike[str],
     colorizer: Colorizer | str | os.PathLike[str],
-    *,
-    progress: bool = False,
+    config: ColorizeConfig | None = None,
     **options: Any,
 ) -> Path:
     """Run :func:`colorize_to_zarr_iter` to the end and return the store's path.
 
-    ``options`` are those of :func:`colorize_to_zarr_iter`; ``progress=True`` shows a tqdm bar
-    (chunks, with rate and ETA).
+    ``options`` are settings of ``config`` to change (``tile=256``...), fields of
+    :class:`ZarrTarget` (``if_exists``, ``axes``, ``pyramid``), ``stop``, and ``progress=True``
+    for a tqdm bar (chunks, with rate and ETA).
     """
-    events = colorize_to_zarr_iter(data, store, colorizer, **options)
+    progress = options.pop("progress", False)
+    stop = options.pop("stop", None)
+    fields = {k: options.pop(k) for k in ("if_exists", "axes", "pyramid") if k in options}
+    if isinstance(store, ZarrTarget):
+        target = dataclasses.replace(store, **fields)
+    else:
+        target = ZarrTarget(Path(store), **fields)
+    config = ColorizeConfig.create(config, **options)
+    events = colorize_to_zarr_iter(data, target, colorizer, config, stop)
     for _event in drive_chunks(events) if progress else events:
         pass
-    return Path(store)
+    return target.path
 
 
 def _workers() -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -89,3 +90,80 @@ def remove_path(path: str | os.PathLike[str]) -> None:
         shutil.rmtree(p)
     else:
         p.unlink(missing_ok=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap the paths ``a`` and ``b`` in one step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Returns False where the system or file system cannot (other systems, some network file
+    systems): the caller then falls back to two renames.
+    """
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    rename = getattr(libc, "renameat2", None)
+    if rename is None:  # glibc before 2.28
+        return False
+    at_fdcwd, exchange = -100, 2
+    done = rename(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), exchange)
+    if done == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EXDEV):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _after(step: str) -> None:
+    """Called after each step of :func:`replace_tree`; tests kill the process here."""
+
+
+def replace_tree(new: str | os.PathLike[str], path: str | os.PathLike[str]) -> Path:
+    """Put the finished folder (or file) ``new`` in the place of ``path``, then delete the old.
+
+    ``path`` holds a complete result at every moment: the old one until a single exchange of
+    the two paths, the new one after it (Linux). Where the exchange is not available it is two
+    renames, ``path`` -> ``.NAME.old`` then ``new`` -> ``path``; a crash between them leaves
+    both complete beside an empty ``path``, and :func:`finish_replacement` (run by every
+    writer of ``path`` before it starts) completes the swap.
+    """
+    new, path = Path(new), Path(path)
+    old = path.with_name(f".{path.name}.old")
+    remove_path(old)
+    if not path.exists():
+        os.replace(new, path)
+        _after("moved")
+        return path
+    if _exchange(new, path):
+        _after("exchanged")
+        os.replace(new, old)  # ``new`` holds the old result now: out of the way first
+        _after("set aside")
+    else:
+        os.replace(path, old)
+        _after("set aside")
+        os.replace(new, path)
+        _after("moved")
+    remove_path(old)
+    return path
+
+
+def finish_replacement(path: str | os.PathLike[str], new: str | os.PathLike[str]) -> None:
+    """Complete a :func:`replace_tree` of ``new`` onto ``path`` that a crash cut short.
+
+    ``path`` missing with ``.NAME.old`` and ``new`` both present: the two-rename swap stopped
+    between its renames, so ``new`` (finished: only finished results are swapped in) goes in
+    place. A ``.NAME.old`` beside a present ``path`` is the previous result, left by a crash
+    before its deletion: deleted.
+    """
+    path, new = Path(path), Path(new)
+    old = path.with_name(f".{path.name}.old")
+    if not old.exists():
+        return
+    if not path.exists() and new.exists():
+        os.replace(new, path)
+    if path.exists():
+        remove_path(old)

@@ -10,22 +10,12 @@ import dataclasses
 import math
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
+
+from ..settings import from_plain as _from_dict
 
 ColorSpace = Literal["lab", "rgb"]
 NormKind = Literal["batch", "instance", "none"]
-
-T = TypeVar("T")
-
-
-def _from_dict(cls: type[T], data: dict[str, Any]) -> T:
-    """Build ``cls`` from ``data``, naming unknown keys instead of failing deep inside."""
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(data) - names)
-    if unknown:
-        raise ValueError(f"{cls.__name__} got unknown settings {unknown}; known: {sorted(names)}")
-    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-    return cls(**kwargs)
 
 
 @dataclass(frozen=True)

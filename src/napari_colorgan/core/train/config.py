@@ -14,24 +14,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ..devices import Precision
 from ..model.config import (
     PRESETS,
     ColorSpace,
     ModelConfig,
-    _from_dict,
     preset,
 )
+from ..settings import Settings
 
 GanMode = Literal["vanilla", "lsgan"]
 Objective = Literal["auto", "color", "classes"]
 ColorSpaceChoice = Literal["auto", "lab", "rgb"]
-Precision = Literal["auto", "fp32", "bf16"]
 NormalizeChoice = Literal["auto", "percentile", "minmax", "asinh", "none"]
 PresetName = Literal["small", "medium", "pix2pix"]
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(Settings):
     """Settings of one training run.
 
     Parameters
@@ -77,7 +77,8 @@ class TrainConfig:
         Class weights of the cross entropy ∝ (class pixel share)^-class_balance: 0 is plain
         cross entropy, 1 weighs every class equally.
     precision
-        ``"auto"``: bf16 mixed precision on CUDA and on CPUs with native bf16, fp32 elsewhere;
+        ``"auto"``: bf16 mixed precision on CUDA and on CPUs with native bf16, fp32 elsewhere
+        (the same rule as inference, :func:`~napari_colorgan.core.devices.compute_dtype`);
         ``"fp32"`` or ``"bf16"`` to force it.
     seed
         Seeds weights, patch sampling and dropout: equal seeds give equal runs on CPU.
@@ -171,16 +172,13 @@ class TrainConfig:
         self.model_config()  # validates preset, tile and context together
 
     @classmethod
-    def default(cls, name: str) -> Any:
-        """The default value of setting ``name`` (what the CLI and widgets start from)."""
-        return {f.name: f.default for f in dataclasses.fields(cls)}[name]
-
-    @classmethod
     def choices(cls, name: str) -> tuple[str, ...]:
         """The allowed values of a setting with a fixed set of them, e.g. ``"gan_mode"``."""
         if name == "preset":
             return tuple(PRESETS)
-        return typing.get_args(typing.get_type_hints(cls)[name])
+        if name == "precision":  # fp16 is for inference: training has no loss scaling
+            return tuple(p for p in typing.get_args(Precision) if p != "fp16")
+        return super().choices(name)
 
     def uses_classes(self, palette: Mapping[int, Any] | None) -> bool:
         """Whether this run trains a class model, given the palette of its labels (if any)."""
@@ -214,12 +212,3 @@ class TrainConfig:
         if palette is not None and self.uses_classes(palette):
             overrides["classes"] = tuple((k, *palette[k]) for k in sorted(palette))
         return preset(self.preset, **overrides)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-JSON form."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        """Inverse of :meth:`to_dict`."""
-        return _from_dict(cls, data)

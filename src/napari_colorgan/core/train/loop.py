@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ..annotations import Palette
-from ..devices import autocast_dtype, out_of_memory_message, pick_device
+from ..devices import autocast_dtype, dtype_name, out_of_memory_message, pick_device
 from ..events import (
     CheckpointSaved,
     Event,
@@ -127,9 +127,18 @@ def train_iter(
     run = Run(config, stack, dev, ckpt, world)
     run.region_source = preview_region
     total = None if config.minutes else config.steps
-    yield Started(str(dev), total, run.step, run.n_train, run.n_val, run.perceptual.source)
+    yield _started(run, total)
     stopped = yield from _optimise_keeping_work(run, world, checkpoint, stop, painted)
     yield from _wrap_up(run, world, checkpoint, stopped)
+
+
+def _started(run: Run, total: int | None) -> Started:
+    """What the run trains on and with, said before its first step."""
+    amp = autocast_dtype(run.device, run.config.precision)
+    return Started(
+        str(run.device), total, run.step, run.n_train, run.n_val, run.perceptual.source,
+        dtype_name(amp or torch.float32),
+    )  # fmt: skip
 
 
 def _optimise_keeping_work(

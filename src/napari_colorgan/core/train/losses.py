@@ -188,8 +188,8 @@ def generator_objective(
     l_cgan, l_l1, l_vgg
         The adversarial, L1 and perceptual terms (scalars).
     gamma
-        Share of the pix2pix terms, in [0, 1]; 1 is plain pix2pix (default in
-        :class:`~napari_colorgan.core.train.config.TrainConfig`).
+        Share of the pix2pix terms, in [0, 1]; 1 is plain pix2pix (the default in
+        :class:`~napari_colorgan.core.train.config.TrainConfig` is 0.9).
     lambda_l1
         Weight λ of L1 against the adversarial term.
 
