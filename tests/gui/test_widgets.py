@@ -296,3 +296,40 @@ def test_training_progress_shows_in_the_activity_dock(viewer, qtbot, monkeypatch
     qtbot.waitUntil(lambda: train.model is not None and train._start.enabled, timeout=60_000)
     assert len(bars) == 1 and bars[0].total == 3 and bars[0].n == 3
     assert train._bar is None  # closed with the run
+
+
+@pytest.mark.parametrize("action", ["preview", "colorize", "export"])
+def test_a_click_only_reads_widgets_the_model_loads_in_a_worker(
+    viewer, qtbot, tmp_path, monkeypatch, action
+):
+    import threading
+
+    from napari_colorgan._widgets import _common
+    from napari_colorgan.core.model.colorizer import Colorizer
+    from napari_colorgan.core.model.config import preset
+
+    path = Colorizer.from_config(preset("small", tile=64)).save(tmp_path / "m.safetensors")
+    loads = []
+    real = _common.model_from
+
+    def recording(*args):
+        loads.append(threading.current_thread())
+        return real(*args)
+
+    monkeypatch.setattr(_common, "model_from", recording)
+    monkeypatch.setattr("napari_colorgan._widgets._colorize.model_from", recording)
+    col = ColorizeWidget(viewer)
+    col._image.value, col._model_file.value = viewer.layers["em"], path
+    col._use_session.value, col._device.value = False, "cpu"
+    col._export_path.value = tmp_path / "out.ome.zarr"
+    added = getattr(col, action)()
+    qtbot.waitUntil(lambda: bool(loads), timeout=60_000)
+    assert threading.main_thread() not in loads
+    # Let the work end before the viewer closes.
+    if action == "colorize":
+        planes = added.metadata["colorgan_planes"]
+        qtbot.waitUntil(lambda: bool(planes.cache), timeout=60_000)
+        viewer.layers.remove(added)
+    else:
+        shown = {"preview": "em preview", "export": "em export"}[action]
+        qtbot.waitUntil(lambda: shown in viewer.layers, timeout=120_000)
