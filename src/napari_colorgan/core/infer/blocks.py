@@ -269,7 +269,23 @@ def block_task(
     region: tuple[int, int, int, int],
 ) -> np.ndarray:
     """One dask task: colorize a block; returns uint8 (y, x, 3)."""
-    model = cached_model(payload, plan.device)
+    return colorize_block(cached_model(payload, plan.device), plan, window, origin, region)
+
+
+def colorize_block(
+    model: Colorizer,
+    plan: Plan,
+    window: np.ndarray,
+    origin: tuple[int, int],
+    region: tuple[int, int, int, int],
+) -> np.ndarray:
+    """Colorize output ``region`` (y0, y1, x0, x1) of a plane as uint8 RGB (y, x, 3).
+
+    ``window`` is the raw input the plan's windows for ``region`` read
+    (:meth:`~.planner.Plan.input_region`), shape (1 + 2·context, y', x') or (y', x'), its
+    first pixel at plane coordinates ``origin``. Any region of any plan gives the pixels the
+    whole plane gives there: the windows are the plane's, cut to the region.
+    """
     window = np.asarray(window)
     planes = window.reshape((-1, *window.shape[-2:]))  # (1 + 2·context, y', x')
     y0, y1, x0, x1 = region

@@ -1,0 +1,121 @@
+"""Tiles of any level, computed on demand, equal to colorize(), cached within a bound."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from napari_colorgan.core.infer.config import ColorizeConfig
+from napari_colorgan.core.infer.graph import colorize
+from napari_colorgan.core.infer.tiles import TileCache, TileGrid, TileKey, TileQueue, TileSource
+from napari_colorgan.core.model.colorizer import Colorizer
+from napari_colorgan.core.model.config import InputNormalization, ModelConfig
+
+CPU = ColorizeConfig(device="cpu", precision="fp32", tile=128)
+
+
+def model(context=0):
+    cfg = ModelConfig(num_downs=4, ngf=8, tile=64, dropout=False, context=context)
+    m = Colorizer.from_config(cfg, seed=3, normalization=InputNormalization("minmax", 0, 255))
+    m.generator.eval()
+    return m
+
+
+class Reads:
+    """An array that records the regions read from it."""
+
+    def __init__(self, data):
+        self.data, self.shape, self.dtype, self.ndim = data, data.shape, data.dtype, data.ndim
+        self.regions = []
+
+    def __getitem__(self, key):
+        self.regions.append(key)
+        return self.data[key]
+
+
+def stitch(source, shape, plane=()):
+    grid = source.grid
+    rows, cols = grid.counts(shape)
+    out = np.zeros((shape[-2], shape[-1], 3), np.uint8)
+    for r in range(rows):
+        for c in range(cols):
+            y0, y1, x0, x1 = grid.region(TileKey(0, plane, r, c), shape)
+            out[y0:y1, x0:x1] = source.compute(TileKey(0, plane, r, c))
+    return out
+
+
+@pytest.mark.parametrize("config", [CPU, ColorizeConfig.create(CPU, overlap=16)])
+def test_level0_tiles_equal_colorize(rng, config):
+    stack = rng.integers(0, 256, (2, 300, 350)).astype(np.uint8)
+    m = model()
+    source = TileSource([stack], m, config, TileGrid(96))
+    whole = colorize(stack, m, config).compute()
+    for z in range(2):
+        assert np.abs(stitch(source, stack.shape, (z,)).astype(int) - whole[z]).max() <= 1
+
+
+def test_context_tiles_read_their_neighbours(rng):
+    stack = rng.integers(0, 256, (3, 160, 160)).astype(np.uint8)
+    m = model(context=1)
+    source = TileSource([stack], m, CPU, TileGrid(64))
+    whole = colorize(stack, m, CPU).compute()
+    assert np.abs(stitch(source, stack.shape, (0,)).astype(int) - whole[0]).max() <= 1
+
+
+def test_a_tile_reads_only_itself_and_its_halo(rng):
+    data = Reads(rng.integers(0, 256, (1, 2048, 2048)).astype(np.uint8))
+    source = TileSource([data], model(), CPU, TileGrid(256))
+    source.compute(TileKey(0, (0,), 3, 4))
+    ((_, ys, xs),) = data.regions
+    halo = 32  # num_downs 4: receptive field 62 px
+    assert ys.start >= 3 * 256 - 2 * halo and ys.stop <= 4 * 256 + 2 * halo
+    assert xs.start >= 4 * 256 - 2 * halo and xs.stop <= 5 * 256 + 2 * halo
+
+
+def test_any_level_has_its_own_plan(rng):
+    full = rng.integers(0, 256, (1, 400, 400)).astype(np.uint8)
+    half = full[:, ::2, ::2]
+    source = TileSource([full, half], model(), CPU, TileGrid(128))
+    assert source.plan(1).height == 200 and source.plan(0).height == 400
+    assert source.compute(TileKey(1, (0,), 1, 1)).shape == (72, 72, 3)
+
+
+def test_the_grid_covers_a_view_and_cuts_the_last_tiles():
+    grid = TileGrid(100)
+    assert grid.counts((250, 310)) == (3, 4)
+    assert grid.region(TileKey(0, (), 2, 3), (250, 310)) == (200, 250, 300, 310)
+    assert grid.covering((250, 310), (-20, 120), (150, 160)) == [(0, 1), (1, 1)]
+
+
+def test_the_cache_stays_within_its_limit_least_recently_used_first():
+    tile = np.zeros((10, 10, 3), np.uint8)  # 300 bytes
+    cache = TileCache(limit=1000)
+    for i in range(3):
+        cache.put(TileKey(0, (), 0, i), tile)
+    cache.get(TileKey(0, (), 0, 0))  # used: kept
+    cache.put(TileKey(0, (), 0, 3), tile)
+    assert cache.nbytes <= 1000 and len(cache) == 3 and cache.evicted == 1
+    assert TileKey(0, (), 0, 1) not in cache and TileKey(0, (), 0, 0) in cache
+
+
+def test_the_newest_view_comes_first_centre_first_and_stale_tiles_are_dropped():
+    grid, queue = TileGrid(100), TileQueue()
+    first = [TileKey(0, (0,), r, c) for r in range(3) for c in range(3)]
+    queue.want(first, (150, 150), grid)
+    assert queue.pop()[0] == TileKey(0, (0,), 1, 1)  # the centre tile
+    panned = [TileKey(0, (0,), r, c) for r in range(2, 5) for c in range(2, 5)]
+    ahead = [TileKey(0, (1,), 3, 3)]
+    queue.want(panned, (350, 350), grid, prefetch=ahead, skip={TileKey(0, (0,), 2, 2)})
+    order = queue.pending()
+    assert order[0] == TileKey(0, (0,), 3, 3) and order[-1] == ahead[0]
+    assert TileKey(0, (0,), 2, 2) not in order  # cached already
+    assert queue.dropped == 7  # the first view's pending tiles that left it ((2, 2) is cached)
+
+
+def test_closing_the_queue_wakes_a_waiting_worker():
+    queue, got = TileQueue(), []
+    worker = threading.Thread(target=lambda: got.append(queue.pop()))
+    worker.start()
+    queue.close()
+    worker.join(timeout=5)
+    assert not worker.is_alive() and got == [[]]
