@@ -3,11 +3,16 @@
 import threading
 
 import numpy as np
-import pytest
 
 from napari_colorgan.core.infer.config import ColorizeConfig
 from napari_colorgan.core.infer.graph import colorize
-from napari_colorgan.core.infer.tiles import TileCache, TileGrid, TileKey, TileQueue, TileSource
+from napari_colorgan.core.infer.tiles import (
+    TileCache,
+    TileKey,
+    TileQueue,
+    TileSource,
+    compute_queued,
+)
 from napari_colorgan.core.model.colorizer import Colorizer
 from napari_colorgan.core.model.config import InputNormalization, ModelConfig
 
@@ -34,22 +39,21 @@ class Reads:
 
 
 def stitch(source, shape, plane=()):
-    grid = source.grid
-    rows, cols = grid.counts(shape)
+    rows, cols = source.counts(0)
     out = np.zeros((shape[-2], shape[-1], 3), np.uint8)
     for r in range(rows):
         for c in range(cols):
-            y0, y1, x0, x1 = grid.region(TileKey(0, plane, r, c), shape)
+            y0, y1, x0, x1 = source.region(TileKey(0, plane, r, c))
             out[y0:y1, x0:x1] = source.compute(TileKey(0, plane, r, c))
     return out
 
 
-@pytest.mark.parametrize("config", [CPU, ColorizeConfig.create(CPU, overlap=16)])
-def test_level0_tiles_equal_colorize(rng, config):
+def test_level0_tiles_equal_colorize(rng):
     stack = rng.integers(0, 256, (2, 300, 350)).astype(np.uint8)
     m = model()
-    source = TileSource([stack], m, config, TileGrid(96))
-    whole = colorize(stack, m, config).compute()
+    source = TileSource([stack], m, ColorizeConfig(device="cpu", precision="fp32"), 96)
+    assert source.counts(0) == (4, 4) and source.plan(0).tiling.mode == "exact"
+    whole = colorize(stack, m, CPU).compute()
     for z in range(2):
         assert np.abs(stitch(source, stack.shape, (z,)).astype(int) - whole[z]).max() <= 1
 
@@ -57,14 +61,15 @@ def test_level0_tiles_equal_colorize(rng, config):
 def test_context_tiles_read_their_neighbours(rng):
     stack = rng.integers(0, 256, (3, 160, 160)).astype(np.uint8)
     m = model(context=1)
-    source = TileSource([stack], m, CPU, TileGrid(64))
+    source = TileSource([stack], m, CPU, 64)
     whole = colorize(stack, m, CPU).compute()
     assert np.abs(stitch(source, stack.shape, (0,)).astype(int) - whole[0]).max() <= 1
 
 
 def test_a_tile_reads_only_itself_and_its_halo(rng):
     data = Reads(rng.integers(0, 256, (1, 2048, 2048)).astype(np.uint8))
-    source = TileSource([data], model(), CPU, TileGrid(256))
+    source = TileSource([data], model(), ColorizeConfig(device="cpu"), 256)
+    assert source.region(TileKey(0, (0,), 3, 4)) == (768, 1024, 1024, 1280)
     source.compute(TileKey(0, (0,), 3, 4))
     ((_, ys, xs),) = data.regions
     halo = 32  # num_downs 4: receptive field 62 px
@@ -75,16 +80,16 @@ def test_a_tile_reads_only_itself_and_its_halo(rng):
 def test_any_level_has_its_own_plan(rng):
     full = rng.integers(0, 256, (1, 400, 400)).astype(np.uint8)
     half = full[:, ::2, ::2]
-    source = TileSource([full, half], model(), CPU, TileGrid(128))
+    source = TileSource([full, half], model(), CPU, 128)
     assert source.plan(1).height == 200 and source.plan(0).height == 400
-    assert source.compute(TileKey(1, (0,), 1, 1)).shape == (72, 72, 3)
+    assert source.compute(TileKey(1, (0,), 1, 1)).shape == (88, 88, 3)  # 200 px: 112 + 88
 
 
-def test_the_grid_covers_a_view_and_cuts_the_last_tiles():
-    grid = TileGrid(100)
-    assert grid.counts((250, 310)) == (3, 4)
-    assert grid.region(TileKey(0, (), 2, 3), (250, 310)) == (200, 250, 300, 310)
-    assert grid.covering((250, 310), (-20, 120), (150, 160)) == [(0, 1), (1, 1)]
+def test_tiles_cover_a_view_and_split_a_level_evenly(rng):
+    source = TileSource([np.zeros((250, 310), np.uint8)], model(), CPU, 100)
+    assert source.counts(0) == (3, 3)  # even splits on the 16 px grid: 96 and 112 px
+    assert source.region(TileKey(0, (), 2, 2)) == (192, 250, 224, 310)
+    assert source.covering(0, (-20, 120), (150, 160)) == [(0, 1), (1, 1)]
 
 
 def test_the_cache_stays_within_its_limit_least_recently_used_first():
@@ -99,7 +104,8 @@ def test_the_cache_stays_within_its_limit_least_recently_used_first():
 
 
 def test_the_newest_view_comes_first_centre_first_and_stale_tiles_are_dropped():
-    grid, queue = TileGrid(100), TileQueue()
+    grid = TileSource([np.zeros((2, 500, 500), np.uint8)], model(), CPU, 100)
+    queue = TileQueue()
     first = [TileKey(0, (0,), r, c) for r in range(3) for c in range(3)]
     queue.want(first, (150, 150), grid)
     assert queue.pop()[0] == TileKey(0, (0,), 1, 1)  # the centre tile
@@ -119,3 +125,28 @@ def test_closing_the_queue_wakes_a_waiting_worker():
     queue.close()
     worker.join(timeout=5)
     assert not worker.is_alive() and got == [[]]
+
+
+def test_a_worker_computes_only_what_the_view_asks_for_and_ends_when_closed(rng):
+    stack = rng.integers(0, 256, (2, 512, 512)).astype(np.uint8)
+    source, cache, queue = TileSource([stack], model(), CPU, 128), TileCache(), TileQueue()
+    computed, done = [], threading.Event()
+
+    def work():
+        for keys in compute_queued(source, cache, queue, most=2):
+            computed.extend(keys)
+            if len(computed) >= 4:
+                done.set()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    view = [TileKey(0, (1,), r, c) for r, c in source.covering(0, (130, 380), (130, 380))]
+    queue.want(view, (255, 255), source)
+    assert done.wait(60)
+    queue.close()
+    worker.join(timeout=10)
+    assert not worker.is_alive()
+    assert sorted(computed) == sorted(view) and len(cache) == 4  # 2 x 2 tiles, nothing else
+    whole = colorize(stack, source.model, CPU).compute()
+    y0, y1, x0, x1 = source.region(view[0])
+    assert np.abs(cache.get(view[0]).astype(int) - whole[1, y0:y1, x0:x1]).max() <= 1

@@ -2,8 +2,8 @@
 
 The pieces a view-driven colour layer is built from, none of which knows about a viewer:
 
-* :class:`TileGrid` cuts each level's planes into square tiles (the unit of caching and work);
-* :class:`TileSource` computes one tile's colour, reading only the input its windows need
+* :class:`TileSource` cuts each level's planes into tiles (its plan's blocks: the unit of
+  caching and work) and computes one tile's colour, reading only the input its windows need
   (the tile and its halo), with the planner's windows for that level: at level 0 a tile equals
   the same pixels of :func:`~napari_colorgan.core.infer.graph.colorize`;
 * :class:`TileCache` keeps computed tiles within a byte limit, least recently used out first;
@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -39,35 +39,12 @@ class TileKey(NamedTuple):
     col: int
 
 
-class TileGrid:
-    """Square tiles of ``side`` px over planes of each level (the last row/column may be less)."""
-
-    def __init__(self, side: int = TILE) -> None:
-        if side < 1:
-            raise ValueError(f"tile side must be >= 1 px, got {side}")
-        self.side = side
-
-    def counts(self, shape: Sequence[int]) -> tuple[int, int]:
-        """Rows and columns of tiles over a plane of ``shape`` (..., y, x)."""
-        return math.ceil(shape[-2] / self.side), math.ceil(shape[-1] / self.side)
-
-    def region(self, key: TileKey, shape: Sequence[int]) -> tuple[int, int, int, int]:
-        """Rows ``[y0, y1)`` and columns ``[x0, x1)`` of ``key`` in a plane of ``shape``."""
-        y0, x0 = key.row * self.side, key.col * self.side
-        return y0, min(y0 + self.side, shape[-2]), x0, min(x0 + self.side, shape[-1])
-
-    def covering(
-        self, shape: Sequence[int], rows: tuple[int, int], cols: tuple[int, int]
-    ) -> list[tuple[int, int]]:
-        """The (row, col) of every tile meeting pixel rows ``[r0, r1)`` and cols ``[c0, c1)``."""
-        n_rows, n_cols = self.counts(shape)
-        r0, r1 = max(rows[0], 0) // self.side, min(math.ceil(rows[1] / self.side), n_rows)
-        c0, c1 = max(cols[0], 0) // self.side, min(math.ceil(cols[1] / self.side), n_cols)
-        return [(r, c) for r in range(r0, r1) for c in range(c0, c1)]
-
-
 class TileSource:
     """Computes the colour of any tile of any level of a grayscale pyramid.
+
+    A level's tiles are its plan's output blocks (about ``side`` px, edges on the network's
+    grid), so in exact tiling each tile gets its own windows, its core and halo: no pixel is
+    computed for a tile it does not belong to.
 
     Parameters
     ----------
@@ -77,9 +54,9 @@ class TileSource:
     model
         The colorizer.
     config
-        Settings; each level gets its own plan from them.
-    grid
-        The tiles.
+        Settings; each level gets its own plan from them, with blocks of ``side`` px.
+    side
+        Tile side in pixels (about: blocks are split evenly on the grid).
     """
 
     def __init__(
@@ -87,12 +64,12 @@ class TileSource:
         levels: Sequence[Any],
         model: Colorizer,
         config: ColorizeConfig | None = None,
-        grid: TileGrid | None = None,
+        side: int = TILE,
     ) -> None:
         self.levels = list(levels)
         self.model = model
-        self.config = config or ColorizeConfig()
-        self.grid = grid or TileGrid()
+        self.config = ColorizeConfig.create(config, block_size=side)
+        self.side = side
         self._plans: dict[int, Plan] = {}
         self._lock = threading.Lock()
 
@@ -104,10 +81,35 @@ class TileSource:
                 self._plans[level] = plan(self.model.config, shape, self.config)
             return self._plans[level]
 
+    def counts(self, level: int) -> tuple[int, int]:
+        """Rows and columns of tiles over ``level``'s planes."""
+        rows, cols = self.plan(level).block_edges()
+        return len(rows), len(cols)
+
+    def region(self, key: TileKey) -> tuple[int, int, int, int]:
+        """Rows ``[y0, y1)`` and columns ``[x0, x1)`` of tile ``key`` in its level's plane."""
+        rows, cols = self.plan(key.level).block_edges()
+        return (*rows[key.row], *cols[key.col])
+
+    def covering(
+        self, level: int, rows: tuple[float, float], cols: tuple[float, float]
+    ) -> list[tuple[int, int]]:
+        """The (row, col) of every tile of ``level`` meeting a view's pixel rows and columns.
+
+        ``rows`` and ``cols`` are half-open ``(lo, hi)`` in the level's pixels; what lies
+        outside the plane meets no tile.
+        """
+        edges_y, edges_x = self.plan(level).block_edges()
+
+        def meeting(edges: list[tuple[int, int]], lo: float, hi: float) -> list[int]:
+            return [i for i, (a, b) in enumerate(edges) if a < hi and b > lo]
+
+        return [(r, c) for r in meeting(edges_y, *rows) for c in meeting(edges_x, *cols)]
+
     def compute(self, key: TileKey) -> np.ndarray:
         """The uint8 RGB (y, x, 3) of tile ``key``: its windows' input read, then colorized."""
         source, level_plan = self.levels[key.level], self.plan(key.level)
-        region = self.grid.region(key, source.shape)
+        region = self.region(key)
         ya, yb, xa, xb = level_plan.input_region(region)
         window = self._read(source, key.plane, slice(ya, yb), slice(xa, xb))
         return colorize_block(self.model, level_plan, window, (ya, xa), region)
@@ -193,7 +195,7 @@ class TileQueue:
         self,
         visible: Iterable[TileKey],
         centre: tuple[float, float],
-        grid: TileGrid,
+        source: TileSource,
         prefetch: Iterable[TileKey] = (),
         skip: Any = (),
     ) -> None:
@@ -204,8 +206,8 @@ class TileQueue:
         """
 
         def distance(key: TileKey) -> float:
-            cy, cx = (key.row + 0.5) * grid.side, (key.col + 0.5) * grid.side
-            return math.hypot(cy - centre[0], cx - centre[1])
+            y0, y1, x0, x1 = source.region(key)
+            return math.hypot((y0 + y1) / 2 - centre[0], (x0 + x1) / 2 - centre[1])
 
         visible, prefetch = list(visible), list(dict.fromkeys(prefetch))
         in_view = set(visible) | set(prefetch)
@@ -239,3 +241,24 @@ class TileQueue:
             self.closed = True
             self._order = []
             self._lock.notify_all()
+
+
+def compute_queued(
+    source: TileSource, cache: TileCache, queue: TileQueue, most: int = 4
+) -> Iterator[list[TileKey]]:
+    """Compute queued tiles into ``cache``, yielding each batch's keys once they are cached.
+
+    The worker side of a view-driven layer: run it in a worker thread (napari's
+    ``thread_worker``, or any thread) and refresh the view on each yield. It waits while the
+    queue is empty and returns once :meth:`TileQueue.close` was called; a tile already cached
+    (another view asked for it first) is not computed again.
+    """
+    while True:
+        keys = queue.pop(most, timeout=0.5)
+        if queue.closed:
+            return
+        fresh = [k for k in keys if k not in cache]
+        for key in fresh:
+            cache.put(key, source.compute(key))
+        if fresh:
+            yield fresh
