@@ -174,14 +174,19 @@ def test_dask_and_multiscale_layers_colorize_at_full_resolution(viewer, qtbot, t
     viewer.add_image([em, em[:, ::2, ::2]], multiscale=True, name="pyramid em")
     col = ColorizeWidget(viewer)
     col._model_file.value, col._device.value = path, "cpu"
-    for name in ("lazy em", "pyramid em"):
-        col._image.value = viewer.layers[name]
-        layer = col.colorize()
-        assert layer.data.shape == (*em.shape, 3)
-        assert np.asarray(layer.data[3]).std() > 0  # grey at once, stretched
-        planes = layer.metadata["colorgan_planes"]
-        planes.request((3,))
-        qtbot.waitUntil(lambda planes=planes: (3,) in planes.cache, timeout=60_000)
+    col._image.value = viewer.layers["lazy em"]
+    layer = col.colorize()
+    assert layer.data.shape == (*em.shape, 3)
+    assert np.asarray(layer.data[3]).std() > 0  # grey at once, stretched
+    planes = layer.metadata["colorgan_planes"]
+    planes.request((3,))
+    qtbot.waitUntil(lambda: (3,) in planes.cache, timeout=60_000)
+    # A pyramid gets a pyramid: colour computed where napari looks, at the level it shows.
+    col._image.value = viewer.layers["pyramid em"]
+    layer = col.colorize()
+    assert layer.multiscale and [d.shape for d in layer.data] == [(*em.shape, 3), (8, 128, 128, 3)]
+    tiles = layer.metadata["colorgan_tiles"]
+    qtbot.waitUntil(lambda: len(tiles.cache) > 0, timeout=60_000)
 
 
 def test_preset_pix2pix_trains_with_its_own_tile(viewer, qtbot):

@@ -188,6 +188,11 @@ class ColorizeWidget(Container):
         from napari_colorgan._widgets._lazy import BackgroundPlanes
 
         layer, load, config = self._layer(), self._model_loader(), self._config()
+        if layer.multiscale:  # a pyramid: colour only what is in view, at the level shown
+            from napari_colorgan._widgets._tiled import add_tiled_layer
+
+            self._status.value = "colour fills in where you look, at the level shown"
+            return add_tiled_layer(self._viewer, layer, load, config)
         data = level0(layer)
 
         def lazy_rgb() -> Any:  # in the worker

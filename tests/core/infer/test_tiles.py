@@ -118,6 +118,15 @@ def test_the_newest_view_comes_first_centre_first_and_stale_tiles_are_dropped():
     assert queue.dropped == 7  # the first view's pending tiles that left it ((2, 2) is cached)
 
 
+def test_added_tiles_wait_behind_the_view_and_drop_nothing():
+    source = TileSource([np.zeros((2, 500, 500), np.uint8)], model(), CPU, 100)
+    queue = TileQueue()
+    view = [TileKey(0, (0,), 1, 1), TileKey(0, (0,), 1, 2)]
+    queue.want(view, (150, 150), source)
+    queue.add([TileKey(1, (0,), 0, 0), view[0]], skip=())
+    assert queue.pending() == [*view, TileKey(1, (0,), 0, 0)] and queue.dropped == 0
+
+
 def test_closing_the_queue_wakes_a_waiting_worker():
     queue, got = TileQueue(), []
     worker = threading.Thread(target=lambda: got.append(queue.pop()))

@@ -218,6 +218,13 @@ class TileQueue:
             self._order = [*near, *later]
             self._lock.notify_all()
 
+    def add(self, keys: Iterable[TileKey], skip: Any = ()) -> None:
+        """Queue ``keys`` after the pending ones, keeping those (not a new view: a thumbnail)."""
+        with self._lock:
+            known = set(self._order)
+            self._order += [k for k in dict.fromkeys(keys) if k not in known and k not in skip]
+            self._lock.notify_all()
+
     def pop(self, most: int = 1, timeout: float | None = None) -> list[TileKey]:
         """Up to ``most`` tiles, first in order; waits up to ``timeout`` s for some (None: ever).
 

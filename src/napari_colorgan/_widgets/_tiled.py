@@ -1,0 +1,293 @@
+"""A view-driven colour layer: napari reads only what is in view, and only that is computed.
+
+napari reads a multiscale layer at the displayed level, only the visible region, and again when
+the view moves. Here each level is an array-like that never computes: a read answers from the
+tile cache (colour computed) or the grey of the input (not yet), and asks the tile queue for
+the tiles it did not find, the newest view first. A worker computes queued tiles
+(:func:`~napari_colorgan.core.infer.tiles.compute_queued`) and the layer is refreshed, at most
+every :data:`REFRESH_MS`, when tiles of the plane on screen arrive.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+#: Bytes of colour tiles kept (the user can set it).
+CACHE_BYTES = 512 << 20
+#: Least time between two refreshes of the layer, in milliseconds.
+REFRESH_MS = 100
+
+
+class TiledColour:
+    """The tile cache, queue and worker behind one view-driven colour layer.
+
+    Parameters
+    ----------
+    gray
+        The grayscale levels (..., y, x), full resolution first.
+    load
+        Loads the colorizer; called in the worker.
+    config
+        The colorize settings (a ``ColorizeConfig``).
+    cache_bytes
+        Most bytes of colour tiles kept.
+    """
+
+    def __init__(
+        self,
+        gray: Sequence[Any],
+        load: Callable[[], Any],
+        config: Any,
+        cache_bytes: int = CACHE_BYTES,
+    ) -> None:
+        from napari_colorgan.core.infer.tiles import TileCache, TileQueue
+
+        self.gray = list(gray)
+        self.cache, self.queue = TileCache(cache_bytes), TileQueue()
+        self.source: Any = None  # made in the worker, with the model
+        self._load, self._config = load, config
+        self.levels = [LevelView(self, i) for i in range(len(self.gray))]
+        self.asked: list[Any] = []  # the tiles the latest view was missing
+        self.low, self.high = _stretch(self.gray[-1])
+
+    def work(self) -> Iterator[list[Any]]:
+        """Load the model, then compute queued tiles; yields each batch of keys cached.
+
+        The first yield is empty: the model is ready, the view can ask for tiles.
+        """
+        from napari_colorgan.core.infer.tiles import TileSource, compute_queued
+
+        self.source = TileSource(self.gray, self._load(), self._config)
+        yield []
+        yield from compute_queued(self.source, self.cache, self.queue)
+
+    def close(self) -> None:
+        """End the worker (after the tile in progress) and free the cache."""
+        self.queue.close()
+        self.cache.clear()
+
+    def read(self, level: int, plane: tuple[int, ...], ys: range, xs: range, ask: bool) -> Any:
+        """Colour (len(ys), len(xs), 3) of a region: cached tiles, grey elsewhere.
+
+        ``ask``: queue the tiles not cached (a view), else only look (a thumbnail).
+        """
+        out = self._grey(level, plane, ys, xs)
+        source = self.source
+        if source is None or not len(ys) or not len(xs):
+            return out
+        from napari_colorgan.core.infer.tiles import TileKey
+
+        keys = [
+            TileKey(level, plane, r, c)
+            for r, c in source.covering(level, (ys.start, ys.stop), (xs.start, xs.stop))
+        ]
+        missing = []
+        for key in keys:
+            tile = self.cache.get(key)
+            if tile is None:
+                missing.append(key)
+                continue
+            y0, y1, x0, x1 = source.region(key)
+            a, b = max(y0, ys.start), min(y1, ys.stop)
+            c, d = max(x0, xs.start), min(x1, xs.stop)
+            out[a - ys.start : b - ys.start, c - xs.start : d - xs.start] = tile[
+                a - y0 : b - y0, c - x0 : d - x0
+            ]
+        if ask and level == len(self.levels) - 1:  # the thumbnail too: keep the view's tiles
+            self.queue.add(missing, skip=self.cache)
+        elif ask:
+            centre = ((ys.start + ys.stop) / 2, (xs.start + xs.stop) / 2)
+            self.asked = missing
+            self.queue.want(missing, centre, source, self.coarsest(plane), skip=self.cache)
+        return out
+
+    def coarsest(self, plane: tuple[int, ...]) -> list[Any]:
+        """Every tile of ``plane`` at the coarsest level: small, and shown when zoomed out."""
+        from napari_colorgan.core.infer.tiles import TileKey
+
+        if self.source is None:
+            return []
+        top = len(self.levels) - 1
+        rows, cols = self.source.counts(top)
+        return [TileKey(top, plane, r, c) for r in range(rows) for c in range(cols)]
+
+    def want_coarsest(self, plane: tuple[int, ...]) -> None:
+        """Queue the coarsest level of ``plane``: napari shows it without reading us anew."""
+        self.queue.add(self.coarsest(plane), skip=self.cache)
+
+    def _grey(self, level: int, plane: tuple[int, ...], ys: range, xs: range) -> np.ndarray:
+        """The input's grey (y, x, 3) uint8, one stretch for every tile and level."""
+        raw = np.asarray(
+            self.gray[level][(*plane, slice(ys.start, ys.stop), slice(xs.start, xs.stop))]
+        )
+        scale = 255 / max(self.high - self.low, 1e-12)
+        grey = np.clip((raw.astype(np.float32) - self.low) * scale, 0, 255).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, -1)
+
+
+def _stretch(level: Any) -> tuple[float, float]:
+    """1st and 99th percentiles of a strided sample of the coarsest level."""
+    plane = np.asarray(level[(0,) * (level.ndim - 2)])
+    step = max(1, max(plane.shape) // 256)
+    low, high = np.nanpercentile(plane[::step, ::step].astype(np.float32), (1, 99))
+    return float(low), float(high)
+
+
+class LevelView:
+    """One level of the colour layer, (..., y, x, 3) uint8, that napari indexes lazily.
+
+    napari first cuts the displayed region with ``slice(None)`` on the other axes, then picks
+    the plane: a cut keeps the selection (:class:`_Selection`) and only a single plane's read
+    computes anything.
+    """
+
+    def __init__(self, parent: TiledColour, level: int) -> None:
+        self.parent, self.level = parent, level
+        self.shape = (*parent.gray[level].shape, 3)
+        self.dtype = np.dtype(np.uint8)
+        self.ndim = len(self.shape)
+        self.size = int(np.prod(self.shape))
+
+    def __getitem__(self, key: Any) -> Any:
+        return _Selection(self, [range(n) for n in self.shape])[key]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        # A whole level (napari's thumbnail): looked up, never a view's request.
+        out = _Selection(self, [range(n) for n in self.shape]).read(ask=False)
+        return out if dtype is None else out.astype(dtype)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+
+class _Selection:
+    """A part of a :class:`LevelView`: per axis an index (axis dropped) or a range."""
+
+    def __init__(self, view: LevelView, axes: list[Any]) -> None:
+        self.view, self.axes = view, axes
+        self.shape = tuple(len(a) for a in axes if isinstance(a, range))
+        self.ndim, self.dtype = len(self.shape), view.dtype
+        self.size = int(np.prod(self.shape))
+
+    def __getitem__(self, key: Any) -> Any:
+        key = key if isinstance(key, tuple) else (key,)
+        if any(k is Ellipsis for k in key):
+            i = key.index(Ellipsis)
+            key = (*key[:i], *(slice(None),) * (self.ndim - len(key) + 1), *key[i + 1 :])
+        key = iter((*key, *(slice(None),) * (self.ndim - len(key))))
+        axes = [a if not isinstance(a, range) else a[_index(next(key))] for a in self.axes]
+        chosen = _Selection(self.view, axes)
+        lead = axes[: len(axes) - 3]
+        return chosen if any(isinstance(a, range) for a in lead) else np.asarray(chosen)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = self.read(ask=True)
+        return out if dtype is None else out.astype(dtype)
+
+    def read(self, ask: bool) -> np.ndarray:
+        """The selected colours; with ``ask``, a single plane's missing tiles are queued."""
+        *lead, ys, xs, channels = self.axes
+        span_y, span_x = _span(ys), _span(xs)  # contiguous rows and columns to read
+        planes = [a if isinstance(a, range) else range(a, a + 1) for a in lead]
+        view = ask and all(len(r) == 1 for r in planes)  # one plane: what is on screen
+        parent, level = self.view.parent, self.view.level
+        parts = [
+            parent.read(level, plane, span_y, span_x, ask=view)
+            for plane in itertools.product(*planes)
+        ]
+        out = np.stack(parts).reshape(*(len(r) for r in planes), len(span_y), len(span_x), 3)
+        keep = tuple(slice(None) if isinstance(a, range) else 0 for a in lead)
+        local = (_local(ys, span_y), _local(xs, span_x), _local(channels, range(3)))
+        return out[(*keep, *local)]
+
+
+def _index(k: Any) -> Any:
+    """A numpy-style index on one axis as something ``range`` takes."""
+    return int(k) if isinstance(k, int | np.integer) else k
+
+
+def _span(a: Any) -> range:
+    """The contiguous range holding an index or a range (empty stays empty)."""
+    if not isinstance(a, range):
+        return range(a, a + 1)
+    return range(min(a), max(a) + 1) if len(a) else range(0)
+
+
+def _local(a: Any, span: range) -> Any:
+    """Index ``a`` (an int or a range) relative to ``span``'s start."""
+    if not isinstance(a, range):
+        return a - span.start
+    if not len(a):
+        return slice(0, 0)
+    start = a.start - span.start
+    stop = start + len(a) * a.step
+    return slice(start, stop if stop >= 0 else None, a.step)
+
+
+def add_tiled_layer(viewer: Any, layer: Any, load: Callable[[], Any], config: Any) -> Any:
+    """Add the view-driven colour layer of a grayscale (multiscale) ``layer``; returns it.
+
+    The click returns at once: the model loads in the worker, which then computes the tiles
+    each view asks for. Removing the layer ends the worker and frees the cache.
+    """
+    from qtpy.QtCore import QTimer
+
+    from napari_colorgan._widgets._common import current_plane_index, stream_in_worker
+
+    levels = list(layer.data) if layer.multiscale else [layer.data]
+    tiled = TiledColour(levels, load, config)
+    added = viewer.add_image(
+        tiled.levels if len(levels) > 1 else tiled.levels[0],
+        rgb=True,
+        multiscale=len(levels) > 1,
+        name=f"{layer.name} colorized",
+        scale=layer.scale,
+        translate=layer.translate,
+    )
+    due = {"refresh": False}
+
+    def refresh() -> None:
+        due["refresh"] = False
+        if added in viewer.layers:
+            added.refresh()
+
+    def zoomed_out(*_event: Any) -> None:
+        # At the coarsest level napari slices its own copy of it and reads nothing from us.
+        if added in viewer.layers and added.data_level == len(levels) - 1:
+            tiled.want_coarsest(current_plane_index(viewer, added.ndim))
+
+    def on_tiles(keys: list[Any]) -> None:
+        if not keys:  # the model is ready
+            zoomed_out()
+        # napari keeps its own copy of the coarsest level (the thumbnail, and the view when
+        # zoomed out): renew it when that level's tiles arrive.
+        if any(k.level == len(levels) - 1 for k in keys):
+            getattr(added, "_reset_thumbnail_level_data", lambda: None)()
+        shown = current_plane_index(viewer, added.ndim)
+        if (not keys or any(k.plane == shown for k in keys)) and not due["refresh"]:
+            due["refresh"] = True  # at most one refresh per REFRESH_MS
+            QTimer.singleShot(REFRESH_MS, refresh)
+
+    def forget(event: Any) -> None:
+        if event.value is added:
+            tiled.close()
+            viewer.layers.events.removed.disconnect(forget)
+            viewer.dims.events.current_step.disconnect(zoomed_out)
+            viewer.camera.events.zoom.disconnect(zoomed_out)
+
+    def drop(_error: Any) -> None:
+        if added in viewer.layers:  # the model failed (already reported): no grey layer stays
+            viewer.layers.remove(added)
+
+    worker = stream_in_worker(tiled.work(), on_tiles)
+    worker.errored.connect(drop)
+    viewer.layers.events.removed.connect(forget)
+    viewer.dims.events.current_step.connect(zoomed_out)
+    viewer.camera.events.zoom.connect(zoomed_out)
+    worker.start()
+    added.metadata["colorgan_tiles"] = tiled  # for tests and scripts: cache, queue, source
+    return added

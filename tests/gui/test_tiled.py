@@ -1,0 +1,107 @@
+"""The view-driven colour layer's arrays: lazy under napari's chained indexing, never computing."""
+
+import threading
+
+import numpy as np
+
+from napari_colorgan._widgets._tiled import TiledColour
+from napari_colorgan.core.infer.config import ColorizeConfig
+from napari_colorgan.core.infer.graph import colorize
+from napari_colorgan.core.model.colorizer import Colorizer
+from napari_colorgan.core.model.config import InputNormalization, ModelConfig
+
+CPU = ColorizeConfig(device="cpu", precision="fp32")
+
+
+def tiny():
+    cfg = ModelConfig(num_downs=4, ngf=8, tile=64, dropout=False)
+    m = Colorizer.from_config(cfg, seed=3, normalization=InputNormalization("minmax", 0, 255))
+    m.generator.eval()
+    return m
+
+
+def pyramid(rng, planes=2, side=1024):
+    full = rng.integers(0, 256, (planes, side, side)).astype(np.uint8)
+    return [full, full[:, ::2, ::2].copy(), full[:, ::4, ::4].copy()]
+
+
+def start(tiled):
+    """Run the worker in a thread; returns the batches it yields and the thread."""
+    done = []
+    worker = threading.Thread(target=lambda: done.extend(tiled.work()))
+    worker.start()
+    return done, worker
+
+
+def test_reads_stay_lazy_and_only_a_plane_in_view_queues_tiles(rng):
+    m = tiny()
+    tiled = TiledColour(pyramid(rng), lambda: m, CPU)
+    _, worker = start(tiled)
+    try:
+        while tiled.source is None:
+            worker.join(0.05)
+        level0 = tiled.levels[0]
+        assert level0.shape == (2, 1024, 1024, 3) and level0.dtype == np.uint8
+        # napari: the displayed region first, every other axis whole; then the plane.
+        region = level0[(slice(None), slice(600, 700), slice(100, 300), slice(None))]
+        assert region.shape == (2, 100, 200, 3) and tiled.asked == []
+        shown = np.asarray(region[(1, slice(None), slice(None))])
+        assert shown.shape == (100, 200, 3)
+        assert (shown[..., 0] == shown[..., 1]).all()  # grey until computed
+        pending = tiled.asked
+        assert pending and {(k.level, k.plane) for k in pending} == {(0, (1,))}
+        # A whole coarse level (napari's thumbnail) only looks: it queues nothing new.
+        np.asarray(tiled.levels[2])
+        assert tiled.asked == pending
+        while any(k not in tiled.cache for k in pending):
+            worker.join(0.05)
+        whole = colorize(tiled.gray[0], m, CPU).compute()
+        again = np.asarray(level0[1, 600:700, 100:300])
+        assert np.abs(again.astype(int) - whole[1, 600:700, 100:300]).max() <= 1
+    finally:
+        tiled.close()
+        worker.join(10)
+    assert not worker.is_alive()
+
+
+def test_napari_style_indexing_of_a_level(rng):
+    tiled = TiledColour(pyramid(rng, planes=3, side=256), tiny, CPU)
+    level1 = tiled.levels[1]
+    assert level1[2].shape == (128, 128, 3) and level1[-1, :, 5:9].shape == (128, 4, 3)
+    assert level1[0, 3, 4].shape == (3,) and level1[1, ..., 0].shape == (128, 128)
+    assert np.asarray(level1).shape == (3, 128, 128, 3)
+    assert level1[:, ::2][1].shape == (64, 128, 3)
+
+
+def test_in_a_real_viewer_only_the_tiles_in_view_are_computed(make_napari_viewer, qtbot, rng):
+    import time
+
+    from napari_colorgan._widgets._tiled import add_tiled_layer
+
+    viewer = make_napari_viewer()
+    levels = pyramid(rng, planes=2, side=2048)
+    gray = viewer.add_image(levels, multiscale=True, name="section")
+    m = tiny()
+    viewer.camera.center = (0, 1500, 500)
+    viewer.camera.zoom = 4  # about 1/10 of the section across: level 0, a few tiles
+    t0 = time.perf_counter()
+    layer = add_tiled_layer(viewer, gray, lambda: m, CPU)
+    click = time.perf_counter() - t0
+    tiled = layer.metadata["colorgan_tiles"]
+    qtbot.waitUntil(lambda: len(tiled.cache) > 0 and not tiled.queue.pending(), timeout=60_000)
+    qtbot.wait(300)
+    computed = set(tiled.cache._tiles)
+    assert layer.data_level == 0 and {k.level for k in computed} == {0, 2}  # + the overview
+    (_, y0, x0), (_, y1, x1) = np.asarray(layer.corner_pixels)
+    in_view = {(0, (0,), r, c) for r, c in tiled.source.covering(0, (y0, y1 + 1), (x0, x1 + 1))}
+    assert {k for k in computed if k.level == 0} == in_view  # nothing else at full resolution
+    assert len(in_view) < 16  # of the 4 x 4 tiles of the section
+    whole = colorize(levels[0], m, CPU).compute()
+    for key in in_view:  # level 0: the exact colorization
+        key = type(next(iter(computed)))(*key)
+        y0, y1, x0, x1 = tiled.source.region(key)
+        tile = tiled.cache.get(key)
+        assert np.abs(tile.astype(int) - whole[key.plane][y0:y1, x0:x1]).max() <= 1
+    print(f"click returned in {click:.3f} s")  # a figure, not an assertion
+    viewer.layers.remove(layer)
+    assert tiled.queue.closed and len(tiled.cache) == 0
