@@ -15,6 +15,7 @@ __version__ = package_version()
 
 if TYPE_CHECKING:
     from napari_colorgan import metrics
+    from napari_colorgan._widgets._colour_layer import add_colour_layer
     from napari_colorgan.core.infer.config import ColorizeConfig
     from napari_colorgan.core.infer.graph import colorize
     from napari_colorgan.core.infer.zarr_store import (
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from napari_colorgan.core.train.loop import train, train_iter
 
 _LAZY = {
+    "add_colour_layer": ("napari_colorgan._widgets._colour_layer", "add_colour_layer"),
     "ColorizeConfig": ("napari_colorgan.core.infer.config", "ColorizeConfig"),
     "ZarrTarget": ("napari_colorgan.core.infer.zarr_store", "ZarrTarget"),
     "Colorizer": ("napari_colorgan.core.model.colorizer", "Colorizer"),
@@ -58,6 +60,7 @@ __all__ = [
     "TrainConfig",
     "ZarrTarget",
     "__version__",
+    "add_colour_layer",
     "colorize",
     "colorize_to_zarr",
     "colorize_to_zarr_iter",

@@ -76,7 +76,7 @@ def test_napari_style_indexing_of_a_level(rng):
 def test_in_a_real_viewer_only_the_tiles_in_view_are_computed(make_napari_viewer, qtbot, rng):
     import time
 
-    from napari_colorgan._widgets._tiled import add_tiled_layer
+    from napari_colorgan import add_colour_layer
 
     viewer = make_napari_viewer()
     levels = pyramid(rng, planes=2, side=2048)
@@ -85,7 +85,7 @@ def test_in_a_real_viewer_only_the_tiles_in_view_are_computed(make_napari_viewer
     viewer.camera.center = (0, 1500, 500)
     viewer.camera.zoom = 4  # about 1/10 of the section across: level 0, a few tiles
     t0 = time.perf_counter()
-    layer = add_tiled_layer(viewer, gray, lambda: m, CPU)
+    layer = add_colour_layer(viewer, gray, lambda: m, CPU)
     click = time.perf_counter() - t0
     tiled = layer.metadata["colorgan_tiles"]
     qtbot.waitUntil(lambda: len(tiled.cache) > 0 and not tiled.queue.pending(), timeout=60_000)

@@ -178,9 +178,10 @@ def test_dask_and_multiscale_layers_colorize_at_full_resolution(viewer, qtbot, t
     layer = col.colorize()
     assert layer.data.shape == (*em.shape, 3)
     assert np.asarray(layer.data[3]).std() > 0  # grey at once, stretched
-    planes = layer.metadata["colorgan_planes"]
-    planes.request((3,))
-    qtbot.waitUntil(lambda: (3,) in planes.cache, timeout=60_000)
+    tiles = layer.metadata["colorgan_tiles"]
+    qtbot.waitUntil(lambda: tiles.source is not None, timeout=60_000)
+    np.asarray(layer.data[3])  # a view of plane 3 asks for its tiles
+    qtbot.waitUntil(lambda: any(k.plane == (3,) for k in list(tiles.cache._tiles)), timeout=60_000)
     # A pyramid gets a pyramid: colour computed where napari looks, at the level it shows.
     col._image.value = viewer.layers["pyramid em"]
     layer = col.colorize()
@@ -272,16 +273,24 @@ def test_browsing_a_colour_layer_never_runs_the_model_on_the_gui_thread(
     col._image.value, col._model_file.value = viewer.layers["em"], path
     col._use_session.value, col._device.value = False, "cpu"
     layer = col.colorize()
-    planes = layer.metadata["colorgan_planes"]
+    tiles = layer.metadata["colorgan_tiles"]
+
+    def plane_done(z):
+        source = tiles.source
+        return source is not None and all(
+            (0, (z,), r, c) in tiles.cache
+            for r in range(source.counts(0)[0])
+            for c in range(source.counts(0)[1])
+        )
+
     for z in (0, 4, 7):
         viewer.dims.set_current_step(0, z)
         shown = np.asarray(layer.data[z])  # what napari draws: grey or colour, never waits
         assert shown.shape == (256, 256, 3)
-        qtbot.waitUntil(lambda z=z: (z,) in planes.cache, timeout=60_000)
-    assert (6,) in planes.cache or (8 - 1,) in planes.cache  # a neighbour was prefetched
+        qtbot.waitUntil(lambda z=z: plane_done(z), timeout=60_000)
     assert threads and threading.main_thread() not in threads
     final = np.asarray(layer.data[4])
-    np.testing.assert_array_equal(final, np.asarray(planes.rgb[4]))  # the colour swapped in
+    np.testing.assert_array_equal(final, np.asarray(tiles.colorized()[4]))  # the colour shown
 
 
 def test_training_progress_shows_in_the_activity_dock(viewer, qtbot, monkeypatch):
@@ -332,8 +341,8 @@ def test_a_click_only_reads_widgets_the_model_loads_in_a_worker(
     assert threading.main_thread() not in loads
     # Let the work end before the viewer closes.
     if action == "colorize":
-        planes = added.metadata["colorgan_planes"]
-        qtbot.waitUntil(lambda: bool(planes.cache), timeout=60_000)
+        tiles = added.metadata["colorgan_tiles"]
+        qtbot.waitUntil(lambda: bool(len(tiles.cache)), timeout=60_000)
         viewer.layers.remove(added)
     else:
         shown = {"preview": "em preview", "export": "em export"}[action]

@@ -1,4 +1,4 @@
-"""Colorize widget: preview the current plane, add a lazy colour layer, export to zarr."""
+"""Colorize widget: preview the current plane, add a view-driven colour layer, export to zarr."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from napari_colorgan._widgets._common import (
     visible_region,
 )
 from napari_colorgan._widgets._recent import recent_models, remember
+from napari_colorgan._widgets._tiled import CACHE_BYTES
 
 if TYPE_CHECKING:
     import napari
@@ -63,8 +64,11 @@ class ColorizeWidget(Container):
         )
         self._tile = SpinBox(label="tile (0 = fit memory)", min=0, max=8192, step=32, value=0)
         self._overlap = SpinBox(label="overlap (0 = default)", min=0, max=4096, step=16, value=0)
+        self._cache = SpinBox(
+            label="colour cache (MB)", min=16, max=1 << 20, step=64, value=CACHE_BYTES >> 20
+        )
         self._preview = PushButton(text="Preview current plane")
-        self._colorize = PushButton(text="Colorize (lazy layer)")
+        self._colorize = PushButton(text="Add colour layer")
         self._export_path = FileEdit(label="export to", mode="w", filter="*.zarr")
         self._export = PushButton(text="Export to zarr")
         self._cancel = PushButton(text="Cancel export", enabled=False)
@@ -79,6 +83,7 @@ class ColorizeWidget(Container):
                 self._precision,
                 self._tile,
                 self._overlap,
+                self._cache,
                 self._preview,
                 self._colorize,
                 self._export_path,
@@ -87,7 +92,7 @@ class ColorizeWidget(Container):
                 self._status,
             ]
         )
-        fold_advanced(self, [self._precision, self._tile, self._overlap])
+        fold_advanced(self, [self._precision, self._tile, self._overlap, self._cache])
         self._preview.changed.connect(guarded(self.preview))
         self._colorize.changed.connect(guarded(self.colorize))
         self._export.changed.connect(guarded(self.export))
@@ -179,60 +184,17 @@ class ColorizeWidget(Container):
         self._status.value = f"preview ready ({rgb.shape[1]}×{rgb.shape[0]} px)"
 
     def colorize(self) -> Any:
-        """Add a colour layer whose planes a worker computes as you browse.
+        """Add a colour layer computed where you look, at the level shown.
 
-        The model never runs on napari's thread, nor does its loading: a plane not yet
-        computed shows its grey at once, and its colour replaces it when the worker is done
-        (neighbours are prefetched).
+        Returns at once: the model loads in a worker, which then computes the tiles each view
+        asks for, the newest view first; a tile not computed yet shows a coarser colour or its
+        grey. Zoomed out, the colour is a preview made at the level shown.
         """
-        from napari_colorgan._widgets._lazy import BackgroundPlanes
+        from napari_colorgan._widgets._colour_layer import add_colour_layer
 
         layer, load, config = self._layer(), self._model_loader(), self._config()
-        if layer.multiscale:  # a pyramid: colour only what is in view, at the level shown
-            from napari_colorgan._widgets._tiled import add_tiled_layer
-
-            self._status.value = "colour fills in where you look, at the level shown"
-            return add_tiled_layer(self._viewer, layer, load, config)
-        data = level0(layer)
-
-        def lazy_rgb() -> Any:  # in the worker
-            from napari_colorgan.core.infer.graph import colorize
-
-            return colorize(data, load(), config)
-
-        planes = BackgroundPlanes(lazy_rgb, data)
-        added = self._viewer.add_image(
-            planes.array(),
-            rgb=True,
-            name=f"{layer.name} colorized",
-            scale=layer.scale,
-            translate=layer.translate,
-        )
-
-        def swap_in(where: Any) -> None:
-            # Re-slicing costs a texture upload: only for the plane on screen (a prefetched
-            # neighbour is read from the cache when the user steps to it).
-            if where == current_plane_index(self._viewer, added.ndim):
-                added.refresh()
-
-        def forget(event: Any) -> None:
-            # The layer is gone: end the worker, free the cache, and let go of both.
-            if event.value is added:
-                planes.close()
-                self._viewer.layers.events.removed.disconnect(forget)
-
-        def drop(_error: Any) -> None:
-            # The model could not be loaded or run (already reported): no grey layer stays.
-            if added in self._viewer.layers:
-                self._viewer.layers.remove(added)
-
-        worker = stream_in_worker(planes.work(), swap_in)
-        worker.errored.connect(drop)
-        self._viewer.layers.events.removed.connect(forget)
-        worker.start()
-        added.metadata["colorgan_planes"] = planes  # for tests and scripts: the cache
-        shape = (*data.shape, 3)
-        self._status.value = f"colour layer of shape {shape}: planes fill in as you browse"
+        added = add_colour_layer(self._viewer, layer, load, config, cache_mb=self._cache.value)
+        self._status.value = "colour fills in where you look, at the level shown"
         return added
 
     def export(self) -> None:
@@ -308,7 +270,7 @@ def crop_with_margin(
 
     A margin of context on each side (half a tile, at least the tiling's halo) lets the border
     windows see what they see in the whole plane, and the read starts on the network's grid
-    (a multiple of ``2**num_downs``), so in exact mode the preview equals the lazy layer there.
+    (a multiple of ``2**num_downs``), so in exact mode the preview equals the colour layer there.
     The third value cuts the region itself back out of the read crop.
     """
     if region is None:

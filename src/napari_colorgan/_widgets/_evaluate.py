@@ -2,7 +2,7 @@
 
 Layers are read at full resolution (level 0 of a pyramid, never a lower level); the choices and
 checks happen on the main thread, the reading and scoring in a worker with a progress bar in
-napari's activity dock, so a lazy colour layer is computed off the GUI thread.
+napari's activity dock, so a colour layer is computed off the GUI thread.
 """
 
 from __future__ import annotations
@@ -53,11 +53,11 @@ def _plain_text_table(table: Table, height: int) -> None:
 def full_resolution(layer: Any) -> Any:
     """A layer's data at level 0 (a multiscale layer's ``data`` is the list of levels).
 
-    For a colour layer of the Colorize widget, whose display shows grey until a plane is
-    computed, the colorization itself (computed in the evaluation's worker).
+    For a colour layer of the Colorize widget, whose display shows grey until its tiles are
+    computed, the colorization itself: the same tiles, computed in the evaluation's worker.
     """
-    planes = layer.metadata.get("colorgan_planes")
-    return planes.rgb if planes is not None else level0(layer)
+    tiles = layer.metadata.get("colorgan_tiles")
+    return tiles.colorized() if tiles is not None else level0(layer)
 
 
 def _label_events(pred: Any, labels: Any, colormap: Any, name: str) -> Iterator[Any]:

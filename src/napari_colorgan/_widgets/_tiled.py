@@ -1,16 +1,18 @@
-"""A view-driven colour layer: napari reads only what is in view, and only that is computed.
+"""The view-driven colour layer's arrays and cache: napari reads only what is in view.
 
 napari reads a multiscale layer at the displayed level, only the visible region, and again when
 the view moves. Here each level is an array-like that never computes: a read answers from the
-tile cache (colour computed) or the grey of the input (not yet), and asks the tile queue for
-the tiles it did not find, the newest view first. A worker computes queued tiles
-(:func:`~napari_colorgan.core.infer.tiles.compute_queued`) and the layer is refreshed, at most
-every :data:`REFRESH_MS`, when tiles of the plane on screen arrive.
+tile cache (colour computed), a coarser level's cached colour upsampled, or the grey of the
+input (nothing yet), and asks the tile queue for the tiles it did not find, the newest view
+first. A worker computes queued tiles
+(:func:`~napari_colorgan.core.infer.tiles.compute_queued`); :mod:`._colour_layer` ties all of it
+to a viewer.
 """
 
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -18,8 +20,6 @@ import numpy as np
 
 #: Bytes of colour tiles kept (the user can set it).
 CACHE_BYTES = 512 << 20
-#: Least time between two refreshes of the layer, in milliseconds.
-REFRESH_MS = 100
 
 
 class TiledColour:
@@ -48,32 +48,66 @@ class TiledColour:
 
         self.gray = list(gray)
         self.cache, self.queue = TileCache(cache_bytes), TileQueue()
-        self.source: Any = None  # made in the worker, with the model
+        self.source: Any = None  # made in a worker, with the model
         self._load, self._config = load, config
+        self._loading = threading.Lock()
         self.levels = [LevelView(self, i) for i in range(len(self.gray))]
         self.asked: list[Any] = []  # the tiles the latest view was missing
         self.low, self.high = _stretch(self.gray[-1])
+
+    def ready_source(self) -> Any:
+        """The tile source, the model loaded first if need be (call it in a worker)."""
+        from napari_colorgan.core.infer.tiles import TileSource
+
+        with self._loading:
+            if self.source is None:
+                self.source = TileSource(self.gray, self._load(), self._config)
+            return self.source
 
     def work(self) -> Iterator[list[Any]]:
         """Load the model, then compute queued tiles; yields each batch of keys cached.
 
         The first yield is empty: the model is ready, the view can ask for tiles.
         """
-        from napari_colorgan.core.infer.tiles import TileSource, compute_queued
+        from napari_colorgan.core.infer.tiles import compute_queued
 
-        self.source = TileSource(self.gray, self._load(), self._config)
+        source = self.ready_source()
         yield []
-        yield from compute_queued(self.source, self.cache, self.queue)
+        # One tile at a time: a new view waits for one tile at most, and each tile shows as
+        # soon as it is done.
+        yield from compute_queued(source, self.cache, self.queue, most=1)
 
     def close(self) -> None:
         """End the worker (after the tile in progress) and free the cache."""
         self.queue.close()
-        self.cache.clear()
+        self.cache.close()
+
+    def colorized(self) -> Any:
+        """Full-resolution colour (..., y, x, 3) as a dask array, one chunk per plane.
+
+        Computed from the same tiles the view shows (taken from the cache where there): what
+        Evaluate scores is what the user saw. Compute it in a worker.
+        """
+        import dask.array as da
+
+        shape = (*self.gray[0].shape, 3)
+        lead = shape[:-3]
+
+        def plane(block_id: tuple[int, ...]) -> np.ndarray:
+            source = self.ready_source()
+            where = tuple(block_id[: len(lead)])
+            colour = source.assemble(0, where, (0, shape[-3], 0, shape[-2]), self.cache)
+            return colour[(None,) * len(lead)]
+
+        chunks = (*((1,) * n for n in lead), (shape[-3],), (shape[-2],), (3,))
+        return da.map_blocks(plane, chunks=chunks, dtype=np.uint8, meta=np.empty((0,) * 4, "u1"))
 
     def read(self, level: int, plane: tuple[int, ...], ys: range, xs: range, ask: bool) -> Any:
-        """Colour (len(ys), len(xs), 3) of a region: cached tiles, grey elsewhere.
+        """Colour (len(ys), len(xs), 3) of a region: tiles, coarser colour, or grey.
 
-        ``ask``: queue the tiles not cached (a view), else only look (a thumbnail).
+        Cached tiles where there are; elsewhere a coarser level's cached colour upsampled, or
+        the grey of the input. ``ask``: queue the tiles not cached (a view), else only look
+        (a thumbnail).
         """
         out = self._grey(level, plane, ys, xs)
         source = self.source
@@ -85,18 +119,12 @@ class TiledColour:
             TileKey(level, plane, r, c)
             for r, c in source.covering(level, (ys.start, ys.stop), (xs.start, xs.stop))
         ]
-        missing = []
-        for key in keys:
-            tile = self.cache.get(key)
-            if tile is None:
-                missing.append(key)
-                continue
-            y0, y1, x0, x1 = source.region(key)
-            a, b = max(y0, ys.start), min(y1, ys.stop)
-            c, d = max(x0, xs.start), min(x1, xs.stop)
-            out[a - ys.start : b - ys.start, c - xs.start : d - xs.start] = tile[
-                a - y0 : b - y0, c - x0 : d - x0
-            ]
+        missing = [k for k in keys if not self._paste(out, k, ys, xs)]
+        if missing:
+            self._upsampled(out, level, plane, ys, xs)
+            for key in keys:  # the finest colour wins where both are known
+                if key not in missing:
+                    self._paste(out, key, ys, xs)
         if ask and level == len(self.levels) - 1:  # the thumbnail too: keep the view's tiles
             self.queue.add(missing, skip=self.cache)
         elif ask:
@@ -104,6 +132,45 @@ class TiledColour:
             self.asked = missing
             self.queue.want(missing, centre, source, self.coarsest(plane), skip=self.cache)
         return out
+
+    def _paste(self, out: np.ndarray, key: Any, ys: range, xs: range) -> bool:
+        """Copy cached tile ``key`` into ``out`` (region ``ys``, ``xs``); False if not cached."""
+        tile = self.cache.get(key)
+        if tile is None:
+            return False
+        y0, y1, x0, x1 = self.source.region(key)
+        a, b = max(y0, ys.start), min(y1, ys.stop)
+        c, d = max(x0, xs.start), min(x1, xs.stop)
+        out[a - ys.start : b - ys.start, c - xs.start : d - xs.start] = tile[
+            a - y0 : b - y0, c - x0 : d - x0
+        ]
+        return True
+
+    def _upsampled(
+        self, out: np.ndarray, level: int, plane: tuple[int, ...], ys: range, xs: range
+    ) -> None:
+        """Paint the colour of coarser levels' cached tiles over ``out``, nearest-neighbour.
+
+        Coarsest first, so each finer level known overwrites it: while the tiles of the level
+        shown are computed, the view shows the best colour there is, not grey.
+        """
+        from napari_colorgan.core.infer.tiles import TileKey
+
+        h, w = self.gray[level].shape[-2:]
+        for coarse in range(len(self.levels) - 1, level, -1):
+            hc, wc = self.gray[coarse].shape[-2:]
+            iy = np.minimum(np.arange(ys.start, ys.stop) * hc // h, hc - 1)  # (len(ys),)
+            ix = np.minimum(np.arange(xs.start, xs.stop) * wc // w, wc - 1)  # (len(xs),)
+            rows = (int(iy[0]), int(iy[-1]) + 1)
+            cols = (int(ix[0]), int(ix[-1]) + 1)
+            for r, c in self.source.covering(coarse, rows, cols):
+                tile = self.cache.get(TileKey(coarse, plane, r, c))
+                if tile is None:
+                    continue
+                y0, y1, x0, x1 = self.source.region(TileKey(coarse, plane, r, c))
+                a, b = np.searchsorted(iy, (y0, y1))  # our rows inside this tile
+                cc, d = np.searchsorted(ix, (x0, x1))
+                out[a:b, cc:d] = tile[np.ix_(iy[a:b] - y0, ix[cc:d] - x0)]
 
     def coarsest(self, plane: tuple[int, ...]) -> list[Any]:
         """Every tile of ``plane`` at the coarsest level: small, and shown when zoomed out."""
@@ -118,6 +185,16 @@ class TiledColour:
     def want_coarsest(self, plane: tuple[int, ...]) -> None:
         """Queue the coarsest level of ``plane``: napari shows it without reading us anew."""
         self.queue.add(self.coarsest(plane), skip=self.cache)
+
+    def describe(self, level: int) -> str:
+        """What the colour at ``level`` is, for the status bar."""
+        if level == 0:
+            return "colour: the exact colorization (full resolution)"
+        factor = self.gray[0].shape[-1] / self.gray[level].shape[-1]
+        return (
+            f"colour: a preview, colorized at level {level} (1/{factor:.0f} resolution); "
+            "zoom in for the exact colorization"
+        )
 
     def _grey(self, level: int, plane: tuple[int, ...], ys: range, xs: range) -> np.ndarray:
         """The input's grey (y, x, 3) uint8, one stretch for every tile and level."""
@@ -226,68 +303,3 @@ def _local(a: Any, span: range) -> Any:
     start = a.start - span.start
     stop = start + len(a) * a.step
     return slice(start, stop if stop >= 0 else None, a.step)
-
-
-def add_tiled_layer(viewer: Any, layer: Any, load: Callable[[], Any], config: Any) -> Any:
-    """Add the view-driven colour layer of a grayscale (multiscale) ``layer``; returns it.
-
-    The click returns at once: the model loads in the worker, which then computes the tiles
-    each view asks for. Removing the layer ends the worker and frees the cache.
-    """
-    from qtpy.QtCore import QTimer
-
-    from napari_colorgan._widgets._common import current_plane_index, stream_in_worker
-
-    levels = list(layer.data) if layer.multiscale else [layer.data]
-    tiled = TiledColour(levels, load, config)
-    added = viewer.add_image(
-        tiled.levels if len(levels) > 1 else tiled.levels[0],
-        rgb=True,
-        multiscale=len(levels) > 1,
-        name=f"{layer.name} colorized",
-        scale=layer.scale,
-        translate=layer.translate,
-    )
-    due = {"refresh": False}
-
-    def refresh() -> None:
-        due["refresh"] = False
-        if added in viewer.layers:
-            added.refresh()
-
-    def zoomed_out(*_event: Any) -> None:
-        # At the coarsest level napari slices its own copy of it and reads nothing from us.
-        if added in viewer.layers and added.data_level == len(levels) - 1:
-            tiled.want_coarsest(current_plane_index(viewer, added.ndim))
-
-    def on_tiles(keys: list[Any]) -> None:
-        if not keys:  # the model is ready
-            zoomed_out()
-        # napari keeps its own copy of the coarsest level (the thumbnail, and the view when
-        # zoomed out): renew it when that level's tiles arrive.
-        if any(k.level == len(levels) - 1 for k in keys):
-            getattr(added, "_reset_thumbnail_level_data", lambda: None)()
-        shown = current_plane_index(viewer, added.ndim)
-        if (not keys or any(k.plane == shown for k in keys)) and not due["refresh"]:
-            due["refresh"] = True  # at most one refresh per REFRESH_MS
-            QTimer.singleShot(REFRESH_MS, refresh)
-
-    def forget(event: Any) -> None:
-        if event.value is added:
-            tiled.close()
-            viewer.layers.events.removed.disconnect(forget)
-            viewer.dims.events.current_step.disconnect(zoomed_out)
-            viewer.camera.events.zoom.disconnect(zoomed_out)
-
-    def drop(_error: Any) -> None:
-        if added in viewer.layers:  # the model failed (already reported): no grey layer stays
-            viewer.layers.remove(added)
-
-    worker = stream_in_worker(tiled.work(), on_tiles)
-    worker.errored.connect(drop)
-    viewer.layers.events.removed.connect(forget)
-    viewer.dims.events.current_step.connect(zoomed_out)
-    viewer.camera.events.zoom.connect(zoomed_out)
-    worker.start()
-    added.metadata["colorgan_tiles"] = tiled  # for tests and scripts: cache, queue, source
-    return added

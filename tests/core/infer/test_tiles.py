@@ -159,3 +159,31 @@ def test_a_worker_computes_only_what_the_view_asks_for_and_ends_when_closed(rng)
     whole = colorize(stack, source.model, CPU).compute()
     y0, y1, x0, x1 = source.region(view[0])
     assert np.abs(cache.get(view[0]).astype(int) - whole[1, y0:y1, x0:x1]).max() <= 1
+
+
+def test_a_closed_cache_keeps_nothing_more():
+    cache = TileCache(1 << 20)
+    cache.put(TileKey(0, (), 0, 0), np.zeros((4, 4, 3), np.uint8))
+    cache.close()
+    cache.put(TileKey(0, (), 0, 1), np.zeros((4, 4, 3), np.uint8))  # a tile in flight
+    assert len(cache) == 0 and cache.nbytes == 0
+
+
+def test_a_single_scale_input_gets_strided_levels_down_to_the_smallest(tmp_path):
+    import dask.array as da
+    import zarr
+
+    from napari_colorgan.core.infer.tiles import lazy_pyramid
+
+    full = np.arange(3 * 3000 * 2100, dtype=np.uint32).reshape(3, 3000, 2100) % 251
+    levels = lazy_pyramid(full)
+    assert [lv.shape for lv in levels] == [(3, 3000, 2100), (3, 1500, 1050), (3, 750, 525)]
+    np.testing.assert_array_equal(levels[2][1, 10:20], full[1, 40:80:4, ::4])
+    assert levels[1].base is full or levels[1].base is full.base  # numpy: views, no copy
+    stored = zarr.create_array(
+        tmp_path / "a.zarr", shape=full.shape, chunks=(1, 512, 512), dtype="u4"
+    )
+    stored[...] = full
+    lazy = lazy_pyramid(stored)
+    assert all(isinstance(lv, da.Array) for lv in lazy) and len(lazy) == 3
+    assert lazy_pyramid(full[:, :1000, :1000])[0].shape == (3, 1000, 1000)  # small: one level

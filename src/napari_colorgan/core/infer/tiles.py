@@ -114,6 +114,38 @@ class TileSource:
         window = self._read(source, key.plane, slice(ya, yb), slice(xa, xb))
         return colorize_block(self.model, level_plan, window, (ya, xa), region)
 
+    def tile(self, key: TileKey, cache: TileCache | None = None) -> np.ndarray:
+        """Tile ``key`` from ``cache`` when there, else computed (and kept there)."""
+        found = None if cache is None else cache.get(key)
+        if found is None:
+            found = self.compute(key)
+            if cache is not None:
+                cache.put(key, found)
+        return found
+
+    def assemble(
+        self,
+        level: int,
+        plane: tuple[int, ...],
+        region: tuple[int, int, int, int],
+        cache: TileCache | None = None,
+    ) -> np.ndarray:
+        """The uint8 RGB (y, x, 3) of ``region`` (y0, y1, x0, x1) of a plane, from its tiles.
+
+        Whole tiles are computed (or taken from ``cache``) and cut to the region, so any region
+        holds exactly the pixels a view of the same tiles shows.
+        """
+        y0, y1, x0, x1 = region
+        out = np.zeros((y1 - y0, x1 - x0, 3), np.uint8)
+        for r, c in self.covering(level, (y0, y1), (x0, x1)):
+            key = TileKey(level, plane, r, c)
+            ta, tb, tc, td = self.region(key)
+            a, b, cc, d = max(ta, y0), min(tb, y1), max(tc, x0), min(td, x1)
+            out[a - y0 : b - y0, cc - x0 : d - x0] = self.tile(key, cache)[
+                a - ta : b - ta, cc - tc : d - tc
+            ]
+        return out
+
     def _read(self, source: Any, plane: tuple[int, ...], ys: slice, xs: slice) -> np.ndarray:
         """The input (1 + 2·context, y, x): the plane and its neighbours along the first axis."""
         ctx = self.model.config.context
@@ -139,6 +171,7 @@ class TileCache:
         self.limit = limit
         self.nbytes = 0
         self.evicted = 0
+        self.closed = False
         self._tiles: OrderedDict[TileKey, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -159,8 +192,14 @@ class TileCache:
             return tile
 
     def put(self, key: TileKey, tile: np.ndarray) -> None:
-        """Keep ``tile``, dropping the least recently used ones beyond the limit."""
+        """Keep ``tile``, dropping the least recently used ones beyond the limit.
+
+        Once closed, nothing is kept: a tile that was in flight when its layer went away
+        does not outlive it.
+        """
         with self._lock:
+            if self.closed:
+                return
             old = self._tiles.pop(key, None)
             self.nbytes -= 0 if old is None else old.nbytes
             self._tiles[key] = tile
@@ -175,6 +214,12 @@ class TileCache:
         with self._lock:
             self._tiles.clear()
             self.nbytes = 0
+
+    def close(self) -> None:
+        """Drop every tile and keep none from now on."""
+        with self._lock:
+            self.closed = True
+        self.clear()
 
 
 class TileQueue:
@@ -269,3 +314,22 @@ def compute_queued(
             cache.put(key, source.compute(key))
         if fresh:
             yield fresh
+
+
+def lazy_pyramid(data: Any, smallest: int = 1024) -> list[Any]:
+    """Levels of a single-scale grayscale ``data`` (..., y, x), 2x smaller each, never computed.
+
+    A napari multiscale layer reads only the visible region at the displayed level; a
+    single-scale one reads whole planes. Each level here is a strided view of the full
+    resolution (numpy: no copy; anything else through dask: read where indexed), made down to
+    planes of at most ``smallest`` px: enough for a colour preview when zoomed out.
+    """
+    import dask.array as da
+
+    if not isinstance(data, np.ndarray | da.Array):
+        data = da.from_array(data, chunks=getattr(data, "chunks", "auto"))
+    levels, step = [data], 2
+    while max(data.shape[-2:]) // (step // 2) > smallest:
+        levels.append(data[..., ::step, ::step])
+        step *= 2
+    return levels

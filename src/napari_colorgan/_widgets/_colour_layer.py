@@ -1,0 +1,171 @@
+"""``add_colour_layer``: a view-driven colour layer in a viewer, from the widget or a script.
+
+The layer is a pyramid with the input's levels (a single-scale input gets strided levels), so
+napari reads only the visible region at the level it shows; each read answers from the tile
+cache of :class:`~napari_colorgan._widgets._tiled.TiledColour` and queues what is missing. A
+worker computes queued tiles; the layer is refreshed at most every :data:`REFRESH_MS` when
+tiles of the plane on screen arrive. Removing the layer, or closing the viewer, ends the
+worker and frees the cache.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from napari_colorgan._widgets._tiled import CACHE_BYTES, TiledColour
+
+#: Least time between two refreshes of the layer, in milliseconds.
+REFRESH_MS = 100
+
+
+def add_colour_layer(
+    viewer: Any,
+    data: Any,
+    model: Any,
+    config: Any = None,
+    *,
+    cache_mb: float = CACHE_BYTES / 2**20,
+    name: str | None = None,
+) -> Any:
+    """Add a colour layer computed where the viewer looks, off napari's thread; returns it.
+
+    Parameters
+    ----------
+    viewer
+        The napari viewer.
+    data
+        A grayscale napari Image layer (its scale and translate are kept), a list of levels
+        (a pyramid, full resolution first), or one array (numpy, dask, zarr) or file path:
+        (..., y, x). A single-scale input larger than 1024 px gets strided levels, so a
+        zoomed-out view colours a small level instead of the whole plane.
+    model
+        A :class:`~napari_colorgan.Colorizer`, a model file path, or a function returning a
+        Colorizer; a path or function is loaded in the worker, so this returns at once.
+    config
+        A :class:`~napari_colorgan.ColorizeConfig` (device, precision, tile...).
+    cache_mb
+        Most megabytes of colour tiles kept in memory (least recently used out first).
+    name
+        The layer's name (default: the input layer's name + " colorized").
+
+    Returns
+    -------
+    napari.layers.Image
+        An RGB multiscale layer (single-scale when the input has one small level). Level 0
+        is the exact colorization, equal to :func:`~napari_colorgan.colorize`; coarser levels
+        are previews colorized at their own resolution.
+
+    Examples
+    --------
+    >>> layer = ncg.add_colour_layer(viewer, viewer.layers["section"], "model.safetensors")
+    """
+    levels, kwargs = _levels_of(data)
+    tiled = TiledColour(
+        levels, _loader(model), _config(config), cache_bytes=max(1, int(cache_mb * 2**20))
+    )
+    kwargs["name"] = name or kwargs.get("name", "colour")
+    added = viewer.add_image(
+        tiled.levels if len(levels) > 1 else tiled.levels[0],
+        rgb=True,
+        multiscale=len(levels) > 1,
+        **kwargs,
+    )
+    added.metadata["colorgan_tiles"] = tiled  # for Evaluate, tests and scripts
+    _connect(viewer, added, tiled)
+    return added
+
+
+def _levels_of(data: Any) -> tuple[list[Any], dict[str, Any]]:
+    """The grayscale levels of ``data`` and the layer keywords it brings (name, placement)."""
+    from napari_colorgan.core.infer.job import check_input
+    from napari_colorgan.core.infer.tiles import lazy_pyramid
+    from napari_colorgan.core.io.images import open_image
+
+    kwargs: dict[str, Any] = {}
+    if hasattr(data, "data") and hasattr(data, "multiscale"):  # a napari layer
+        if getattr(data, "rgb", False):
+            raise ValueError(f"layer {data.name!r} is RGB: colorize takes a grayscale layer")
+        kwargs = {
+            "name": f"{data.name} colorized",
+            "scale": data.scale,
+            "translate": data.translate,
+        }
+        data = list(data.data) if data.multiscale else data.data
+    if isinstance(data, str | os.PathLike):
+        data = open_image(data)
+    levels = list(data) if isinstance(data, list | tuple) else lazy_pyramid(data)
+    check_input(levels[0])
+    return levels, kwargs
+
+
+def _loader(model: Any) -> Callable[[], Any]:
+    """A function loading ``model`` (called in the worker)."""
+    if callable(model) and not hasattr(model, "generator"):
+        return model
+    from napari_colorgan.core.infer.job import as_colorizer
+
+    return lambda: as_colorizer(model)
+
+
+def _config(config: Any) -> Any:
+    from napari_colorgan.core.infer.config import ColorizeConfig
+
+    return ColorizeConfig.create(config)
+
+
+def _connect(viewer: Any, added: Any, tiled: TiledColour) -> None:
+    """Run the worker and tie it to the viewer: refreshes, zooms, plane changes, removal."""
+    from qtpy.QtCore import QTimer
+
+    from napari_colorgan._widgets._common import current_plane_index, stream_in_worker
+
+    top = len(tiled.levels) - 1
+    due = {"refresh": False, "level": -1}
+
+    def refresh() -> None:
+        due["refresh"] = False
+        if added in viewer.layers:
+            added.refresh()
+
+    def sliced(*_event: Any) -> None:
+        # After each slice (a pan, zoom or plane change, or a refresh): the level shown is
+        # known only now, napari picks it when it draws.
+        if added not in viewer.layers:
+            return
+        level = added.data_level if added.multiscale else 0
+        if level != due["level"]:  # say whether the view shows a preview or the exact colour
+            due["level"] = level
+            added.help = tiled.describe(level)
+        # At the coarsest level napari slices its own copy of it and reads nothing from us.
+        if level == top:
+            tiled.want_coarsest(current_plane_index(viewer, added.ndim))
+
+    def on_tiles(keys: list[Any]) -> None:
+        if not keys:  # the model is ready
+            sliced()
+        # napari keeps its own copy of the coarsest level (the thumbnail, and the view when
+        # zoomed out): renew it when that level's tiles arrive.
+        if any(k.level == top for k in keys):
+            getattr(added, "_reset_thumbnail_level_data", lambda: None)()
+        shown = current_plane_index(viewer, added.ndim)
+        if (not keys or any(k.plane == shown for k in keys)) and not due["refresh"]:
+            due["refresh"] = True  # at most one refresh per REFRESH_MS
+            QTimer.singleShot(REFRESH_MS, refresh)
+
+    def forget(event: Any) -> None:
+        if event.value is added:
+            tiled.close()
+            viewer.layers.events.removed.disconnect(forget)
+            added.events.set_data.disconnect(sliced)
+
+    def drop(_error: Any) -> None:
+        if added in viewer.layers:  # the model failed (already reported): no grey layer stays
+            viewer.layers.remove(added)
+
+    worker = stream_in_worker(tiled.work(), on_tiles)
+    worker.errored.connect(drop)
+    viewer.layers.events.removed.connect(forget)
+    added.events.set_data.connect(sliced)
+    worker.start()

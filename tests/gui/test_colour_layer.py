@@ -1,0 +1,157 @@
+"""add_colour_layer in a real viewer: one call, stale views dropped, bounded cache, clean exit."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+
+from napari_colorgan import add_colour_layer
+from napari_colorgan.core.infer.graph import colorize
+from tests.gui.test_tiled import CPU, tiny
+
+
+def level0_keys(tiled):
+    return {k for k in list(tiled.cache._tiles) if k.level == 0}
+
+
+def test_a_single_scale_array_gets_a_pyramid_and_exact_colour_at_level_0(
+    make_napari_viewer, qtbot, rng
+):
+    viewer = make_napari_viewer()
+    gray = rng.integers(0, 256, (2, 2048, 2048)).astype(np.uint8)
+    m = tiny()
+    viewer.add_image(gray, name="section")  # single-scale
+    viewer.camera.center, viewer.camera.zoom = (0, 300, 1700), 4  # zoomed in: level 0
+    layer = add_colour_layer(viewer, gray, m, CPU, name="colour")  # one call, from a script
+    assert layer.multiscale and [d.shape[-2] for d in layer.data] == [2048, 1024]
+    tiled = layer.metadata["colorgan_tiles"]
+    qtbot.waitUntil(lambda: bool(level0_keys(tiled)) and not tiled.queue.pending(), timeout=60_000)
+    assert layer.data_level == 0 and "exact" in layer.help
+    whole = colorize(gray[:1], m, CPU).compute()[0]
+    for key in level0_keys(tiled):
+        y0, y1, x0, x1 = tiled.source.region(key)
+        assert np.abs(tiled.cache.get(key).astype(int) - whole[y0:y1, x0:x1]).max() <= 1
+    viewer.camera.zoom = 0.2  # the whole section: a preview at the coarsest level
+    viewer.window._qt_viewer.canvas.on_draw(None)  # a hidden canvas: draw as napari would
+    qtbot.waitUntil(lambda: layer.data_level == 1 and "preview" in layer.help, timeout=10_000)
+
+
+def test_a_view_left_before_its_tiles_ran_is_dropped(make_napari_viewer, qtbot, rng):
+    viewer = make_napari_viewer()
+    levels = [rng.integers(0, 256, (1, 2048, 2048)).astype(np.uint8)]
+    levels.append(levels[0][:, ::2, ::2].copy())
+    gray = viewer.add_image(levels, multiscale=True, name="section")
+    entered, release, m = threading.Event(), threading.Event(), tiny()
+
+    def slow_load():
+        entered.set()
+        release.wait(60)  # the model "loads" while the user moves on
+        return m
+
+    viewer.camera.center, viewer.camera.zoom = (0, 200, 200), 4
+    layer = add_colour_layer(viewer, gray, slow_load, CPU)
+    tiled = layer.metadata["colorgan_tiles"]
+    from napari_colorgan.core.infer.tiles import TileSource
+
+    # The tile layout is known, but the worker still waits for its model.
+    assert entered.wait(30)
+    tiled.source = TileSource(levels, m, CPU)
+    draw = viewer.window._qt_viewer.canvas.on_draw  # a hidden canvas: draw as napari would
+    draw(None)
+    layer.refresh()
+    first = set(tiled.asked)
+    assert first and all(k.level == 0 for k in first)
+    viewer.camera.center = (0, 1800, 1800)  # the user pans away at once
+    draw(None)
+    second = set(tiled.asked)
+    assert second and not first & second
+    release.set()
+    qtbot.waitUntil(
+        lambda: level0_keys(tiled) >= second and not tiled.queue.pending(), timeout=60_000
+    )
+    assert not level0_keys(tiled) & first  # the stale view was never computed
+    assert tiled.queue.dropped >= len(first)
+    viewer.layers.remove(layer)
+
+
+def test_the_cache_stays_within_the_limit_the_user_set(make_napari_viewer, qtbot, rng):
+    viewer = make_napari_viewer()
+    gray = rng.integers(0, 256, (4, 1024, 1024)).astype(np.uint8)
+    layer = add_colour_layer(viewer, gray, tiny(), CPU, cache_mb=2)  # 2 MB: about 2.5 planes
+    tiled = layer.metadata["colorgan_tiles"]
+    assert tiled.cache.limit == 2 << 20
+    qtbot.waitUntil(lambda: tiled.source is not None, timeout=60_000)
+    for z in range(4):
+        viewer.dims.set_current_step(0, z)
+        qtbot.waitUntil(
+            lambda z=z: any(k.plane == (z,) for k in level0_keys(tiled)), timeout=60_000
+        )
+        assert tiled.cache.nbytes <= tiled.cache.limit
+    assert tiled.cache.evicted > 0
+
+
+def test_a_tile_not_yet_computed_shows_the_coarser_colour_upsampled(rng):
+    from napari_colorgan._widgets._tiled import TiledColour
+    from napari_colorgan.core.infer.tiles import TileKey, TileSource
+
+    full = rng.integers(0, 256, (1, 2048, 2048)).astype(np.uint8)  # level 1: 2 x 2 tiles
+    tiled = TiledColour([full, full[:, ::2, ::2].copy()], tiny, CPU)
+    tiled.source = TileSource(tiled.gray, tiny(), CPU)
+    key = TileKey(1, (0,), 0, 0)
+    tiled.cache.put(key, tiled.source.compute(key))
+    coarse = tiled.cache.get(key)
+    shown = tiled.read(0, (0,), range(0, 200), range(100, 300), ask=False)
+    np.testing.assert_array_equal(shown, coarse.repeat(2, 0).repeat(2, 1)[0:200, 100:300])
+    assert tiled.source.counts(1) == (2, 2)
+    grey = tiled.read(0, (0,), range(1900, 2000), range(1900, 2000), ask=False)
+    assert (grey[..., 0] == grey[..., 1]).all()  # no colour anywhere above: grey
+
+
+CLOSE_SCRIPT = """
+import threading, time
+import numpy as np
+import napari
+from qtpy.QtCore import QThreadPool
+from qtpy.QtWidgets import QApplication
+from napari_colorgan import add_colour_layer
+from napari_colorgan.core.infer.config import ColorizeConfig
+from napari_colorgan.core.model.colorizer import Colorizer
+from napari_colorgan.core.model.config import ModelConfig
+
+viewer = napari.Viewer(show=False)
+model = Colorizer.from_config(ModelConfig(num_downs=4, ngf=8, tile=64, dropout=False))
+gray = np.random.default_rng(0).integers(0, 256, (3, 2048, 2048)).astype(np.uint8)
+layer = add_colour_layer(viewer, gray, model, ColorizeConfig(device="cpu"))
+tiled = layer.metadata["colorgan_tiles"]
+app = QApplication.instance()
+t0 = time.time()
+while len(tiled.cache) < 2 and time.time() - t0 < 60:
+    app.processEvents()
+    time.sleep(0.02)
+viewer.close()
+t0 = time.time()
+while QThreadPool.globalInstance().activeThreadCount() and time.time() - t0 < 30:
+    app.processEvents()
+    time.sleep(0.02)
+busy = QThreadPool.globalInstance().activeThreadCount()
+alive = [t.name for t in threading.enumerate()
+         if t is not threading.main_thread() and not isinstance(t, threading._DummyThread)]
+print("BUSY", busy, "ALIVE", alive, "CLOSED", tiled.queue.closed, "TILES", len(tiled.cache))
+"""
+
+
+def test_a_script_that_closes_its_viewer_exits_with_no_worker_left(tmp_path):
+    script = tmp_path / "close.py"
+    script.write_text(textwrap.dedent(CLOSE_SCRIPT))
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=180,  # a worker left blocked would keep the process alive: the run would hang
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "BUSY 0 ALIVE [] CLOSED True TILES 0" in done.stdout, done.stdout + done.stderr[-2000:]
