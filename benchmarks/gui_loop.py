@@ -19,29 +19,10 @@ from pathlib import Path
 
 import _real_data as rd
 import numpy as np
+from _gui_probe import Ticks
 
 CROP = (slice(0, 512), slice(0, 512))
 HELD_OUT = list(range(14, 20))
-
-
-class Ticks:
-    """Timestamps of a 10 ms timer on the GUI thread: gaps are times the thread was busy."""
-
-    def __init__(self) -> None:
-        from qtpy.QtCore import QTimer
-
-        self.times: list[float] = []
-        self.timer = QTimer()
-        self.timer.setInterval(10)
-        self.timer.timeout.connect(lambda: self.times.append(time.perf_counter()))
-
-    def longest_gap(self, since: float) -> tuple[float, float]:
-        """The longest gap after ``since`` and when it ended (seconds after ``since``)."""
-        t = np.array([since, *[x for x in self.times if x >= since]])
-        if t.size < 2:
-            return 0.0, 0.0
-        i = int(np.argmax(np.diff(t)))
-        return float(t[i + 1] - t[i]), float(t[i + 1] - since)
 
 
 def _palette_colormap() -> object:
