@@ -155,3 +155,50 @@ def test_a_script_that_closes_its_viewer_exits_with_no_worker_left(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "BUSY 0 ALIVE [] CLOSED True TILES 0" in done.stdout, done.stdout + done.stderr[-2000:]
+
+
+def test_an_exported_view_or_rectangle_holds_the_pixels_the_layer_showed(
+    make_napari_viewer, qtbot, rng, tmp_path
+):
+    from napari_colorgan._widgets import ColorizeWidget
+    from napari_colorgan._widgets._export_region import VIEW
+    from napari_colorgan.core.infer.ome import rgb_layer
+
+    viewer = make_napari_viewer()
+    full = rng.integers(0, 256, (2, 2048, 2048)).astype(np.uint8)
+    gray = viewer.add_image([full, full[:, ::2, ::2].copy()], multiscale=True, name="section")
+    gray.scale = (1, 5, 5)
+    viewer.dims.set_current_step(0, 1)
+    viewer.camera.center, viewer.camera.zoom = (1, 5 * 700, 5 * 1300), 4 / 5
+    col = ColorizeWidget(viewer)
+    col._image.value, col._model_file.value = gray, tiny().save(tmp_path / "m.safetensors")
+    col._use_session.value, col._device.value = False, "cpu"
+    layer = col.colorize()
+    tiled = layer.metadata["colorgan_tiles"]
+    qtbot.waitUntil(lambda: bool(level0_keys(tiled)) and not tiled.queue.pending(), timeout=60_000)
+    for choice, name in ((VIEW, "view"), ("rect", "rectangle")):
+        if choice == "rect":  # a rectangle drawn in world coordinates
+            corners = [
+                [1, 5 * y, 5 * x] for y, x in ((600, 1200), (600, 1500), (900, 1500), (900, 1200))
+            ]
+            shapes = viewer.add_shapes([corners], shape_type="rectangle", name="box")
+            viewer.layers.selection.active = gray
+            col._region.reset_choices()
+            choice = shapes
+        col._region.value = choice
+        col._export_path.value = tmp_path / f"{name}.ome.zarr"
+        col.export()
+        qtbot.waitUntil(lambda: "section export" in viewer.layers, timeout=120_000)
+        exported = viewer.layers["section export"]
+        data, _ = rgb_layer(tmp_path / f"{name}.ome.zarr")
+        level0 = np.asarray(data[0] if isinstance(data, list) else data)
+        y0, x0 = (np.asarray(exported.translate[-2:]) / 5).round().astype(int)
+        y1, x1 = y0 + level0.shape[1], x0 + level0.shape[2]
+        shown = np.asarray(layer.data[0][1, y0:y1, x0:x1])  # what the colour layer shows
+        np.testing.assert_array_equal(level0[1], shown)
+        if name == "rectangle":
+            assert (y0, y1, x0, x1) == (600, 900, 1200, 1500)
+        else:  # the view: about 1000 px across, around the camera's centre
+            assert y0 < 700 < y1 and x0 < 1300 < x1 and level0.shape[1:3] < (2048, 2048)
+        viewer.layers.remove(exported)
+    viewer.layers.remove(layer)

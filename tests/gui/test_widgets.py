@@ -85,7 +85,7 @@ def test_cancel_mid_export_leaves_the_viewer_responsive(viewer, qtbot, tmp_path)
     col._tile.value, col._overlap.value = 128, 64  # many small chunks
     col._export_path.value = tmp_path / "out.zarr"
     col.export()
-    qtbot.waitUntil(lambda: "chunks" in col._status.value, timeout=60_000)
+    qtbot.waitUntil(lambda: "tiles" in col._status.value, timeout=60_000)
     col.cancel()
     qtbot.waitUntil(lambda: col._export.enabled, timeout=60_000)
     viewer.dims.set_current_step(0, 3)  # the viewer still answers

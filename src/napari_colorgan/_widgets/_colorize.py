@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from napari_colorgan._widgets._common import (
     stream_in_worker,
     visible_region,
 )
+from napari_colorgan._widgets._export_region import region_choices
 from napari_colorgan._widgets._recent import recent_models, remember
 from napari_colorgan._widgets._tiled import CACHE_BYTES
 
@@ -70,6 +71,7 @@ class ColorizeWidget(Container):
         self._preview = PushButton(text="Preview current plane")
         self._colorize = PushButton(text="Add colour layer")
         self._export_path = FileEdit(label="export to", mode="w", filter="*.zarr")
+        self._region = ComboBox(label="export what", choices=region_choices(viewer))
         self._export = PushButton(text="Export to zarr")
         self._cancel = PushButton(text="Cancel export", enabled=False)
         self._status = Label(value="")
@@ -87,6 +89,7 @@ class ColorizeWidget(Container):
                 self._preview,
                 self._colorize,
                 self._export_path,
+                self._region,
                 self._export,
                 self._cancel,
                 self._status,
@@ -198,21 +201,33 @@ class ColorizeWidget(Container):
         return added
 
     def export(self) -> None:
-        """Stream the colorization into zarr in a worker, with progress and Cancel; resumable."""
+        """Write the colour of everything, the view or a rectangle into OME-Zarr, in a worker.
+
+        With progress and Cancel; resumable. The tiles are the colour layer's (its own when the
+        input has one, so the export holds the pixels it shows).
+        """
         from napari.utils import progress
 
         from napari_colorgan._ome_io import layer_axes
+        from napari_colorgan._widgets._export_region import (
+            colour_tiles_of,
+            export_events,
+            region_of,
+        )
         from napari_colorgan.core.events import Finished, Planned, Progress
+        from napari_colorgan.core.infer.zarr_store import ZarrTarget
 
         layer, load, config = self._layer(), self._model_loader(), self._config()
         path = Path(str(self._export_path.value))
         if not str(self._export_path.value) or path.suffix != ".zarr":
             raise ValueError("choose an export path ending in .zarr (e.g. result.ome.zarr)")
-        data = level0(layer)
+        region = region_of(self._region.value, layer)
+        levels = list(layer.data) if layer.multiscale else [layer.data]
         # The layer's pixel size, units and axis names go into the store's metadata.
         state = {"scale": layer.scale, "units": layer.units, "axis_labels": layer.axis_labels}
-        axes = layer_axes(state, data.ndim)
-        events = _export_events(data, path, load, config, axes)
+        target = ZarrTarget(path, axes=tuple(layer_axes(state, levels[0].ndim)))
+        tiles = colour_tiles_of(self._viewer, layer)
+        events = export_events(levels, target, region, load, config, tiles)
         bar = progress(total=0, desc="colorizing")
 
         def on_event(event: Any) -> None:
@@ -223,7 +238,7 @@ class ColorizeWidget(Container):
                 bar.total = event.total
                 bar.n = event.done
                 bar.refresh()
-                self._status.value = f"{event.done}/{event.total} chunks"
+                self._status.value = f"{event.done}/{event.total} tiles"
             elif isinstance(event, Finished) and not event.stopped:
                 self._open_result(path, layer)
 
@@ -238,29 +253,19 @@ class ColorizeWidget(Container):
         worker.start()
 
     def cancel(self) -> None:
-        """Stop the export after the chunk in flight; exporting again resumes it."""
+        """Stop the export after the tile in flight; exporting again resumes it."""
         if self._worker is not None:
             self._worker.quit()
             self._status.value = "cancelled: export again to resume"
 
     def _open_result(self, path: Path, layer: Any) -> None:
-        from napari_colorgan.core.infer.ome import rgb_layer
+        from napari_colorgan._widgets._export_region import placed
 
-        data, kwargs = rgb_layer(path)
-        # Laid over the source layer; units and axis labels come from the store.
-        kwargs.update(name=f"{layer.name} export", translate=layer.translate)
-        self._viewer.add_image(data, **kwargs)
+        # Laid over the source layer (where a region was cut from); units and axis labels
+        # come from the store.
+        self._viewer.add_image(**placed(path, layer))
         # Where it went and how to open it again (napari's File > Open, or a script).
         self._status.value = f"exported {path} (OME-Zarr): open it again with File ▸ Open"
-
-
-def _export_events(
-    data: Any, path: Path, load: Callable[[], Any], config: Any, axes: list[Any]
-) -> Iterator[Any]:
-    """The export's events; the model is loaded here, in the worker that drains them."""
-    from napari_colorgan.core.infer.zarr_store import ZarrTarget, colorize_to_zarr_iter
-
-    yield from colorize_to_zarr_iter(data, ZarrTarget(path, axes=tuple(axes)), load(), config)
 
 
 def crop_with_margin(

@@ -73,16 +73,25 @@ def store_shape(shape: tuple[int, ...], position: int) -> tuple[int, ...]:
     return (*shape[:position], shape[-1], *shape[position:-1])
 
 
-def multiscales(axes: list[Axis], levels: int, name: str) -> dict[str, Any]:
-    """The ``ome`` attributes: multiscales (2x per level in y and x) and RGB omero channels."""
+def multiscales(
+    axes: list[Axis], levels: int, name: str, origin: tuple[int, int] | None = None
+) -> dict[str, Any]:
+    """The ``ome`` attributes: multiscales (2x per level in y and x) and RGB omero channels.
+
+    ``origin``: the (y, x) pixel of the source where this store's first pixel lies (a region
+    export), written as a translation so viewers lay it over the source.
+    """
     stored = store_axes(axes)
     datasets = []
+    shift = dict(zip(("y", "x"), origin or (0, 0), strict=True))
+    translation = [a.scale * shift.get(a.name, 0) for a in stored]
     for i in range(levels):
         factor = [2.0**i if a.name in ("y", "x") else 1.0 for a in stored]
         scale = [a.scale * f for a, f in zip(stored, factor, strict=True)]
-        datasets.append(
-            {"path": str(i), "coordinateTransformations": [{"type": "scale", "scale": scale}]}
-        )
+        transforms: list[dict[str, Any]] = [{"type": "scale", "scale": scale}]
+        if origin is not None:
+            transforms.append({"type": "translation", "translation": translation})
+        datasets.append({"path": str(i), "coordinateTransformations": transforms})
     window = {"start": 0, "end": 255, "min": 0, "max": 255}
     channels = [
         {"label": label, "color": colour, "window": window, "active": True}
@@ -98,11 +107,16 @@ def multiscales(axes: list[Axis], levels: int, name: str) -> dict[str, Any]:
 
 
 def write_pyramid(
-    path: Path, axes: list[Axis], name: str = "colorized", downsample: bool = True
+    path: Path,
+    axes: list[Axis],
+    name: str = "colorized",
+    downsample: bool = True,
+    origin: tuple[int, int] | None = None,
 ) -> int:
     """Write 2x-downsampled levels ``1, 2, ...`` and the OME metadata; return how many levels.
 
-    ``downsample=False`` writes the metadata of level 0 alone.
+    ``downsample=False`` writes the metadata of level 0 alone; ``origin`` as for
+    :func:`multiscales`.
     """
     import zarr
 
@@ -115,7 +129,7 @@ def write_pyramid(
         level = da.coarsen(np.mean, even.astype(np.float32), halves).round().astype(np.uint8)
         level = store_level(group, str(count), level.rechunk(group["0"].chunks), axes)
         count += 1
-    group.attrs["ome"] = multiscales(axes, count, name)
+    group.attrs["ome"] = multiscales(axes, count, name, origin)
     return count
 
 
@@ -148,6 +162,14 @@ def multiscale_of(group: Any) -> dict[str, Any] | None:
 def level0_scale(meta: dict[str, Any]) -> list[float]:
     """The full-resolution level's pixel size per axis, from a multiscales entry."""
     return [float(s) for s in meta["datasets"][0]["coordinateTransformations"][0]["scale"]]
+
+
+def level0_translation(meta: dict[str, Any]) -> list[float]:
+    """The full-resolution level's translation per axis (zeros when it has none)."""
+    for transform in meta["datasets"][0]["coordinateTransformations"]:
+        if transform.get("type") == "translation":
+            return [float(t) for t in transform["translation"]]
+    return [0.0] * len(meta["axes"])
 
 
 def open_multiscale(path: str | os.PathLike[str]) -> list[da.Array]:
@@ -187,6 +209,8 @@ def rgb_layer(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
     levels = open_multiscale(path)
     scale, units = store_scale(path)
     meta = multiscale_of(zarr.open_group(str(path), mode="r")) or {"axes": []}
+    spatial = [a.get("type") != "channel" for a in meta["axes"]]
+    shift = level0_translation(meta) if meta["axes"] else []
     kwargs: dict[str, Any] = {
         "rgb": True,
         "multiscale": len(levels) > 1,
@@ -195,6 +219,8 @@ def rgb_layer(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
         "units": [u or "pixel" for u in units],
         "axis_labels": [a["name"] for a in meta["axes"] if a.get("type") != "channel"],
     }
+    if any(shift):  # a region export: laid where it was cut from
+        kwargs["translate"] = [t for t, keep in zip(shift, spatial, strict=True) if keep]
     return (levels if len(levels) > 1 else levels[0]), kwargs
 
 

@@ -106,6 +106,8 @@ _DIFFERENCES = {
     "windows": "tiling",
     "chunks": "chunking",
     "axes": "axis names",
+    "region": "region",
+    "tile_side": "tiles",
 }
 
 

@@ -110,7 +110,7 @@ def _fingerprint(blocks: BlockMaker, job: ColorizeJob, axes: list[Axis]) -> dict
     }
 
 
-def _read_fingerprint(path: Path) -> Any:
+def read_fingerprint(path: Path) -> Any:
     """The fingerprint a store records, or None when ``path`` is not a store of ours."""
     import zarr
 
@@ -188,7 +188,7 @@ def colorize_to_zarr_iter(
     target = target if isinstance(target, ZarrTarget) else ZarrTarget(Path(target))
     path, beside = target.path, replacement(target.path)
     finish_replacement(path, beside)  # a swap a crash cut short
-    found, found_beside = _read_fingerprint(path), _read_fingerprint(beside)
+    found, found_beside = read_fingerprint(path), read_fingerprint(beside)
     # A rerun finishes a store (or an overwrite's replacement) with the tiling it began with.
     stored = found_beside if target.if_exists == "overwrite" else found
     job = prepare(data, colorizer, config, stored if isinstance(stored, dict) else None)
