@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -20,6 +21,20 @@ import numpy as np
 
 #: Bytes of colour tiles kept (the user can set it).
 CACHE_BYTES = 512 << 20
+#: Regions whose composed colour is kept between refreshes (a view per level, a thumbnail).
+SHOWN_KEPT = 4
+
+
+class _Shown:
+    """A region's composed colour: its grey, and which tiles were painted on it."""
+
+    def __init__(
+        self, grey: np.ndarray | None, shape: tuple[int, ...], coarse: frozenset[Any]
+    ) -> None:
+        self.grey = grey  # None where coarser colour covers the whole region
+        self.out = np.empty(shape, np.uint8) if grey is None else grey.copy()
+        self.coarse = coarse  # coarser tiles upsampled on it
+        self.fine: set[Any] = set()  # tiles of its own level pasted on it
 
 
 class TiledColour:
@@ -53,6 +68,7 @@ class TiledColour:
         self._loading = threading.Lock()
         self.levels = [LevelView(self, i) for i in range(len(self.gray))]
         self.asked: list[Any] = []  # the tiles the latest view was missing
+        self._shown: OrderedDict[tuple[Any, ...], _Shown] = OrderedDict()
         self.low, self.high = _stretch(self.gray[-1])
 
     def ready_source(self) -> Any:
@@ -81,6 +97,7 @@ class TiledColour:
         """End the worker (after the tile in progress) and free the cache."""
         self.queue.close()
         self.cache.close()
+        self._shown.clear()
 
     def colorized(self) -> Any:
         """Full-resolution colour (..., y, x, 3) as a dask array, one chunk per plane.
@@ -109,29 +126,54 @@ class TiledColour:
         the grey of the input. ``ask``: queue the tiles not cached (a view), else only look
         (a thumbnail).
         """
-        out = self._grey(level, plane, ys, xs)
         source = self.source
         if source is None or not len(ys) or not len(xs):
-            return out
+            return self._grey(level, plane, ys, xs)
         from napari_colorgan.core.infer.tiles import TileKey
 
         keys = [
             TileKey(level, plane, r, c)
             for r, c in source.covering(level, (ys.start, ys.stop), (xs.start, xs.stop))
         ]
-        missing = [k for k in keys if not self._paste(out, k, ys, xs)]
-        if missing:
-            self._upsampled(out, level, plane, ys, xs)
-            for key in keys:  # the finest colour wins where both are known
-                if key not in missing:
-                    self._paste(out, key, ys, xs)
+        shown = self._compose(level, plane, ys, xs, keys)
+        missing = [k for k in keys if k not in shown.fine]
         if ask and level == len(self.levels) - 1:  # the thumbnail too: keep the view's tiles
             self.queue.add(missing, skip=self.cache)
         elif ask:
             centre = ((ys.start + ys.stop) / 2, (xs.start + xs.stop) / 2)
             self.asked = missing
             self.queue.want(missing, centre, source, self.coarsest(plane), skip=self.cache)
-        return out
+        return shown.out.copy()  # napari keeps what it gets; the kept one is pasted on
+
+    def _compose(
+        self, level: int, plane: tuple[int, ...], ys: range, xs: range, keys: list[Any]
+    ) -> _Shown:
+        """The region's colour, kept: a refresh pastes only the tiles cached since.
+
+        napari re-reads the whole view at each refresh (each time tiles arrive); reading the
+        grey and upsampling coarser colour again each time kept its thread busy for up to
+        90 ms a refresh on a 1000 px view. Coarser colour is painted anew only when new
+        coarser tiles arrived.
+        """
+        region = (level, plane, ys.start, ys.stop, xs.start, xs.stop)
+        coarse, covered = self._coarser_tiles(level, plane, ys, xs)
+        shown = self._shown.get(region)
+        if shown is None or shown.coarse != frozenset(k for k, *_ in coarse):
+            grey = None if shown is None else shown.grey
+            if grey is None and not covered:  # no need to read the input where colour covers
+                grey = self._grey(level, plane, ys, xs)
+            shape = (len(ys), len(xs), 3)
+            shown = _Shown(grey, shape, frozenset(k for k, *_ in coarse))
+            for _key, tile, (a, b, c, d), rows, cols in coarse:  # coarsest first: finer wins
+                shown.out[a:b, c:d] = tile[rows][:, cols]
+            self._shown[region] = shown
+        self._shown.move_to_end(region)
+        while len(self._shown) > SHOWN_KEPT:
+            self._shown.popitem(last=False)
+        for key in keys:
+            if key not in shown.fine and self._paste(shown.out, key, ys, xs):
+                shown.fine.add(key)
+        return shown
 
     def _paste(self, out: np.ndarray, key: Any, ys: range, xs: range) -> bool:
         """Copy cached tile ``key`` into ``out`` (region ``ys``, ``xs``); False if not cached."""
@@ -146,16 +188,18 @@ class TiledColour:
         ]
         return True
 
-    def _upsampled(
-        self, out: np.ndarray, level: int, plane: tuple[int, ...], ys: range, xs: range
-    ) -> None:
-        """Paint the colour of coarser levels' cached tiles over ``out``, nearest-neighbour.
+    def _coarser_tiles(
+        self, level: int, plane: tuple[int, ...], ys: range, xs: range
+    ) -> tuple[list[tuple[Any, np.ndarray, tuple[int, int, int, int], Any, Any]], bool]:
+        """Cached tiles of coarser levels over a region, coarsest first, to upsample.
 
-        Coarsest first, so each finer level known overwrites it: while the tiles of the level
-        shown are computed, the view shows the best colour there is, not grey.
+        Each: key, tile, where it goes in the region (a, b, c, d), and the tile's rows and
+        columns to take for it (nearest neighbour). Also whether the coarsest level's tiles
+        cover the whole region.
         """
         from napari_colorgan.core.infer.tiles import TileKey
 
+        found, covered = [], False
         h, w = self.gray[level].shape[-2:]
         for coarse in range(len(self.levels) - 1, level, -1):
             hc, wc = self.gray[coarse].shape[-2:]
@@ -163,14 +207,19 @@ class TiledColour:
             ix = np.minimum(np.arange(xs.start, xs.stop) * wc // w, wc - 1)  # (len(xs),)
             rows = (int(iy[0]), int(iy[-1]) + 1)
             cols = (int(ix[0]), int(ix[-1]) + 1)
-            for r, c in self.source.covering(coarse, rows, cols):
-                tile = self.cache.get(TileKey(coarse, plane, r, c))
+            meeting = self.source.covering(coarse, rows, cols)
+            before = len(found)
+            for r, c in meeting:
+                key = TileKey(coarse, plane, r, c)
+                tile = self.cache.get(key)
                 if tile is None:
                     continue
-                y0, y1, x0, x1 = self.source.region(TileKey(coarse, plane, r, c))
-                a, b = np.searchsorted(iy, (y0, y1))  # our rows inside this tile
-                cc, d = np.searchsorted(ix, (x0, x1))
-                out[a:b, cc:d] = tile[np.ix_(iy[a:b] - y0, ix[cc:d] - x0)]
+                y0, y1, x0, x1 = self.source.region(key)
+                a, b = (int(i) for i in np.searchsorted(iy, (y0, y1)))  # our rows in the tile
+                cc, d = (int(i) for i in np.searchsorted(ix, (x0, x1)))
+                found.append((key, tile, (a, b, cc, d), iy[a:b] - y0, ix[cc:d] - x0))
+            covered = covered or len(found) - before == len(meeting)
+        return found, covered
 
     def coarsest(self, plane: tuple[int, ...]) -> list[Any]:
         """Every tile of ``plane`` at the coarsest level: small, and shown when zoomed out."""
@@ -198,17 +247,25 @@ class TiledColour:
 
     def _grey(self, level: int, plane: tuple[int, ...], ys: range, xs: range) -> np.ndarray:
         """The input's grey (y, x, 3) uint8, one stretch for every tile and level."""
-        raw = np.asarray(
+        from napari_colorgan.core.infer.tiles import read_now
+
+        raw = read_now(
             self.gray[level][(*plane, slice(ys.start, ys.stop), slice(xs.start, xs.stop))]
         )
         scale = 255 / max(self.high - self.low, 1e-12)
-        grey = np.clip((raw.astype(np.float32) - self.low) * scale, 0, 255).astype(np.uint8)
+        if raw.dtype in (np.uint8, np.uint16):  # one table lookup a pixel: napari's thread
+            values = np.arange(np.iinfo(raw.dtype).max + 1, dtype=np.float32)
+            grey = np.clip((values - self.low) * scale, 0, 255).astype(np.uint8)[raw]
+        else:
+            grey = np.clip((raw.astype(np.float32) - self.low) * scale, 0, 255).astype(np.uint8)
         return np.repeat(grey[..., None], 3, -1)
 
 
 def _stretch(level: Any) -> tuple[float, float]:
     """1st and 99th percentiles of a strided sample of the coarsest level."""
-    plane = np.asarray(level[(0,) * (level.ndim - 2)])
+    from napari_colorgan.core.infer.tiles import read_now
+
+    plane = read_now(level[(0,) * (level.ndim - 2)])
     step = max(1, max(plane.shape) // 256)
     low, high = np.nanpercentile(plane[::step, ::step].astype(np.float32), (1, 99))
     return float(low), float(high)

@@ -150,10 +150,10 @@ class TileSource:
         """The input (1 + 2·context, y, x): the plane and its neighbours along the first axis."""
         ctx = self.model.config.context
         if not ctx:
-            return np.asarray(source[(*plane, ys, xs)])[None]
+            return read_now(source[(*plane, ys, xs)])[None]
         depth = source.shape[0]
         zs = [min(max(plane[0] + dz, 0), depth - 1) for dz in range(-ctx, ctx + 1)]
-        return np.stack([np.asarray(source[(z, *plane[1:], ys, xs)]) for z in zs])
+        return np.stack([read_now(source[(z, *plane[1:], ys, xs)]) for z in zs])
 
 
 class TileCache:
@@ -314,6 +314,17 @@ def compute_queued(
             cache.put(key, source.compute(key))
         if fresh:
             yield fresh
+
+
+def read_now(part: Any) -> np.ndarray:
+    """A small part of an array as numpy, read by the calling thread.
+
+    A dask array is computed with the synchronous scheduler: through dask's shared thread
+    pool, napari's thread would queue behind the tile worker's reads (and the GIL) for a few
+    chunks it can read itself.
+    """
+    compute = getattr(part, "compute", None)
+    return np.asarray(part if compute is None else compute(scheduler="synchronous"))
 
 
 def lazy_pyramid(data: Any, smallest: int = 1024) -> list[Any]:
