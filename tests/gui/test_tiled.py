@@ -105,3 +105,13 @@ def test_in_a_real_viewer_only_the_tiles_in_view_are_computed(make_napari_viewer
     print(f"click returned in {click:.3f} s")  # a figure, not an assertion
     viewer.layers.remove(layer)
     assert tiled.queue.closed and len(tiled.cache) == 0
+
+
+def test_grey_before_colour_is_read_from_a_coarser_level_and_empty_reads_work(rng):
+    full = rng.integers(0, 256, (1, 1024, 1024)).astype(np.uint8)
+    levels = [full, full[:, ::2, ::2].copy(), full[:, ::4, ::4].copy()]
+    tiled = TiledColour(levels, tiny, CPU)
+    grey = tiled.read(0, (0,), range(100, 140), range(8, 40), ask=False)
+    coarse = tiled.read(2, (0,), range(25, 35), range(2, 10), ask=False)
+    np.testing.assert_array_equal(grey, coarse.repeat(4, 0).repeat(4, 1))  # 2 levels up
+    assert tiled.read(0, (0,), range(5, 5), range(0, 9), ask=False).shape == (0, 9, 3)

@@ -21,6 +21,8 @@ import numpy as np
 
 #: Bytes of colour tiles kept (the user can set it).
 CACHE_BYTES = 512 << 20
+#: The grey shown until colour comes is read this many levels coarser (at most).
+GREY_SKIP = 2
 #: Regions whose composed colour is kept between refreshes (a view per level, a thumbnail).
 SHOWN_KEPT = 4
 
@@ -77,7 +79,10 @@ class TiledColour:
 
         with self._loading:
             if self.source is None:
-                self.source = TileSource(self.gray, self._load(), self._config)
+                source = TileSource(self.gray, self._load(), self._config)
+                for level in range(len(self.gray)):  # planning a level takes up to 0.2 s:
+                    source.plan(level)  # here, not in napari's thread at its first read
+                self.source = source
             return self.source
 
     def work(self) -> Iterator[list[Any]]:
@@ -246,12 +251,24 @@ class TiledColour:
         )
 
     def _grey(self, level: int, plane: tuple[int, ...], ys: range, xs: range) -> np.ndarray:
-        """The input's grey (y, x, 3) uint8, one stretch for every tile and level."""
+        """The input's grey (y, x, 3) uint8, one stretch for every tile and level.
+
+        Read from up to :data:`GREY_SKIP` levels coarser and upsampled (nearest): a placeholder
+        until the colour comes, and a 16x smaller read on napari's thread.
+        """
         from napari_colorgan.core.infer.tiles import read_now
 
+        if not len(ys) or not len(xs):
+            return np.zeros((len(ys), len(xs), 3), np.uint8)
+        src = min(level + GREY_SKIP, len(self.gray) - 1)
+        (h, w), (hs, ws) = self.gray[level].shape[-2:], self.gray[src].shape[-2:]
+        iy = np.minimum(np.arange(ys.start, ys.stop) * hs // h, hs - 1)  # (len(ys),)
+        ix = np.minimum(np.arange(xs.start, xs.stop) * ws // w, ws - 1)  # (len(xs),)
         raw = read_now(
-            self.gray[level][(*plane, slice(ys.start, ys.stop), slice(xs.start, xs.stop))]
+            self.gray[src][(*plane, slice(iy[0], iy[-1] + 1), slice(ix[0], ix[-1] + 1))]
         )
+        if src != level:
+            raw = raw[iy - iy[0]][:, ix - ix[0]]
         scale = 255 / max(self.high - self.low, 1e-12)
         if raw.dtype in (np.uint8, np.uint16):  # one table lookup a pixel: napari's thread
             values = np.arange(np.iinfo(raw.dtype).max + 1, dtype=np.float32)
@@ -333,7 +350,8 @@ class _Selection:
             parent.read(level, plane, span_y, span_x, ask=view)
             for plane in itertools.product(*planes)
         ]
-        out = np.stack(parts).reshape(*(len(r) for r in planes), len(span_y), len(span_x), 3)
+        shape = (*(len(r) for r in planes), len(span_y), len(span_x), 3)
+        out = parts[0].reshape(shape) if len(parts) == 1 else np.stack(parts).reshape(shape)
         keep = tuple(slice(None) if isinstance(a, range) else 0 for a in lead)
         local = (_local(ys, span_y), _local(xs, span_x), _local(channels, range(3)))
         return out[(*keep, *local)]
