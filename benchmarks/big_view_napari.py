@@ -1,12 +1,13 @@
 """A huge section in a real napari: when colour shows, how long napari's thread is blocked, memory.
 
     xvfb-run -a -s "-screen 0 1400x1200x24" python benchmarks/big_view_napari.py \
-        [--side 16384] [--planes 3] [--out DIR] [--shots DIR]
+        [--side 16384] [--planes 3] [--out DIR] [--shots DIR] [--model FILE]
 
 Real ssTEM tiled into ``--planes`` sections of ``--side``² px, a 2x zarr pyramid down to 1024 px
 (``big_view.write_pyramid``), opened as napari-ome-zarr opens it: a multiscale image layer of
-dask arrays over the zarr levels. A ``small`` model file (random weights: speed does not depend
-on them) is given to :func:`napari_colorgan.add_colour_layer`, as the Colorize widget's click
+dask arrays over the zarr levels. A ``small`` model file (``--model``, e.g. one trained 3
+minutes on the EM labels, for the pictures; else random weights: the speed does not depend on
+them) is given to :func:`napari_colorgan.add_colour_layer`, as the Colorize widget's click
 does: the model loads in the worker. On a canvas about 1000 px across, as a user would:
 
 * zoomed in at the centre of plane 0 (level 0, the exact colorization);
@@ -117,7 +118,7 @@ def napari_alone(viewer: Any, app: Any, ticks: Ticks, side: int, width: int) -> 
     return worst
 
 
-def child(path: Path, shots: Path) -> None:
+def child(path: Path, shots: Path, model: Path | None) -> None:
     import dask.array as da
     import napari
     import zarr
@@ -128,9 +129,10 @@ def child(path: Path, shots: Path) -> None:
     group = zarr.open_group(str(path), mode="r")
     levels = [da.from_zarr(group[str(i)]) for i in range(len(list(group.array_keys())))]
     side, planes = levels[0].shape[-1], levels[0].shape[0]
-    model = Colorizer.from_config(preset("small"), seed=0).save(
-        Path(tempfile.mkdtemp()) / "small.safetensors"
-    )
+    if model is None:  # random weights: the same speed, but no picture to look at
+        model = Colorizer.from_config(preset("small"), seed=0).save(
+            Path(tempfile.mkdtemp()) / "small.safetensors"
+        )
     viewer = napari.Viewer(show=True)
     viewer.window._qt_window.resize(CANVAS + 300, CANVAS + 150)
     gray = viewer.add_image(levels, multiscale=True, name="section", contrast_limits=(0, 255))
@@ -178,16 +180,18 @@ def main() -> None:
     parser.add_argument("--planes", type=int, default=3)
     parser.add_argument("--out", type=Path, help="keep the pyramid here (default: temporary)")
     parser.add_argument("--shots", type=Path, default=Path("docs/images"))
+    parser.add_argument("--model", type=Path, help="a small-preset model file for the pictures")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.child, args.shots)
+        return child(args.child, args.shots, args.model)
     args.shots.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         path = args.out or Path(tmp) / "section.zarr"
         if not (path / "0").exists():
             write_pyramid(path, args.planes, args.side)
         cmd = [sys.executable, __file__, "--child", str(path), "--shots", str(args.shots)]
+        cmd += ["--model", str(args.model)] if args.model else []
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     rows = json.loads(out.split("RESULT ", 1)[1])
     print(f"{args.planes} x {args.side}² real ssTEM in napari, small preset, this CPU:")

@@ -21,7 +21,7 @@ from typing import Any
 
 import _real_data as rd
 import numpy as np
-from gui_loop import Ticks
+from _gui_probe import Ticks
 
 
 def _settle(app: Any, seconds: float) -> None:
