@@ -61,10 +61,11 @@ def add_colour_layer(
     --------
     >>> layer = ncg.add_colour_layer(viewer, viewer.layers["section"], "model.safetensors")
     """
-    levels, kwargs = _levels_of(data)
+    levels, kwargs, given = _levels_of(data)
     tiled = TiledColour(
         levels, _loader(model), _config(config), cache_bytes=max(1, int(cache_mb * 2**20))
     )
+    tiled.input = given
     kwargs["name"] = name or kwargs.get("name", "colour")
     added = viewer.add_image(
         tiled.levels if len(levels) > 1 else tiled.levels[0],
@@ -77,8 +78,12 @@ def add_colour_layer(
     return added
 
 
-def _levels_of(data: Any) -> tuple[list[Any], dict[str, Any]]:
-    """The grayscale levels of ``data`` and the layer keywords it brings (name, placement)."""
+def _levels_of(data: Any) -> tuple[list[Any], dict[str, Any], Any]:
+    """The grayscale levels of ``data``, the layer keywords it brings, its level 0 as given.
+
+    The keywords: name and placement of a layer; level 0 as given, before any wrapping, lets
+    Export find the colour layer of an input.
+    """
     from napari_colorgan.core.infer.job import check_input
     from napari_colorgan.core.infer.tiles import lazy_pyramid
     from napari_colorgan.core.io.images import open_image
@@ -97,7 +102,7 @@ def _levels_of(data: Any) -> tuple[list[Any], dict[str, Any]]:
         data = open_image(data)
     levels = list(data) if isinstance(data, list | tuple) else lazy_pyramid(data)
     check_input(levels[0])
-    return levels, kwargs
+    return levels, kwargs, data[0] if isinstance(data, list | tuple) else data
 
 
 def _loader(model: Any) -> Callable[[], Any]:

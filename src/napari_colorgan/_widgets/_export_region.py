@@ -68,7 +68,7 @@ def colour_tiles_of(viewer: Any, layer: Any) -> Any:
     source = level0(layer)
     for other in viewer.layers:
         tiled = other.metadata.get("colorgan_tiles")
-        if tiled is not None and tiled.gray[0] is source and tiled.source is not None:
+        if tiled is not None and tiled.input is source and tiled.source is not None:
             return tiled
     return None
 
@@ -81,14 +81,21 @@ def export_events(
     config: Any,
     tiles: Any = None,
 ) -> Iterator[Any]:
-    """The export's events, in its worker: the colour layer's tiles, or new ones."""
+    """The export's events, in its worker: the colour layer's tiles, or new ones.
+
+    The layer's tiles are taken only when they are this model's (same weights) with these
+    settings: a layer made with another model, or another tile size, is not exported instead.
+    """
+    from napari_colorgan.core.infer.payload import model_payload
     from napari_colorgan.core.infer.tile_export import export_tiles_iter
     from napari_colorgan.core.infer.tiles import TileSource
 
-    if tiles is not None:
-        source, cache = tiles.source, tiles.cache
-    else:  # the model loads here, in the worker
-        source, cache = TileSource(levels, load(), config), None
+    source = TileSource(levels, load(), config)  # the model loads here, in the worker
+    cache = None
+    if tiles is not None and tiles.source is not None:
+        same = model_payload(tiles.source.model).token == model_payload(source.model).token
+        if same and tiles.source.config == source.config and tiles.source.side == source.side:
+            source, cache = tiles.source, tiles.cache
     yield from export_tiles_iter(source, target, region, cache)
 
 

@@ -64,6 +64,7 @@ class TiledColour:
         from napari_colorgan.core.infer.tiles import TileCache, TileQueue
 
         self.gray = list(gray)
+        self.input: Any = self.gray[0]  # what the user gave (level 0, before any wrapping)
         self.cache, self.queue = TileCache(cache_bytes), TileQueue()
         self.source: Any = None  # made in a worker, with the model
         self._load, self._config = load, config
