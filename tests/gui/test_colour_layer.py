@@ -77,10 +77,11 @@ def test_a_view_left_before_its_tiles_ran_is_dropped(make_napari_viewer, qtbot, 
     viewer.layers.remove(layer)
 
 
-def test_the_cache_stays_within_the_limit_the_user_set(make_napari_viewer, qtbot, rng):
+def test_the_cache_stays_within_the_limit_the_user_set(make_napari_viewer, qtbot, rng, tmp_path):
     viewer = make_napari_viewer()
     gray = rng.integers(0, 256, (4, 1024, 1024)).astype(np.uint8)
-    layer = add_colour_layer(viewer, gray, tiny(), CPU, cache_mb=2)  # 2 MB: about 2.5 planes
+    # 2 MB: about 2.5 planes in memory, the rest spilled to disk
+    layer = add_colour_layer(viewer, gray, tiny(), CPU, cache_mb=2, spill_to=tmp_path)
     tiled = layer.metadata["colorgan_tiles"]
     assert tiled.cache.limit == 2 << 20
     qtbot.waitUntil(lambda: tiled.source is not None, timeout=60_000)
@@ -90,7 +91,9 @@ def test_the_cache_stays_within_the_limit_the_user_set(make_napari_viewer, qtbot
             lambda z=z: any(k.plane == (z,) for k in level0_keys(tiled)), timeout=60_000
         )
         assert tiled.cache.nbytes <= tiled.cache.limit
-    assert tiled.cache.evicted > 0
+    assert tiled.cache.evicted > 0 and len(tiled.cache.spill) == tiled.cache.evicted
+    viewer.layers.remove(layer)
+    assert not tiled.cache.spill.path.exists()  # the scratch folder goes with the layer
 
 
 def test_a_tile_not_yet_computed_shows_the_coarser_colour_upsampled(rng):

@@ -68,6 +68,7 @@ class ColorizeWidget(Container):
         self._cache = SpinBox(
             label="colour cache (MB)", min=16, max=1 << 20, step=64, value=CACHE_BYTES >> 20
         )
+        self._spill = FileEdit(label="spill tiles to (folder, optional)", mode="d")
         self._preview = PushButton(text="Preview current plane")
         self._colorize = PushButton(text="Add colour layer")
         self._export_path = FileEdit(label="export to", mode="w", filter="*.zarr")
@@ -86,6 +87,7 @@ class ColorizeWidget(Container):
                 self._tile,
                 self._overlap,
                 self._cache,
+                self._spill,
                 self._preview,
                 self._colorize,
                 self._export_path,
@@ -95,7 +97,7 @@ class ColorizeWidget(Container):
                 self._status,
             ]
         )
-        fold_advanced(self, [self._precision, self._tile, self._overlap, self._cache])
+        fold_advanced(self, [self._precision, self._tile, self._overlap, self._cache, self._spill])
         self._preview.changed.connect(guarded(self.preview))
         self._colorize.changed.connect(guarded(self.colorize))
         self._export.changed.connect(guarded(self.export))
@@ -196,7 +198,10 @@ class ColorizeWidget(Container):
         from napari_colorgan._widgets._colour_layer import add_colour_layer
 
         layer, load, config = self._layer(), self._model_loader(), self._config()
-        added = add_colour_layer(self._viewer, layer, load, config, cache_mb=self._cache.value)
+        spill = self._spill.value if str(self._spill.value) not in ("", ".") else None
+        added = add_colour_layer(
+            self._viewer, layer, load, config, cache_mb=self._cache.value, spill_to=spill
+        )
         self._status.value = "colour fills in where you look, at the level shown"
         return added
 

@@ -27,6 +27,7 @@ def add_colour_layer(
     config: Any = None,
     *,
     cache_mb: float = CACHE_BYTES / 2**20,
+    spill_to: str | os.PathLike[str] | None = None,
     name: str | None = None,
 ) -> Any:
     """Add a colour layer computed where the viewer looks, off napari's thread; returns it.
@@ -47,6 +48,9 @@ def add_colour_layer(
         A :class:`~napari_colorgan.ColorizeConfig` (device, precision, tile...).
     cache_mb
         Most megabytes of colour tiles kept in memory (least recently used out first).
+    spill_to
+        A folder where tiles dropped from memory are kept instead (a zarr scratch folder is
+        made inside it and removed with the layer), read back rather than computed again.
     name
         The layer's name (default: the input layer's name + " colorized").
 
@@ -62,9 +66,8 @@ def add_colour_layer(
     >>> layer = ncg.add_colour_layer(viewer, viewer.layers["section"], "model.safetensors")
     """
     levels, kwargs, given = _levels_of(data)
-    tiled = TiledColour(
-        levels, _loader(model), _config(config), cache_bytes=max(1, int(cache_mb * 2**20))
-    )
+    cache_bytes = max(1, int(cache_mb * 2**20))
+    tiled = TiledColour(levels, _loader(model), _config(config), cache_bytes, spill_to)
     tiled.input = given
     kwargs["name"] = name or kwargs.get("name", "colour")
     added = viewer.add_image(

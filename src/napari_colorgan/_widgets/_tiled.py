@@ -51,7 +51,10 @@ class TiledColour:
     config
         The colorize settings (a ``ColorizeConfig``).
     cache_bytes
-        Most bytes of colour tiles kept.
+        Most bytes of colour tiles kept in memory.
+    spill
+        A folder to keep tiles dropped from memory in (a zarr scratch folder inside it,
+        removed with the layer); None: they are dropped.
     """
 
     def __init__(
@@ -60,12 +63,15 @@ class TiledColour:
         load: Callable[[], Any],
         config: Any,
         cache_bytes: int = CACHE_BYTES,
+        spill: Any = None,
     ) -> None:
+        from napari_colorgan.core.infer.tile_spill import SpillStore
         from napari_colorgan.core.infer.tiles import TileCache, TileQueue
 
         self.gray = list(gray)
         self.input: Any = self.gray[0]  # what the user gave (level 0, before any wrapping)
-        self.cache, self.queue = TileCache(cache_bytes), TileQueue()
+        store = None if spill is None else SpillStore(spill)
+        self.cache, self.queue = TileCache(cache_bytes, store), TileQueue()
         self.source: Any = None  # made in a worker, with the model
         self._load, self._config = load, config
         self._loading = threading.Lock()

@@ -3,6 +3,7 @@
 import threading
 
 import numpy as np
+import pytest
 
 from napari_colorgan.core.infer.config import ColorizeConfig
 from napari_colorgan.core.infer.graph import colorize
@@ -187,3 +188,28 @@ def test_a_single_scale_input_gets_strided_levels_down_to_the_smallest(tmp_path)
     lazy = lazy_pyramid(stored)
     assert all(isinstance(lv, da.Array) for lv in lazy) and len(lazy) == 3
     assert lazy_pyramid(full[:, :1000, :1000])[0].shape == (3, 1000, 1000)  # small: one level
+
+
+def test_tiles_dropped_from_memory_spill_to_disk_and_come_back(tmp_path):
+    from napari_colorgan.core.infer.tile_spill import SpillStore
+
+    spill = SpillStore(tmp_path)
+    cache = TileCache(2 * 48, spill)  # two 4x4x3 tiles in memory
+    tiles = {TileKey(0, (1,), 0, c): np.full((4, 4, 3), c, np.uint8) for c in range(5)}
+    for key, tile in tiles.items():
+        cache.put(key, tile)
+    assert len(cache) == 2 and len(spill) == 3 and cache.evicted == 3
+    assert all(key in cache for key in tiles)  # in memory or on disk: never computed again
+    np.testing.assert_array_equal(cache.get(TileKey(0, (1,), 0, 0)), tiles[TileKey(0, (1,), 0, 0)])
+    assert cache.nbytes <= cache.limit
+    folder = spill.path
+    assert (folder / "tiles.zarr" / "level0" / "plane1" / "r0c0" / "zarr.json").exists()
+    cache.close()
+    assert not folder.exists() and TileKey(0, (1,), 0, 1) not in cache
+
+
+def test_a_spill_folder_that_does_not_exist_is_named(tmp_path):
+    from napari_colorgan.core.infer.tile_spill import SpillStore
+
+    with pytest.raises(ValueError, match="spill folder .* does not exist"):
+        SpillStore(tmp_path / "nope")

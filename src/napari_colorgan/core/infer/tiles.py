@@ -25,6 +25,7 @@ from ..model.colorizer import Colorizer
 from .blocks import colorize_block
 from .config import ColorizeConfig
 from .planner import Plan, plan
+from .tile_spill import SpillStore
 
 #: Tile side in pixels of its level (ilastik's volumina uses 512² too).
 TILE = 512
@@ -159,16 +160,20 @@ class TileSource:
 class TileCache:
     """Computed tiles within ``limit`` bytes, the least recently used dropped first; thread-safe.
 
+    With a ``spill`` store, tiles dropped from memory are written there and read back when
+    asked for again.
+
     Attributes
     ----------
     evicted
         How many tiles were dropped to stay within the limit.
     """
 
-    def __init__(self, limit: int = 512 << 20) -> None:
+    def __init__(self, limit: int = 512 << 20, spill: SpillStore | None = None) -> None:
         if limit < 1:
             raise ValueError(f"the tile cache limit must be >= 1 byte, got {limit}")
         self.limit = limit
+        self.spill = spill  # where tiles dropped from memory go, if anywhere
         self.nbytes = 0
         self.evicted = 0
         self.closed = False
@@ -177,7 +182,9 @@ class TileCache:
 
     def __contains__(self, key: object) -> bool:
         with self._lock:
-            return key in self._tiles
+            if key in self._tiles:
+                return True
+        return self.spill is not None and key in self.spill
 
     def __len__(self) -> int:
         with self._lock:
@@ -189,7 +196,11 @@ class TileCache:
             tile = self._tiles.get(key)
             if tile is not None:
                 self._tiles.move_to_end(key)
-            return tile
+                return tile
+        tile = None if self.spill is None else self.spill.read(key)
+        if tile is not None:
+            self.put(key, tile)  # back in memory: it is in use again
+        return tile
 
     def put(self, key: TileKey, tile: np.ndarray) -> None:
         """Keep ``tile``, dropping the least recently used ones beyond the limit.
@@ -197,6 +208,7 @@ class TileCache:
         Once closed, nothing is kept: a tile that was in flight when its layer went away
         does not outlive it.
         """
+        dropped = []
         with self._lock:
             if self.closed:
                 return
@@ -205,9 +217,11 @@ class TileCache:
             self._tiles[key] = tile
             self.nbytes += tile.nbytes
             while self.nbytes > self.limit and len(self._tiles) > 1:
-                _, dropped = self._tiles.popitem(last=False)
-                self.nbytes -= dropped.nbytes
+                dropped.append(self._tiles.popitem(last=False))
+                self.nbytes -= dropped[-1][1].nbytes
                 self.evicted += 1
+        for gone in dropped if self.spill is not None else ():  # the disk, outside the lock
+            self.spill.write(*gone)
 
     def clear(self) -> None:
         """Drop every tile."""
@@ -220,6 +234,8 @@ class TileCache:
         with self._lock:
             self.closed = True
         self.clear()
+        if self.spill is not None:
+            self.spill.close()
 
 
 class TileQueue:
