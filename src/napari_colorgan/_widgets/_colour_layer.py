@@ -130,12 +130,16 @@ def _connect(viewer: Any, added: Any, tiled: TiledColour) -> None:
     from napari_colorgan._widgets._common import current_plane_index, stream_in_worker
 
     top = len(tiled.levels) - 1
-    due = {"refresh": False, "level": -1}
+    due = {"refresh": False, "level": -1, "thumbnail": False}
 
     def refresh() -> None:
         due["refresh"] = False
+        thumbnail, due["thumbnail"] = due["thumbnail"], False
         if added in viewer.layers:
-            added.refresh()
+            # The view alone: a thumbnail costs a read of the coarsest level and its
+            # downsampling (about 25 ms), due only when that level changed; the extent never
+            # changes.
+            added.refresh(thumbnail=thumbnail, highlight=False, extent=False)
 
     def sliced(*_event: Any) -> None:
         # After each slice (a pan, zoom or plane change, or a refresh): the level shown is
@@ -157,8 +161,17 @@ def _connect(viewer: Any, added: Any, tiled: TiledColour) -> None:
         # zoomed out): renew it when that level's tiles arrive.
         if any(k.level == top for k in keys):
             getattr(added, "_reset_thumbnail_level_data", lambda: None)()
+            due["thumbnail"] = True
         shown = current_plane_index(viewer, added.ndim)
-        if (not keys or any(k.plane == shown for k in keys)) and not due["refresh"]:
+        level = added.data_level if added.multiscale else 0
+        # What the view shows changed: its own level's tiles, or coarser ones while it still
+        # misses some (they are drawn upsampled in the gaps). Each refresh costs napari's
+        # thread a slice and a texture upload, so others do not refresh.
+        changed = not keys or any(
+            k.plane == shown and (k.level == level or (k.level > level and tiled.asked))
+            for k in keys
+        )
+        if changed and not due["refresh"]:
             due["refresh"] = True  # at most one refresh per REFRESH_MS
             QTimer.singleShot(REFRESH_MS, refresh)
 
