@@ -2,7 +2,7 @@
 
     xvfb-run -a .venv/bin/python scripts/screenshots.py
 
-Opens the EM sample, trains a small model for a few seconds, colorizes lazily, exports, and
+Opens the EM sample, trains a small model for a few seconds, adds a colour layer, exports, and
 evaluates, capturing the viewer with each widget docked.
 """
 
@@ -59,9 +59,10 @@ def main() -> None:
     viewer.window.add_dock_widget(col, name="Colorize")
     col._image.value, col._use_session.value, col._device.value = viewer.layers["em"], True, "cpu"
     viewer.layers["training preview"].visible = False
-    col.colorize()
+    tiles = col.colorize().metadata["colorgan_tiles"]
     viewer.layers["em labels"].visible = False
     viewer.dims.set_current_step(0, 5)  # a slice nobody annotated
+    wait(lambda: any(k.plane == (5,) for k in list(tiles.cache._tiles)))  # its colour came
     shot(viewer, "colorize_widget.png")
 
     ev = EvaluateWidget(viewer)
@@ -69,6 +70,7 @@ def main() -> None:
     ev._pred.value, ev._truth.value = viewer.layers["em colorized"], viewer.layers["em truth"]
     ev._slices.value = "2:8"
     ev.evaluate()
+    wait(lambda: bool(ev.results))  # scored in a worker
     viewer.layers["em truth"].visible = True
     viewer.layers["em colorized"].visible = False
     shot(viewer, "evaluate_widget.png")
