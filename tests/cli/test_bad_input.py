@@ -130,6 +130,26 @@ CASES = {
     "colorize --no-resume into an existing store": Case(
         colorize("--no-resume"), "exists and --no-resume was given: leave out", COLORIZED
     ),
+    "colorize a TIFF onto itself, --overwrite": Case(
+        [
+            "colorize",
+            "{gray_tif}",
+            "-o",
+            "{gray_tif}",
+            "--model",
+            "{m_safetensors}",
+            "--overwrite",
+        ],
+        "output .*gray.tif is the input .*: writing there would destroy the input",
+    ),
+    "colorize an array of a store into that store, --overwrite": Case(
+        colorize("--overwrite", data="{group_zarr}/raw", out="{group_zarr}"),
+        "output .*group.zarr holds the input .*raw: writing there would destroy",
+    ),
+    "colorize into a store inside the input store": Case(
+        colorize(data="{group_zarr}", out="{group_zarr}/colour.zarr"),
+        "lies inside the input",
+    ),
     "colorize into a regular file named .zarr": Case(
         colorize(out="{file_zarr}"), "is a file, not a zarr store.*--overwrite"
     ),
@@ -237,3 +257,14 @@ def test_bad_input_is_one_line_and_exit_2(files, capsys, case):
     assert err.count("\n") == 1 and "Traceback" not in err, err
     assert err.startswith(f"napari-colorgan {command}: error: "), err
     assert re.search(pattern, err), err
+
+
+def test_an_output_that_is_the_input_leaves_the_input_as_it_was(files, capsys):
+    before = open(files["gray_tif"], "rb").read()
+    argv = ["colorize", files["gray_tif"], "-o", files["gray_tif"], "--overwrite"]
+    assert run(capsys, *argv, "--model", files["m_safetensors"])[0] == 2
+    assert open(files["gray_tif"], "rb").read() == before
+    store = files["group_zarr"]
+    argv = [a.format(**files) for a in colorize("--overwrite", data=f"{store}/raw", out=store)]
+    assert run(capsys, *argv)[0] == 2
+    assert zarr.open_group(store, mode="r")["raw"].shape == (3, 72, 80)  # still there

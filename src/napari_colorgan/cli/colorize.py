@@ -84,10 +84,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _to_zarr(out: Path, args: argparse.Namespace, config: Any) -> None:
+    from napari_colorgan.core.infer.store_fate import check_not_input
     from napari_colorgan.core.infer.zarr_store import ZarrTarget, colorize_to_zarr_iter
     from napari_colorgan.core.io.images import open_image
     from napari_colorgan.core.progress import drive_chunks
 
+    check_not_input(args.input, out)  # said before "exists": that it is the input matters
     if args.no_resume and out.exists() and not args.overwrite:
         # Said here, in the command line's words; core's message speaks of if_exists.
         raise CLIError(
@@ -111,10 +113,12 @@ def _to_tiff(out: Path, args: argparse.Namespace, config: Any) -> None:
 
     from napari_colorgan.core.infer.graph import build_graph
     from napari_colorgan.core.infer.job import prepare
+    from napari_colorgan.core.infer.store_fate import check_not_input
     from napari_colorgan.core.io.atomic import write_atomic
     from napari_colorgan.core.io.fingerprint import input_fingerprint
     from napari_colorgan.core.progress import print_planned
 
+    check_not_input(args.input, out)  # replacing it would destroy the input
     if out.exists() and not args.overwrite:
         raise CLIError(f"{out} exists: pass --overwrite to replace it (TIFF output cannot resume)")
     job = prepare(args.input, args.model, config)

@@ -76,3 +76,20 @@ def test_a_run_decides_once_and_writes_where_its_fate_says(tmp_path, tiny_colori
     run(255 - gray, "overwrite")
     assert seen == [Fate.NEW, Fate.RESUME, Fate.REPLACE, Fate.FINISH_REPLACEMENT]
     assert not replacement(out).exists()
+
+
+def test_an_output_that_is_holds_or_lies_inside_the_input_is_refused(tmp_path):
+    import pytest
+    import zarr
+
+    from napari_colorgan.core.infer.store_fate import check_not_input
+
+    group = zarr.open_group(str(tmp_path / "in.ome.zarr"), mode="w")
+    array = group.create_array("0", shape=(4, 4), dtype="u1")
+    for data in (tmp_path / "in.ome.zarr", array):  # a path, or the opened array
+        with pytest.raises(ValueError, match="holds the input|is the input"):
+            check_not_input(data, tmp_path / "in.ome.zarr")
+    with pytest.raises(ValueError, match="lies inside the input"):
+        check_not_input(array, tmp_path / "in.ome.zarr" / "0" / "x.zarr")
+    check_not_input(array, tmp_path / "out.ome.zarr")  # elsewhere: fine
+    check_not_input(list(range(3)), tmp_path / "in.ome.zarr")  # in memory: nothing to destroy

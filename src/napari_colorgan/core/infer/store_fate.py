@@ -8,6 +8,7 @@ or a refusal that names the problem. Nothing else in a run decides where it writ
 from __future__ import annotations
 
 import enum
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -129,3 +130,37 @@ def old_layout_message(path: Path, found: Any) -> str | None:
         f"it anew, or, if it is finished, convert it with `napari-colorgan convert {path} -o "
         "NEW.ome.zarr`"
     )
+
+
+def check_not_input(data: Any, out: Path) -> None:
+    """Refuse an output that is the input, holds it or lies inside it.
+
+    Replacing it (``if_exists="overwrite"``) would delete the input, and writing inside it
+    would change someone's store; either way the input would be lost before it was read.
+
+    Raises
+    ------
+    ValueError
+        Naming both paths.
+    """
+    source = input_path(data)
+    if source is None:
+        return
+    src, dst = source.resolve(), Path(out).resolve()
+    if dst == src or dst in src.parents or src in dst.parents:
+        how = "is" if dst == src else "holds" if dst in src.parents else "lies inside"
+        raise ValueError(
+            f"the output {out} {how} the input {source}: writing there would destroy the "
+            "input; choose another output path"
+        )
+
+
+def input_path(data: Any) -> Path | None:
+    """Where ``data`` lives on disk: its path, or a local zarr array's store folder; else None."""
+    if isinstance(data, str | os.PathLike):
+        return Path(data)
+    root = getattr(getattr(data, "store", None), "root", None)  # zarr v3 LocalStore
+    if root is None:
+        return None
+    path = getattr(data, "path", "") or ""
+    return Path(root) / path

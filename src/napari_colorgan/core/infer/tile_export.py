@@ -35,7 +35,7 @@ from .ome import (
     write_pyramid,
 )
 from .payload import model_payload
-from .store_fate import decide, replacement
+from .store_fate import check_not_input, decide, replacement
 from .tiles import TileCache, TileKey, TileSource
 from .zarr_store import BOOKKEEPING, ZarrTarget, read_fingerprint
 
@@ -70,6 +70,7 @@ def export_tiles_iter(
     Event
         :class:`Planned`, :class:`Progress` after each tile, then :class:`Finished`.
     """
+    check_not_input(source.levels[0], target.path)
     full = source.levels[0].shape
     region = check_region(region, full[-2:])
     planes = list(itertools.product(*(range(n) for n in full[:-2])))

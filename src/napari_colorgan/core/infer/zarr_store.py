@@ -46,7 +46,7 @@ from .ome import (
     to_store_order,
     write_pyramid,
 )
-from .store_fate import IF_EXISTS, IfExists, decide, replacement
+from .store_fate import IF_EXISTS, IfExists, check_not_input, decide, replacement
 
 #: The sub-group holding the resume flags (``done``), beside the image's levels.
 BOOKKEEPING = "napari_colorgan"
@@ -186,6 +186,7 @@ def colorize_to_zarr_iter(
         written chunk, then :class:`Finished` with the path.
     """
     target = target if isinstance(target, ZarrTarget) else ZarrTarget(Path(target))
+    check_not_input(data, target.path)
     path, beside = target.path, replacement(target.path)
     finish_replacement(path, beside)  # a swap a crash cut short
     found, found_beside = read_fingerprint(path), read_fingerprint(beside)
