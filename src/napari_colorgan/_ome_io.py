@@ -61,8 +61,9 @@ def write_ome_zarr(path: str, data: Any, meta: dict[str, Any]) -> list[str]:
     if meta.get("multiscale"):
         data = data[0]
     if np.dtype(data.dtype) != np.uint8:
-        data = _to_uint8(data)
+        data = _to_uint8(data, meta.get("contrast_limits"))
     out = path if path.endswith(".zarr") else f"{path}.ome.zarr"
+    _check_replaceable(Path(out))
     write_rgb(data, out, layer_axes(meta, data.ndim - 1), name=str(meta.get("name", "colour")))
     return [out]
 
@@ -90,8 +91,26 @@ def layer_axes(meta: dict[str, Any], ndim: int) -> list[Any]:
     ]
 
 
-def _to_uint8(data: Any) -> Any:
-    """Float RGB in [0, 1] to uint8 (lazily); other types are refused."""
+def _check_replaceable(out: Path) -> None:
+    """Refuse to replace anything at ``out`` but a colour store of ours (a previous save).
+
+    napari asks before replacing a file, but a folder is replaced whole: another OME-Zarr, or
+    a folder of the user's own files, would be gone.
+    """
+    if not out.exists() or is_colour_store(out):
+        return
+    what = "a file" if not out.is_dir() else "a folder that is not a napari-colorgan colour store"
+    raise ValueError(
+        f"{out} exists and is {what}: nothing was written; save under another name, or "
+        "remove it first if it is no longer needed"
+    )
+
+
+def _to_uint8(data: Any, limits: Any = None) -> Any:
+    """Float RGB to uint8 (lazily) as napari shows it: its contrast limits to 0-255.
+
+    Without limits, floats are taken as 0-1. Other types are refused.
+    """
     import dask.array as da
     import numpy as np
 
@@ -99,4 +118,10 @@ def _to_uint8(data: Any) -> Any:
 
     if not np.issubdtype(np.dtype(data.dtype), np.floating):
         raise ValueError(f"cannot save RGB of dtype {data.dtype}: use uint8 or floats in 0-1")
-    return da.asarray(data).map_blocks(to_uint8, dtype=np.uint8)
+    low, high = (float(v) for v in (limits if limits is not None else (0.0, 1.0)))
+    span = high - low if np.isfinite(high - low) and high > low else 1.0
+
+    def scaled(block: np.ndarray) -> np.ndarray:
+        return to_uint8((block - low) / span)
+
+    return da.asarray(data).map_blocks(scaled, dtype=np.uint8)

@@ -116,3 +116,22 @@ def test_napari_ome_zarr_shows_a_store_as_red_green_blue(make_napari_viewer, sto
 def test_layer_axes_with_time_not_first_fall_back():
     meta = {"scale": (1.0, 1.0, 1.0, 1.0), "units": None, "axis_labels": ("z", "t", "y", "x")}
     assert [a.name for a in layer_axes(meta, 4)] == ["t", "z", "y", "x"]
+
+
+def test_save_layers_writes_what_napari_shows_and_never_replaces_someone_elses_folder(
+    make_napari_viewer, tmp_path
+):
+    viewer = make_napari_viewer()
+    rgb = np.random.default_rng(2).integers(0, 256, (2, 30, 40, 3)).astype(np.uint8)
+    layer = viewer.add_image(rgb.astype(np.float32), rgb=True, name="float")  # floats on 0-255
+    out = tmp_path / "float.ome.zarr"
+    viewer.layers.save(str(out), selected=True, plugin="napari-colorgan")
+    np.testing.assert_array_equal(open_multiscale(out)[0], rgb)  # was all white
+    viewer.layers.save(str(out), selected=True, plugin="napari-colorgan")  # ours: replaced
+    theirs = tmp_path / "theirs.ome.zarr"
+    theirs.mkdir()
+    (theirs / "notes.txt").write_text("mine")
+    meta = {"rgb": True, "name": "float", "contrast_limits": layer.contrast_limits}
+    with pytest.raises(ValueError, match="exists and is a folder that is not .* nothing was"):
+        write_ome_zarr(str(theirs), rgb, meta)
+    assert (theirs / "notes.txt").read_text() == "mine" and len(list(theirs.iterdir())) == 1
