@@ -105,3 +105,23 @@ def test_a_text_file_named_png_is_refused_naming_the_file(tmp_path):
     fake.write_text("hello")
     with pytest.raises(ValueError, match="fake.png: not a readable PNG image"):
         open_image(fake)
+
+
+def test_fits_with_bzero_bscale_and_blank_reads_the_physical_values(tmp_path):
+    fits = pytest.importorskip("astropy.io.fits")
+    from napari_colorgan.core.io.images import open_image
+
+    unsigned = np.arange(3 * 40 * 50, dtype=np.uint16).reshape(3, 40, 50) * 21
+    fits.PrimaryHDU(unsigned).writeto(tmp_path / "u16.fits")  # astropy stores BZERO = 32768
+    read = open_image(tmp_path / "u16.fits")
+    assert read.dtype == np.uint16 and (np.asarray(read) == unsigned).all()
+    stored = np.arange(40 * 50, dtype=np.int16).reshape(40, 50) - 1000
+    hdu = fits.PrimaryHDU(stored)
+    hdu.header["BSCALE"], hdu.header["BZERO"], hdu.header["BLANK"] = 0.5, 10.0, -1000
+    hdu.writeto(tmp_path / "blank.fits")
+    values = np.asarray(open_image(tmp_path / "blank.fits"))
+    assert values.dtype == np.float32 and np.isnan(values[0, 0])
+    np.testing.assert_allclose(values[0, 1:5], stored[0, 1:5] * 0.5 + 10.0)
+    plain = np.random.default_rng(0).random((30, 20)).astype(np.float32)
+    fits.PrimaryHDU(plain).writeto(tmp_path / "plain.fits")
+    np.testing.assert_array_equal(np.asarray(open_image(tmp_path / "plain.fits")), plain)

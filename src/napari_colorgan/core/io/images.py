@@ -137,11 +137,46 @@ def _open_fits(path: Path) -> Any:
         raise ImportError(
             f"reading {path.name} needs astropy: pip install 'napari-colorgan[astro]'"
         ) from None
-    with fits.open(str(path), memmap=True) as hdus:
+    # The stored numbers, memory-mapped: astropy refuses to memory-map scaled data (BZERO,
+    # BSCALE, BLANK: unsigned integers are stored that way), so the scaling is applied here,
+    # lazily, block by block.
+    with fits.open(str(path), memmap=True, do_not_scale_image_data=True) as hdus:
         for hdu in hdus:
             if hdu.data is not None and hdu.data.ndim >= 2:
-                return np.asarray(hdu.data)
+                return _fits_values(np.asarray(hdu.data), hdu.header)
     raise ValueError(f"{path}: no image HDU in the FITS file")
+
+
+def _fits_values(raw: np.ndarray, header: Any) -> Any:
+    """The physical values of stored FITS numbers: ``BZERO + BSCALE * raw``, BLANK as NaN.
+
+    The unsigned convention (BZERO = 2**(bits-1), BSCALE = 1) gives unsigned integers of the
+    same width, exactly; any other scaling gives float32.
+    """
+    import dask.array as da
+
+    zero, scale = float(header.get("BZERO", 0)), float(header.get("BSCALE", 1))
+    blank = header.get("BLANK") if raw.dtype.kind == "i" else None
+    if zero == 0 and scale == 1 and blank is None:
+        return raw
+    lazy = da.from_array(
+        raw, chunks=(*(1,) * (raw.ndim - 2), *(min(n, 2048) for n in raw.shape[-2:]))
+    )
+    bits = raw.dtype.itemsize * 8
+    if raw.dtype.kind == "i" and scale == 1 and blank is None and zero == 2 ** (bits - 1):
+        unsigned = np.dtype(f"u{raw.dtype.itemsize}")
+        flip = unsigned.type(1 << (bits - 1))
+        return lazy.map_blocks(
+            lambda b: b.astype(b.dtype.newbyteorder("=")).view(unsigned) ^ flip, dtype=unsigned
+        )
+
+    def physical(block: np.ndarray) -> np.ndarray:
+        out = block.astype(np.float32) * np.float32(scale) + np.float32(zero)
+        if blank is not None:
+            out[block == blank] = np.nan
+        return out
+
+    return lazy.map_blocks(physical, dtype=np.float32)
 
 
 def open_image(source: Any) -> Any:
