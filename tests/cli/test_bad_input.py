@@ -268,3 +268,18 @@ def test_an_output_that_is_the_input_leaves_the_input_as_it_was(files, capsys):
     argv = [a.format(**files) for a in colorize("--overwrite", data=f"{store}/raw", out=store)]
     assert run(capsys, *argv)[0] == 2
     assert zarr.open_group(store, mode="r")["raw"].shape == (3, 72, 80)  # still there
+
+
+def test_a_pixel_size_that_is_no_size_is_one_note_line_and_not_copied(tmp_path, files, capsys):
+    data = np.zeros((3, 72, 80), np.uint8)
+    tifffile.imwrite(
+        tmp_path / "ij.tif", data, imagej=True, resolution=(2.0, 2.0),
+        metadata={"spacing": float("nan"), "unit": "um"},
+    )  # fmt: skip
+    out = tmp_path / "ij.ome.zarr"
+    code, _, err = run(capsys, "colorize", tmp_path / "ij.tif", "-o", out, "--model",
+                       files["m_safetensors"], "--device", "cpu")  # fmt: skip
+    assert code == 0
+    notes = [line for line in err.splitlines() if "pixel size of axis z" in line]
+    assert notes and notes[0].startswith("napari-colorgan colorize: note:")
+    assert "NaN" not in (out / "zarr.json").read_text()

@@ -10,13 +10,16 @@ that keeps its traceback, and exit status 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from napari_colorgan.cli import (
     colorize,
@@ -57,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return func(args)
+        with _warnings_as_notes(args.command):
+            return func(args)
     except EXPECTED as err:
         print(f"napari-colorgan {args.command}: error: {_first_line(err)}", file=sys.stderr)
         return EXIT_USAGE
@@ -95,3 +99,21 @@ def _keep_traceback(command: str) -> str:
     except OSError as err:
         return f"(nowhere: writing {path} failed: {err})"
     return str(path)
+
+
+@contextlib.contextmanager
+def _warnings_as_notes(command: str) -> Iterator[None]:
+    """Our warnings (a pixel size replaced, a blended tiling) as one ``note:`` line each."""
+    shown = warnings.showwarning
+
+    def note(message: Any, category: Any, *_args: Any, **_kwargs: Any) -> None:
+        if issubclass(category, UserWarning):
+            print(f"napari-colorgan {command}: note: {_first_line(message)}", file=sys.stderr)
+        else:
+            shown(message, category, *_args, **_kwargs)
+
+    warnings.showwarning = note
+    try:
+        yield
+    finally:
+        warnings.showwarning = shown

@@ -9,6 +9,7 @@ napari and scripts see RGB (..., y, x, 3).
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,11 @@ def check_axes(axes: list[Axis], ndim: int) -> None:
     space = kinds.count("space")
     if len(set(names)) != ndim or kinds.count("time") > 1 or "time" in kinds[1:]:
         raise ValueError(f"axes {names}: OME-Zarr needs unique names and time first, if any")
+    bad = [f"{a.name}: {a.scale}" for a in axes if not (math.isfinite(a.scale) and a.scale > 0)]
+    if bad:  # zarr.json would hold bare NaN / Infinity, and napari refuses a zero scale
+        raise ValueError(
+            f"pixel sizes must be finite and > 0, got {', '.join(bad)}: give the axes' sizes"
+        )
     if not 2 <= space <= 3 or set(kinds) - {"time", "space"}:
         raise ValueError(
             f"a grayscale input with axes {names} cannot be written as OME-Zarr, which holds "

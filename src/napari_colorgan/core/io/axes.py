@@ -9,7 +9,9 @@ size.
 
 from __future__ import annotations
 
+import math
 import os
+import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,8 +96,25 @@ def image_axes(source: Any, ndim: int) -> list[Axis]:
         except Exception:  # metadata is a courtesy: a bad tag must not stop a run
             axes = None
     if axes is not None:
-        axes = [a for a in axes if a.type != "channel"]  # a single grey channel is dropped
+        axes = [_sized(a, source) for a in axes if a.type != "channel"]  # grey channel dropped
     return axes if axes is not None and len(axes) == ndim else default_axes(ndim)
+
+
+def _sized(axis: Axis, source: Any) -> Axis:
+    """``axis``, its pixel size replaced by 1 (and said) when the file's is no size at all.
+
+    0, negative, NaN or infinite sizes would be copied into the output, whose metadata napari
+    and JSON readers then refuse.
+    """
+    if math.isfinite(axis.scale) and axis.scale > 0:
+        return axis
+    warnings.warn(
+        f"{source}: the pixel size of axis {axis.name} is {axis.scale}, which is no size: "
+        "1 (pixel) is used instead",
+        UserWarning,
+        stacklevel=3,
+    )
+    return Axis(axis.name, axis.type, 1.0, None)
 
 
 def _zarr_axes(path: Path) -> list[Axis] | None:
@@ -170,7 +189,7 @@ def _fits_axes(path: Path, ndim: int) -> list[Axis] | None:
     """Pixel scale (arcseconds) of the first image HDU's celestial WCS (CDELT or CD matrix)."""
     from astropy.io import fits
 
-    with fits.open(str(path), memmap=True) as hdus:
+    with fits.open(str(path), memmap=True, do_not_scale_image_data=True) as hdus:
         header = next((h.header for h in hdus if h.data is not None and h.data.ndim >= 2), None)
     if header is None:
         return None
