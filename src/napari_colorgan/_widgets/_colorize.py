@@ -21,6 +21,7 @@ from napari_colorgan._widgets._common import (
     SESSION,
     call_in_worker,
     current_plane_index,
+    end_with_widget,
     fold_advanced,
     guarded,
     keep_choices_fresh,
@@ -29,6 +30,7 @@ from napari_colorgan._widgets._common import (
     model_from,
     show_rgb_over,
     stream_in_worker,
+    unless_gone,
     visible_region,
 )
 from napari_colorgan._widgets._export_region import region_choices
@@ -252,7 +254,8 @@ class ColorizeWidget(Container):
             self._export.enabled, self._cancel.enabled = True, False
 
         worker = stream_in_worker(events, on_event)
-        worker.finished.connect(done)
+        worker.finished.connect(unless_gone(done))
+        end_with_widget(self, unless_gone(worker.quit))  # the viewer closing stops it
         self._worker = worker
         self._export.enabled, self._cancel.enabled = False, True
         worker.start()

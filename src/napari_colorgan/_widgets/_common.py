@@ -118,8 +118,36 @@ def stream_in_worker(events: Iterator[Any], on_event: Callable[[Any], Any]) -> A
         _passing_errors, events, _connect={"errored": report}, _start_thread=False
     )
     _quiet_relay(worker)
-    worker.yielded.connect(on_event)
+    worker.yielded.connect(unless_gone(on_event))
     return worker
+
+
+def unless_gone(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """``handler``, silent once its widget's Qt objects were deleted (the viewer closed).
+
+    Events already on their way when a widget goes would otherwise end in "wrapped C/C++
+    object ... has been deleted", once per event.
+    """
+
+    def handle(*args: Any) -> Any:
+        try:
+            return handler(*args)
+        except RuntimeError as err:
+            if "has been deleted" not in str(err):
+                raise
+            return None
+
+    return handle
+
+
+def end_with_widget(widget: Any, stop: Callable[[], Any]) -> None:
+    """Call ``stop`` when ``widget`` is deleted (its dock closed, or the viewer).
+
+    A training then ends after its step, writing its checkpoint; an export stops after its
+    tile, resumable.
+    """
+    native = getattr(widget, "native", widget)
+    native.destroyed.connect(lambda *_: stop())
 
 
 def call_in_worker(func: Callable[[], Any], on_return: Callable[[Any], Any]) -> Any:

@@ -25,6 +25,7 @@ from magicgui.widgets import (
 
 from napari_colorgan._widgets._common import (
     SESSION,
+    end_with_widget,
     fold_advanced,
     guarded,
     keep_choices_fresh,
@@ -33,6 +34,7 @@ from napari_colorgan._widgets._common import (
     palette_from_colormap,
     show_rgb_over,
     stream_in_worker,
+    unless_gone,
 )
 from napari_colorgan._widgets._live_labels import LiveLabels
 from napari_colorgan._widgets._loss_plot import LossPlot
@@ -161,6 +163,8 @@ class TrainWidget(Container):
         self._stop.changed.connect(self.stop)
         self._save.changed.connect(guarded(self.save))
         self._stop_event = threading.Event()
+        # The viewer closing ends a running training as Stop does: the checkpoint is written.
+        end_with_widget(self, self._stop_event.set)
         self._checkpoint = Path(tempfile.mkdtemp(prefix="colorgan-")) / "session.ckpt.safetensors"
         self.history: list[dict[str, float]] = []
         self.model: Any = None
@@ -267,7 +271,10 @@ class TrainWidget(Container):
             painted=painted,
         )
         self.worker = stream_in_worker(events, self._on_event)
-        self.worker.finished.connect(self._on_finished)
+        self.worker.finished.connect(unless_gone(self._on_finished))
+        # napari quits its workers when its window closes, leaving the run suspended between
+        # two events: closing it then lets it write its checkpoint.
+        self.worker.aborted.connect(events.close)
         self._set_running(True)
         self.worker.start()
 
