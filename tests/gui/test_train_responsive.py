@@ -46,3 +46,26 @@ def test_the_widget_trains_with_a_core_left_to_the_gui_thread(viewer, qtbot, mon
     assert all(thread is not threading.main_thread() for thread, _ in seen)
     assert {threads for _, threads in seen} == {1}  # 2 cores: one for torch, one for napari
     assert torch.get_num_threads() == before
+
+
+def test_steps_reach_the_plot_in_order_when_the_progress_bar_runs_the_event_loop(viewer):
+    from napari_colorgan.core.events import StepDone
+
+    w = TrainWidget(viewer)
+    losses = {k: 0.1 for k in ("g_total", "g_gan", "g_l1", "g_vgg", "d_real")}
+
+    def step(n):
+        return StepDone(step=n, total_steps=10, losses=losses, lr=1e-4, elapsed=float(n))
+
+    real = w._advance_bar
+    pending = [step(2), step(3)]
+
+    def pumping(event):  # napari's progress bar processes events: the next step comes in here
+        real(event)
+        if pending:
+            w._on_event(pending.pop(0))
+
+    w._advance_bar = pumping
+    w._on_event(step(1))
+    assert [h["step"] for h in w.history] == [1, 2, 3]
+    assert list(w.plot._steps) == [1, 2, 3]  # nothing dropped as a rewind

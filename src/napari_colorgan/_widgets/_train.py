@@ -320,7 +320,6 @@ class TrainWidget(Container):
         )
 
         if isinstance(event, StepDone):
-            self._advance_bar(event)
             self.history.append({"step": event.step, **event.losses})
             self.plot.add(event.step, event.losses)
             loss = event.losses
@@ -329,6 +328,10 @@ class TrainWidget(Container):
                 f"L1 {loss['g_l1']:.4f}, VGG {loss['g_vgg']:.4f}, CE {loss.get('g_ce', 0):.3f}), "
                 f"D {loss['d_real']:.3f}"
             )
+            # Last: napari's progress bar runs the event loop, which hands over the next
+            # steps inside this call; before, they reached the plot ahead of this one, which
+            # took them for a rewind and dropped points.
+            self._advance_bar(event)
         elif isinstance(event, Preview):
             self._show_preview(event.prediction)
         elif isinstance(event, RegionPreview):
