@@ -283,3 +283,21 @@ def test_a_pixel_size_that_is_no_size_is_one_note_line_and_not_copied(tmp_path, 
     notes = [line for line in err.splitlines() if "pixel size of axis z" in line]
     assert notes and notes[0].startswith("napari-colorgan colorize: note:")
     assert "NaN" not in (out / "zarr.json").read_text()
+
+
+def test_evaluating_an_unfinished_store_is_refused(tmp_path, files, capsys):
+    import threading
+
+    from napari_colorgan.core.infer.config import ColorizeConfig
+    from napari_colorgan.core.infer.zarr_store import colorize_to_zarr_iter
+
+    gray = tifffile.imread(files["gray_tif"])
+    out, stop = tmp_path / "half.ome.zarr", threading.Event()
+    one = ColorizeConfig(device="cpu", parallel=1)  # a chunk at a time
+    for event in colorize_to_zarr_iter(gray, out, files["m_safetensors"], one, stop):
+        if type(event).__name__ == "Progress" and event.done >= 1:
+            stop.set()  # one plane of three computed
+    truth = tmp_path / "truth.tif"
+    tifffile.imwrite(truth, np.zeros((*gray.shape, 3), np.uint8), photometric="rgb")
+    code, _, err = run(capsys, "evaluate", out, truth)
+    assert code == 2 and "is not finished: 1 of 3 chunks computed" in err

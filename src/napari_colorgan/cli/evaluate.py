@@ -37,6 +37,24 @@ def _check_sources(args: argparse.Namespace) -> None:
         palette=args.palette,
         mask=args.mask,
     )
+    _check_finished(args.pred)
+
+
+def _check_finished(path: str) -> None:
+    """Refuse a colour store of ours that is not finished: its missing chunks read as black."""
+    from pathlib import Path
+
+    from napari_colorgan.core.infer.zarr_store import read_fingerprint, store_summary
+
+    if not isinstance(read_fingerprint(Path(path)), dict):
+        return  # not a store of ours: nothing says what was computed
+    summary = store_summary(path)
+    done, total = summary["chunks_done"], summary["chunks"]
+    if total is not None and done < total:
+        raise CLIError(
+            f"{path} is not finished: {done} of {total} chunks computed, the others would be "
+            "scored as black; finish it first (rerun the same colorize command)"
+        )
 
 
 def run(args: argparse.Namespace) -> int:
