@@ -79,6 +79,7 @@ class TiledColour:
         self.asked: list[Any] = []  # the tiles the latest view was missing
         self._shown: OrderedDict[tuple[Any, ...], _Shown] = OrderedDict()
         self.low, self.high = _stretch(self.gray[-1])
+        self._tables: dict[np.dtype, np.ndarray] = {}  # grey of each 8/16-bit value
 
     def ready_source(self) -> Any:
         """The tile source, the model loaded first if need be (call it in a worker)."""
@@ -276,13 +277,23 @@ class TiledColour:
         )
         if src != level:
             raw = raw[iy - iy[0]][:, ix - ix[0]]
-        scale = 255 / max(self.high - self.low, 1e-12)
         if raw.dtype in (np.uint8, np.uint16):  # one table lookup a pixel: napari's thread
-            values = np.arange(np.iinfo(raw.dtype).max + 1, dtype=np.float32)
-            grey = np.clip((values - self.low) * scale, 0, 255).astype(np.uint8)[raw]
+            grey = self._table(raw.dtype)[raw]
         else:
-            grey = np.clip((raw.astype(np.float32) - self.low) * scale, 0, 255).astype(np.uint8)
+            grey = self._stretched(raw.astype(np.float32))
         return np.repeat(grey[..., None], 3, -1)
+
+    def _stretched(self, values: np.ndarray) -> np.ndarray:
+        """Float values to uint8 grey, the 1st-99th percentile stretch of the input."""
+        scale = 255 / max(self.high - self.low, 1e-12)
+        return np.clip((values - self.low) * scale, 0, 255).astype(np.uint8)
+
+    def _table(self, dtype: np.dtype) -> np.ndarray:
+        """The grey of every value of an 8/16-bit ``dtype``, made once (not at each read)."""
+        if dtype not in self._tables:
+            values = np.arange(np.iinfo(dtype).max + 1, dtype=np.float32)
+            self._tables[dtype] = self._stretched(values)
+        return self._tables[dtype]
 
 
 def _stretch(level: Any) -> tuple[float, float]:
