@@ -19,6 +19,22 @@ def _no_user_state(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("NAPARI_COLORGAN_CACHE", str(tmp_path_factory.mktemp("cache")))
 
 
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    """Tests never reach the network: a connection to anything but this machine fails."""
+    import socket
+
+    connect = socket.socket.connect
+
+    def loopback_only(sock, address):
+        host = address[0] if isinstance(address, tuple) else None
+        if host is not None and host not in ("127.0.0.1", "::1", "localhost"):
+            raise OSError(f"tests reach no network: connection to {host} refused")
+        return connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", loopback_only)
+
+
 @pytest.fixture
 def tiny_config() -> ModelConfig:
     """A 4-level U-Net with 8 filters: 62 px receptive field, a few thousand parameters."""

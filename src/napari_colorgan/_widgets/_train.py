@@ -39,6 +39,7 @@ from napari_colorgan._widgets._common import (
 from napari_colorgan._widgets._live_labels import LiveLabels
 from napari_colorgan._widgets._loss_plot import LossPlot
 from napari_colorgan._widgets._recent import remember
+from napari_colorgan._widgets._vgg_download import VggDownload
 from napari_colorgan._widgets._view_region import ViewRegion
 from napari_colorgan.core.io.selection import parse_slices
 from napari_colorgan.core.train.config import TrainConfig
@@ -192,6 +193,7 @@ class TrainWidget(Container):
             choices=["auto", "imagenet", "random", "none"],
             value=_DEFAULT("perceptual_weights"),
         )
+        self._vgg_download = VggDownload()
         self._preview_every = FloatSpinBox(
             label="preview every (s)", min=0.5, max=3600.0, step=0.5, value=PREVIEW_SECONDS
         )
@@ -202,6 +204,7 @@ class TrainWidget(Container):
             self._lambda,
             self._critic,
             self._vgg,
+            self._vgg_download,
             self._preview_every,
         ]
 

@@ -50,10 +50,7 @@ def test_a_pickle_with_code_is_never_run(tmp_path):
         install_vgg19(evil, prefix="")
 
 
-def test_the_command_says_where_to_download_and_installs(vgg_file, capsys, monkeypatch):
-    assert main(["fetch-weights", "vgg19"]) == 2
-    err = capsys.readouterr().err
-    assert "download https://download.pytorch.org/models/vgg19-dcbb9e9d.pth" in err
+def test_the_command_installs_a_file_brought_by_the_user(vgg_file, capsys, monkeypatch):
     assert main(["fetch-weights", "vgg19", "--from", str(vgg_file)]) == 2  # not theirs
     import napari_colorgan.core.model.vgg_install as vi
 
@@ -70,3 +67,13 @@ def test_a_safetensors_copy_installs_without_torchvisions_hash(vgg_file, tmp_pat
     save_file({k: v for k, v in state.items() if k.startswith("features.")}, str(copy))
     assert find_vgg19_weights() is None
     assert install_vgg19(copy) == find_vgg19_weights()
+
+
+def test_weights_that_are_not_finite_are_refused(vgg_file, tmp_path):
+    state = torch.load(vgg_file, weights_only=True)
+    state["features.0.weight"] = torch.full_like(state["features.0.weight"], float("nan"))
+    bad = tmp_path / "nan.pth"
+    torch.save(state, bad)
+    with pytest.raises(ValueError, match="NaN or infinite weights .* features.0.weight"):
+        install_vgg19(bad, prefix="")
+    assert find_vgg19_weights() is None

@@ -121,12 +121,28 @@ def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_checkpoint(
         return loss * float("nan") if calls["n"] > 3 * 4 else loss  # 3 calls a step: NaN at step 5
 
     monkeypatch.setattr(GANLoss, "forward", poisoned)
-    with pytest.raises(NonFiniteLossError, match="NaN/Inf at step 5"):
+    with pytest.raises(NonFiniteLossError, match="NaN/Inf at step 5.*written before is kept"):
         for _ in train_iter(
             gray, target=rgb, config=tiny(adversarial=True), device="cpu", checkpoint=ckpt
         ):
             pass
     assert load_checkpoint(ckpt).step == 3
+
+
+def test_nan_at_the_first_step_does_not_claim_a_checkpoint(rgb_pair, tmp_path, monkeypatch):
+    gray, rgb = rgb_pair
+    original = GANLoss.forward
+    monkeypatch.setattr(GANLoss, "forward", lambda *a: original(*a) * float("nan"))
+    with pytest.raises(NonFiniteLossError, match="step 1.*no checkpoint had been written yet"):
+        for _ in train_iter(
+            gray,
+            target=rgb,
+            config=tiny(adversarial=True),
+            device="cpu",
+            checkpoint=tmp_path / "c.safetensors",
+        ):
+            pass
+    assert not (tmp_path / "c.safetensors").exists()
 
 
 def test_minutes_budget_ends_the_run(rgb_pair):

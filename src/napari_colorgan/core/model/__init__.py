@@ -2,7 +2,8 @@
 
 ``config`` holds the frozen architecture settings and presets; ``networks`` the U-Net generator
 and PatchGAN critic; ``vgg`` our VGG19 feature extractor (torchvision parameter names) and
-``vgg_install`` the installer of downloaded weights; ``normalize`` the input scaling stored with
+``vgg_install`` the installer of downloaded weights, ``vgg_fetch`` their download on request
+(resumable, hash checked); ``normalize`` the input scaling stored with
 each model; ``colorizer`` the :class:`Colorizer` that bundles them; ``file`` the safetensors
 model file (no pickle); ``pix2pix_import`` the reader of the reference pix2pix code's
 generators; ``bioimageio`` the bioimage.io export, with ``bioimageio_descr`` (its description)

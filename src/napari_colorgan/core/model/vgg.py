@@ -1,8 +1,8 @@
 """VGG19 feature extractor with torchvision's parameter names, and safe loading of its weights.
 
-Nothing here downloads: the ImageNet weights are read from a file the user provides (argument,
-the ``NAPARI_COLORGAN_VGG19`` environment variable, or torch's hub cache where torchvision would
-have put it).
+Nothing here downloads (``vgg_fetch`` does, when the user asks): the ImageNet weights are read
+from a file the user provides (argument, the ``NAPARI_COLORGAN_VGG19`` environment variable,
+torch's hub cache where torchvision would have put it, or what ``fetch-weights`` installed).
 """
 
 from __future__ import annotations
@@ -222,9 +222,10 @@ def installed_vgg19() -> Path | None:
 def missing_weights_help() -> str:
     """Tell the user where to put the VGG19 weights."""
     return (
-        f"Download torchvision's ImageNet VGG19 weights ({VGG19_FILENAME}) and install them with "
-        f"`napari-colorgan fetch-weights vgg19 --from FILE`, put them at {hub_cache_path()}, "
-        f"or point the {VGG19_ENV_VAR} environment variable at the file."
+        "Download torchvision's ImageNet VGG19 weights with `napari-colorgan fetch-weights "
+        "vgg19` (575 MB, checked by hash) or the Train widget's download button (advanced "
+        f"settings); or install a copy of {VGG19_FILENAME} with `fetch-weights vgg19 --from "
+        f"FILE`, put it at {hub_cache_path()}, or point {VGG19_ENV_VAR} at it."
     )
 
 

@@ -13,6 +13,8 @@ import hashlib
 import os
 from pathlib import Path
 
+import torch
+
 from ..io.atomic import write_atomic
 from .vgg import INSTALLED_NAME, VGG19_FILENAME, VGG19Features, read_vgg19_state, weights_dir
 
@@ -48,7 +50,8 @@ def install_vgg19(source: str | os.PathLike[str], prefix: str | None = None) -> 
     FileNotFoundError
         ``source`` does not exist.
     ValueError
-        The hash differs (corrupt or another file), or the file is no VGG19 state dict.
+        The hash differs (corrupt or another file), the file is no VGG19 state dict, or its
+        weights are not finite.
     """
     path = Path(source).expanduser()
     if not path.is_file():
@@ -66,6 +69,13 @@ def install_vgg19(source: str | os.PathLike[str], prefix: str | None = None) -> 
         )
     features = VGG19Features().load_weights(read_vgg19_state(path))
     state = {k: v.contiguous() for k, v in features.state_dict().items()}
+    broken = sorted(k for k, v in state.items() if not bool(torch.isfinite(v).all()))
+    if broken:
+        # Installed, such weights turn every perceptual loss into NaN at the first step.
+        raise ValueError(
+            f"{path.name} holds NaN or infinite weights ({len(broken)} of {len(state)} "
+            f"tensors, e.g. {broken[0]}): not installed; download it again from {VGG19_URL}"
+        )
 
     def write(tmp: str) -> None:
         from safetensors.torch import save_file

@@ -181,6 +181,13 @@ def _write_checkpoint(run: Run, world: World, path: Any) -> Iterator[Event]:
     barrier(world)
 
 
+def _what_is_kept(checkpoint: Any) -> str:
+    """Whether a checkpoint exists to resume from after a failed step (none before the first)."""
+    if checkpoint is not None and Path(checkpoint).is_file():
+        return f"the checkpoint {checkpoint} written before is kept, resume from it"
+    return "no checkpoint had been written yet"
+
+
 def _optimise(
     run: Run,
     world: World,
@@ -205,7 +212,10 @@ def _optimise(
             yield changed
         progress = run.step / config.steps if budget is None else elapsed / budget
         lr = run.step_fn.set_progress(progress)
-        values = _one_step(run)
+        try:
+            values = _one_step(run)
+        except NonFiniteLossError as err:
+            raise NonFiniteLossError(f"{err}; {_what_is_kept(checkpoint)}") from None
         run.step += 1
         yield StepDone(run.step, total, values, lr, time.perf_counter() - t0)
         if _validation_due(run) and world.is_main:
@@ -230,8 +240,8 @@ def _one_step(run: Run) -> dict[str, float]:
     bad = [k for k, v in values.items() if not np.isfinite(v)]
     if bad:
         raise NonFiniteLossError(
-            f"loss {bad} became NaN/Inf at step {run.step + 1}: training stopped and the "
-            "last checkpoint was kept; lower lr, check the input for NaN, or resume"
+            f"loss {bad} became NaN/Inf at step {run.step + 1}: training stopped; lower lr "
+            "or check the input for NaN"
         )
     return values
 
