@@ -44,7 +44,9 @@ def files(tmp_path):
     paths["rgb255.tif"] = tmp_path / "rgb255.tif"
     tifffile.imwrite(paths["rgb255.tif"], rgb.astype(np.float32), photometric="rgb")
     paths["nan.tif"] = tmp_path / "nan.tif"
-    tifffile.imwrite(paths["nan.tif"], np.full(gray.shape, np.nan, np.float32))
+    tifffile.imwrite(
+        paths["nan.tif"], np.full(gray.shape, np.nan, np.float32), photometric="minisblack"
+    )
     tifffile.imwrite(paths["rgb.tif"], rgb, photometric="rgb")
     cfg = ModelConfig(num_downs=5, ngf=8, tile=64, dropout=False)
     norm = InputNormalization("minmax", 0, 255)
@@ -72,11 +74,11 @@ def files(tmp_path):
     paths["rgba.tif"] = tmp_path / "rgba.tif"
     tifffile.imwrite(paths["rgba.tif"], rng.integers(0, 256, (3, 72, 80, 4), np.uint8))
     paths["bool.tif"] = tmp_path / "bool.tif"
-    tifffile.imwrite(paths["bool.tif"], gray > 128)
+    tifffile.imwrite(paths["bool.tif"], gray > 128, photometric="minisblack")
     labels = np.zeros(gray.shape, np.uint8)
     labels[0, 5:20, 5:20], labels[1, 30:40, 30:40] = 1, 7
     paths["labels.tif"] = tmp_path / "labels.tif"
-    tifffile.imwrite(paths["labels.tif"], labels)
+    tifffile.imwrite(paths["labels.tif"], labels, photometric="minisblack")
     paths["pal1.json"] = tmp_path / "pal1.json"
     paths["pal1.json"].write_text('{"1": [255, 0, 0]}')
     paths["red.json"] = tmp_path / "red.json"

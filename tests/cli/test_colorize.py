@@ -18,7 +18,7 @@ def setup(tmp_path, rng):
     cfg = ModelConfig(num_downs=5, ngf=8, tile=64, dropout=False)
     model = Colorizer.from_config(cfg, seed=1, normalization=InputNormalization("minmax", 0, 255))
     stack = rng.integers(0, 256, (4, 90, 70)).astype(np.uint8)
-    tifffile.imwrite(tmp_path / "em.tif", stack)
+    tifffile.imwrite(tmp_path / "em.tif", stack, photometric="minisblack")
     return {
         "model": str(model.save(tmp_path / "m.safetensors")),
         "input": str(tmp_path / "em.tif"),

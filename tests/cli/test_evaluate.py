@@ -37,7 +37,7 @@ def painted(tmp_path):
         "palette": tmp_path / "palette.json",
     }
     tifffile.imwrite(paths["pred"], (pred * 255).round().astype(np.uint8), photometric="rgb")
-    tifffile.imwrite(paths["labels"], labels)
+    tifffile.imwrite(paths["labels"], labels, photometric="minisblack")
     paths["palette"].write_text(json.dumps({str(k): v for k, v in PALETTE.items()}))
     return {k: str(v) for k, v in paths.items()}
 
@@ -46,7 +46,7 @@ def test_evaluate_table_json_mask_and_slices(files, tmp_path, capsys):
     code, out, _ = run(capsys, "evaluate", files["rgb"], files["rgb"])
     assert code == 0 and "PSNR (dB)" in out and "inf" in out
     mask = tmp_path / "mask.tif"
-    tifffile.imwrite(mask, np.ones((3, 72, 80), np.uint8))
+    tifffile.imwrite(mask, np.ones((3, 72, 80), np.uint8), photometric="minisblack")
     code, out, _ = run(
         capsys, "evaluate", files["rgb"], files["rgb"], "--mask", mask, "--slices", "1:3", "--json"
     )

@@ -43,9 +43,9 @@ def files(tmp_path):
         "labels": tmp_path / "labels.tif",
         "palette": tmp_path / "palette.json",
     }
-    tifffile.imwrite(paths["gray"], gray)
+    tifffile.imwrite(paths["gray"], gray, photometric="minisblack")
     tifffile.imwrite(paths["rgb"], rgb, photometric="rgb")
-    tifffile.imwrite(paths["labels"], labels)
+    tifffile.imwrite(paths["labels"], labels, photometric="minisblack")
     paths["palette"].write_text(json.dumps({"1": [255, 0, 0], "2": [0, 0, 255]}))
     return {k: str(v) for k, v in paths.items()}
 

@@ -121,7 +121,7 @@ def test_lazy_result_has_the_input_shape_plus_rgb_and_matches_planes(kind, shape
         z[:] = data
         source = tmp_path / "in.zarr"
     elif kind == "tiff":
-        tifffile.imwrite(tmp_path / "in.tif", data)
+        tifffile.imwrite(tmp_path / "in.tif", data, photometric="minisblack")
         source = tmp_path / "in.tif"
     out = colorize(source, m, device="cpu", precision="fp32")
     assert isinstance(out, da.Array)

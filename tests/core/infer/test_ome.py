@@ -108,7 +108,7 @@ def test_tiff_resolution_tags_become_the_scale(rng, tmp_path):
         (0.3, "micrometer"),
     ]
     plain = tmp_path / "plain.tif"
-    tifffile.imwrite(plain, gray)
+    tifffile.imwrite(plain, gray, photometric="minisblack")
     assert [a.scale for a in image_axes(plain, 3)] == [1.0, 1.0, 1.0]
 
 

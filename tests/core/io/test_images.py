@@ -22,7 +22,11 @@ def test_dtypes_and_ranges_normalise_to_0_1(dtype, rng):
 
 
 def test_tiff_is_memory_mapped(tmp_path, rng):
-    tifffile.imwrite(tmp_path / "a.tif", rng.integers(0, 255, (3, 20, 30)).astype(np.uint8))
+    tifffile.imwrite(
+        tmp_path / "a.tif",
+        rng.integers(0, 255, (3, 20, 30)).astype(np.uint8),
+        photometric="minisblack",
+    )
     arr = open_image(tmp_path / "a.tif")
     assert isinstance(arr, np.memmap) and arr.shape == (3, 20, 30)
 
@@ -92,7 +96,7 @@ def test_a_zarr_group_of_one_array_opens_it(tmp_path):
 
 def test_a_truncated_tiff_is_refused_at_open_naming_the_file(tmp_path):
     whole, cut = tmp_path / "whole.tif", tmp_path / "cut.tif"
-    tifffile.imwrite(whole, np.zeros((3, 64, 64), np.uint16))
+    tifffile.imwrite(whole, np.zeros((3, 64, 64), np.uint16), photometric="minisblack")
     data = whole.read_bytes()
     cut.write_bytes(data[: len(data) * 2 // 3])
     with pytest.raises(ValueError, match="cut.tif: the TIFF is truncated"):

@@ -69,7 +69,7 @@ def test_rgb_target_from_any_array_kind(kind, tmp_path):
         tz[:] = rgb
         gray, rgb = tmp_path / "g.zarr", tmp_path / "t.zarr"
     elif kind == "tiff":
-        tifffile.imwrite(tmp_path / "g.tif", gray)
+        tifffile.imwrite(tmp_path / "g.tif", gray, photometric="minisblack")
         tifffile.imwrite(tmp_path / "t.tif", rgb, photometric="rgb")
         gray, rgb = tmp_path / "g.tif", tmp_path / "t.tif"
     elif kind == "npy":

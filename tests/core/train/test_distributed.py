@@ -31,10 +31,14 @@ def torchrun(tmp_path, *args):
 
 def test_two_processes_train_write_once_and_resume(tmp_path):
     rng = np.random.default_rng(0)
-    tifffile.imwrite(tmp_path / "gray.tif", rng.integers(0, 256, (3, 72, 72)).astype(np.uint8))
+    tifffile.imwrite(
+        tmp_path / "gray.tif",
+        rng.integers(0, 256, (3, 72, 72)).astype(np.uint8),
+        photometric="minisblack",
+    )
     labels = np.zeros((3, 72, 72), np.uint8)
     labels[:, 10:40, 10:40] = 1
-    tifffile.imwrite(tmp_path / "labels.tif", labels)
+    tifffile.imwrite(tmp_path / "labels.tif", labels, photometric="minisblack")
     (tmp_path / "palette.json").write_text(json.dumps({"1": [200, 50, 50]}))
     common = [
         "gray.tif",

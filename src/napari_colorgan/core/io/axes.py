@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from .layout import ome_axes, order, series_letters, tiff_axes
+
 #: OME-XML / ImageJ unit spellings to the UDUNITS-2 names OME-Zarr requires.
 _UNITS = {
     "µm": "micrometer", "um": "micrometer", "micron": "micrometer", "microns": "micrometer",
@@ -125,14 +127,16 @@ def _zarr_axes(path: Path) -> list[Axis] | None:
     if not multiscales:
         return None
     meta = multiscales[0]
-    scale = [1.0] * len(meta["axes"])
+    entries = ome_axes(meta, path)
+    scale = [1.0] * len(entries)
     for transform in meta["datasets"][0].get("coordinateTransformations", []):
         if transform.get("type") == "scale":
             scale = [float(s) for s in transform["scale"]]
-    return [
+    axes = [
         Axis(a["name"], a.get("type", "space"), s, ome_unit(a.get("unit")))
-        for a, s in zip(meta["axes"], scale, strict=True)
+        for a, s in zip(entries, scale, strict=True)
     ]
+    return [axes[i] for i in order(entries)]  # as images.open_image arranges the array
 
 
 def _tiff_axes(path: Path, ndim: int) -> list[Axis] | None:
@@ -143,9 +147,17 @@ def _tiff_axes(path: Path, ndim: int) -> list[Axis] | None:
             sizes = _ome_xml_sizes(tif.ome_metadata)
         else:
             sizes = _imagej_sizes(tif)
+        letters, _ = series_letters(tif)
+        shape = tif.series[0].shape if tif.series else ()
+    entries, _ = tiff_axes(letters, shape)
+    named = [entries[i] for i in order(entries)]
+    if len(named) == ndim and {"t", "z"} & {a["name"] for a in named[:-2]}:
+        # The file names its planes (ImageJ's or OME's T and Z): those names, not a guess.
+        axes = [Axis(a["name"], a["type"]) for a in named]
+    else:
+        axes = default_axes(ndim)
     if sizes is None:
-        return None
-    axes = default_axes(ndim)
+        return axes if axes != default_axes(ndim) else None
     return [Axis(a.name, a.type, *sizes.get(a.name, (1.0, None))) for a in axes]
 
 

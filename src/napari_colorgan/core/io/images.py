@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .layout import arrange, ome_axes, series_letters, tiff_axes
 
 #: File suffixes each reader handles (lower case).
 TIFF_SUFFIXES = (".tif", ".tiff", ".btf")
@@ -30,6 +33,10 @@ def _suffix(path: Path) -> str:
 
 def _open_zarr(path: Path) -> Any:
     import zarr
+
+    damaged = damaged_zarr_json(path)
+    if damaged is not None:
+        raise ValueError(damaged)  # zarr's own error is a bare JSON message naming no file
 
     node = zarr.open(str(path), mode="r")
     if isinstance(node, zarr.Array):
@@ -52,40 +59,45 @@ def _open_zarr(path: Path) -> Any:
     return node[arrays[0]]
 
 
+def damaged_zarr_json(path: Path) -> str | None:
+    """One line naming a ``zarr.json`` (the group's or a level's) that is not valid JSON."""
+    import json
+
+    for meta in [path / "zarr.json", *sorted(path.glob("*/zarr.json"))]:
+        if not meta.is_file():
+            continue
+        try:
+            json.loads(meta.read_bytes())
+        except (ValueError, UnicodeDecodeError) as err:
+            return (
+                f"{meta} is damaged: not valid JSON ({err}); restore it from a copy, or "
+                "compute the store again (--overwrite)"
+            )
+    return None
+
+
 def _grey_channel(path: Path, array: Any, meta: dict[str, Any]) -> Any:
     """An OME-Zarr image as this package reads arrays: grey (..., y, x) or RGB (..., y, x, 3).
 
-    NGFF puts the channel axis before space; one channel is dropped, three are moved last.
+    Its axes are read by name: NGFF puts the channel axis before space and allows ``y, x, z``.
     """
-    kinds = [a.get("type") for a in meta.get("axes", [])]
-    if "channel" not in kinds or len(kinds) != array.ndim:
-        return array
-    import dask.array as da
-
-    at, channels = kinds.index("channel"), array.shape[kinds.index("channel")]
-    if channels == 1:
-        return da.from_zarr(array)[(slice(None),) * at + (0,)]
-    if channels == 3:
-        return da.moveaxis(da.from_zarr(array), at, -1)
-    raise ValueError(
-        f"{path} has {channels} channels: give one grayscale channel (or three, RGB); write "
-        "the channel to use as its own image"
-    )
+    return arrange(array, ome_axes(meta, path), path)
 
 
-def _check_tiff_complete(path: Path) -> None:
+def _check_tiff_complete(path: Path) -> tuple[str, str | None]:
     """Refuse a TIFF whose pixel data runs past the end of the file (a copy cut short).
 
     Otherwise it opens fine and fails at the first plane read beyond the cut, deep in a
     training or colorize run, with tifffile's "corrupted strip cannot be reshaped". A run
-    opens the same file several times: the page scan is done once per file version.
+    opens the same file several times: the page scan is done once per file version. Returns
+    the axis letters of the first series (``"ZCYX"``) and a note on how they are read.
     """
     stat = path.stat()
-    _check_tiff_version(str(path), stat.st_size, stat.st_mtime_ns)
+    return _check_tiff_version(str(path), stat.st_size, stat.st_mtime_ns)
 
 
 @functools.lru_cache(maxsize=64)
-def _check_tiff_version(name: str, size: int, _mtime_ns: int) -> None:
+def _check_tiff_version(name: str, size: int, _mtime_ns: int) -> tuple[str, str | None]:
     """:func:`_check_tiff_complete` for one version (path, size, mtime) of a file."""
     import tifffile
 
@@ -105,6 +117,7 @@ def _check_tiff_version(name: str, size: int, _mtime_ns: int) -> None:
                 for series in tif.series
                 if getattr(series, "dataoffset", None) is not None
             ]
+            letters, note = series_letters(tif)
     except Exception as err:  # tifffile raises many kinds for a damaged header
         raise ValueError(f"{path}: not a readable TIFF ({err})") from None
     if ends and max(ends) > size:
@@ -113,21 +126,31 @@ def _check_tiff_version(name: str, size: int, _mtime_ns: int) -> None:
             f"{max(ends):,}): the file was cut short (an interrupted copy or write?); copy "
             "or export it again"
         )
+    return letters, note
 
 
 def _open_tiff(path: Path) -> Any:
     import tifffile
 
-    _check_tiff_complete(path)
+    letters, shaped_note = _check_tiff_complete(path)
     try:
-        return tifffile.memmap(str(path), mode="r")
+        array = tifffile.memmap(str(path), mode="r")
     except ValueError:
         # Compressed or tiled TIFFs cannot be memory-mapped: read them through zarr, lazily.
         import zarr
 
         store = tifffile.imread(str(path), aszarr=True)
         node = zarr.open(store, mode="r")
-        return node if isinstance(node, zarr.Array) else node["0"]
+        array = node if isinstance(node, zarr.Array) else node["0"]
+    # Interleaved RGB (samples last) is already this package's colour layout.
+    if letters.endswith("YXS"):
+        return array
+    # By name: ImageJ's channels, OME-TIFF's time, a planar RGB's samples.
+    axes, note = tiff_axes(letters, array.shape)
+    for said in (shaped_note, note):
+        if said is not None:
+            warnings.warn(f"{path.name}: {said}", UserWarning, stacklevel=3)
+    return arrange(array, axes, path)
 
 
 def _open_fits(path: Path) -> Any:
