@@ -40,11 +40,17 @@ def run(args: argparse.Namespace) -> int:
 def _store(args: argparse.Namespace) -> int:
     """Layout, axes, levels and progress of a colorized store, and how to open it."""
     from napari_colorgan.core.infer.zarr_store import store_summary
+    from napari_colorgan.core.io.images import damaged_zarr_json
 
+    damaged = damaged_zarr_json(Path(args.model))
+    if damaged is not None:
+        raise ValueError(damaged)
     try:
         info = store_summary(args.model)
     except Exception as err:  # zarr raises many kinds for a folder that is no store
         raise ValueError(f"{args.model}: not a zarr store ({err})") from None
+    if info["layout"] == "unknown" and not args.json:
+        return _not_ours(args.model)
     if args.json:
         print(json.dumps(info, indent=2, sort_keys=True))
         return 0
@@ -66,4 +72,22 @@ def _store(args: argparse.Namespace) -> int:
     elif info["finished"]:
         print(f"  open it in napari: napari {args.model}")
         print(f"  in Python: napari_colorgan.open_multiscale({str(args.model)!r})[0]")
+    return 0
+
+
+def _not_ours(path: str) -> int:
+    """A zarr folder without napari-colorgan's record: say what it is, never "finished"."""
+    import zarr
+
+    from napari_colorgan.core.infer.store_check import foreign_ome_version
+
+    version = foreign_ome_version(zarr.open_group(path, mode="r"))
+    if version is None:
+        raise ValueError(
+            f"{path}: a zarr store, but neither a colorized store nor an OME-Zarr image"
+        )
+    print(
+        f"{path}: an OME-Zarr image (NGFF {version}) not written by napari-colorgan; "
+        f"colorize it with `napari-colorgan colorize {path} -o OUT.ome.zarr --model MODEL`"
+    )
     return 0

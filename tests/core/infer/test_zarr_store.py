@@ -23,7 +23,6 @@ from napari_colorgan.core.infer.zarr_store import (
     open_multiscale,
 )
 from napari_colorgan.core.model.colorizer import Colorizer
-from napari_colorgan.core.model.config import InputNormalization, ModelConfig
 
 
 def read(path):
@@ -43,17 +42,6 @@ def iterate(data, store, model, *, if_exists="resume", stop=None, **settings):
 
 
 KW = {"device": "cpu", "precision": "fp32", "tile": 128, "overlap": 64, "block_size": 64}
-
-
-@pytest.fixture
-def m():
-    cfg = ModelConfig(num_downs=5, ngf=8, tile=64, dropout=False)
-    return Colorizer.from_config(cfg, seed=2, normalization=InputNormalization("minmax", 0, 255))
-
-
-@pytest.fixture
-def stack(rng):
-    return rng.integers(0, 256, (3, 150, 140)).astype(np.uint8)
 
 
 def progress(events):

@@ -1,5 +1,8 @@
 """An atomic write either replaces the file whole or leaves the old one."""
 
+import os
+from pathlib import Path
+
 import pytest
 
 from napari_colorgan.core.io.atomic import write_atomic
@@ -120,3 +123,21 @@ def test_replace_tree_moves_into_an_empty_place(tmp_path):
     new = store(tmp_path / "new", "new")
     replace_tree(new, tmp_path / "out.zarr")
     assert content(tmp_path / "out.zarr") == "new" and not new.exists()
+
+
+def test_long_legal_names_get_short_temporaries(tmp_path):
+    from napari_colorgan.core.io.atomic import replace_tree, sibling, write_atomic
+
+    name = "m" * 240 + ".safetensors"  # 252 bytes: legal, but no room for a suffix
+    assert write_atomic(tmp_path / name, lambda tmp: Path(tmp).write_text("x")).read_text() == "x"
+    assert len(sibling(tmp_path / name, "lock").name) <= 255
+    store = tmp_path / ("s" * 245 + ".zarr")
+    store.mkdir()
+    new = sibling(store, "new")
+    new.mkdir()
+    (new / "f").write_text("new")
+    replace_tree(new, store)
+    assert (store / "f").read_text() == "new" and sorted(os.listdir(tmp_path)) == [
+        name,
+        store.name,
+    ]

@@ -17,7 +17,7 @@ from typing import Any
 import dask.array as da
 import numpy as np
 
-from ..io.atomic import finish_replacement, remove_path, replace_tree
+from ..io.atomic import finish_replacement, remove_path, replace_tree, sibling
 from ..io.axes import Axis, default_axes
 
 #: Downsample until both sides are at most this many pixels.
@@ -265,7 +265,7 @@ def write_rgb(
     axes = axes or default_axes(data.ndim - 1)
     check_axes(axes, data.ndim - 1)
     position = channel_position(axes)
-    work = path.with_name(f".{path.name}.writing")
+    work = sibling(path, "writing")
     finish_replacement(path, work)  # a swap a crash cut short
     remove_path(work)
     group = zarr.open_group(str(work), mode="w")

@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
+from ..io.atomic import sibling
+
 #: What to do when the output already exists: finish it if it holds this very result
 #: (``resume``), refuse (``fail``), or replace it once the new one is finished (``overwrite``).
 IfExists = Literal["resume", "fail", "overwrite"]
@@ -43,7 +45,7 @@ class Fate(enum.Enum):
 
 def replacement(path: Path) -> Path:
     """Where ``overwrite`` builds the new store: ``.NAME.new`` beside ``path``."""
-    return path.with_name(f".{path.name}.new")
+    return sibling(path, "new")
 
 
 def decide(

@@ -26,6 +26,8 @@ from ..events import Event, Finished, Progress, StopSignal, stop_requested
 from ..io.atomic import finish_replacement, remove_path, replace_tree
 from ..io.axes import Axis, image_axes
 from ..io.fingerprint import input_fingerprint
+from ..io.images import damaged_zarr_json
+from ..io.lock import writer_lock
 from ..model.colorizer import Colorizer
 from ..progress import drive_chunks
 from .config import ColorizeConfig
@@ -46,6 +48,7 @@ from .ome import (
     to_store_order,
     write_pyramid,
 )
+from .store_check import metadata_fits, missing_chunks, recheck_flags
 from .store_fate import IF_EXISTS, IfExists, check_not_input, decide, replacement
 
 #: The sub-group holding the resume flags (``done``), beside the image's levels.
@@ -135,7 +138,9 @@ def _create_store(
         store_shape(blocks.shape, position),
         store_shape(fingerprint["chunks"], position),
     )
-    level0 = create_level(group, "0", shape, chunks, axes)
+    level0 = create_level(group, "0", shape, chunks, axes).with_config(
+        {"write_empty_chunks": True}  # so a missing chunk file means a lost chunk
+    )
     grid = tuple(len(c) for c in blocks.chunks[:-1])
     done = group.create_group(BOOKKEEPING).create_array(
         "done", shape=grid, chunks=(1,) * len(grid), dtype="u1", fill_value=0
@@ -149,7 +154,9 @@ def _open_store(path: Path) -> tuple[Any, Any]:
     import zarr
 
     group = zarr.open_group(str(path), mode="r+")
-    return group["0"], group[f"{BOOKKEEPING}/done"]
+    # Every chunk is stored, black ones too, so a missing chunk file means a lost one.
+    level0 = group["0"].with_config({"write_empty_chunks": True})
+    return level0, group[f"{BOOKKEEPING}/done"]
 
 
 def _chunk_slices(blocks: BlockMaker, index: tuple[int, ...], position: int) -> tuple[slice, ...]:
@@ -187,8 +194,23 @@ def colorize_to_zarr_iter(
     """
     target = target if isinstance(target, ZarrTarget) else ZarrTarget(Path(target))
     check_not_input(data, target.path)
+    with writer_lock(target.path):  # one writer per store: two would mix their chunks
+        yield from _colorize_locked(data, target, colorizer, config, stop)
+
+
+def _colorize_locked(
+    data: Any,
+    target: ZarrTarget,
+    colorizer: Colorizer | str | os.PathLike[str],
+    config: ColorizeConfig | None,
+    stop: StopSignal | None,
+) -> Iterator[Event]:
+    """:func:`colorize_to_zarr_iter` once its store's lock is held."""
     path, beside = target.path, replacement(target.path)
     finish_replacement(path, beside)  # a swap a crash cut short
+    damaged = damaged_zarr_json(path) if path.is_dir() else None
+    if damaged is not None and target.if_exists != "overwrite":
+        raise ValueError(damaged)  # else it would be taken for someone else's store
     found, found_beside = read_fingerprint(path), read_fingerprint(beside)
     # A rerun finishes a store (or an overwrite's replacement) with the tiling it began with.
     stored = found_beside if target.if_exists == "overwrite" else found
@@ -206,8 +228,11 @@ def colorize_to_zarr_iter(
     else:
         level0, done = _open_store(work)
     yield job.planned()
-    # One read of the flags (each is its own small file in the store).
+    # One read of the flags (each is its own small file in the store), checked against the
+    # chunks the store holds: a flag whose chunk file was deleted is cleared, not trusted.
     flags = np.asarray(done[...]).astype(bool)
+    if not fate.creates:
+        flags = recheck_flags(work, level0, done, flags, channel_position(axes))
     position = channel_position(axes)
     finished, stopped = yield from _write_chunks(
         blocks, level0, done, flags, stop, job.config.parallel, position
@@ -232,8 +257,8 @@ def _pyramid_written(path: Path, pyramid: bool) -> bool:
 
     group = zarr.open_group(str(path), mode="r")
     meta = multiscale_of(group)
-    if meta is None:
-        return False
+    if not metadata_fits(group, meta):
+        return False  # absent, emptied or edited: written again
     levels = len(meta["datasets"])
     small = max(group["0"].shape[-2:]) <= PYRAMID_MIN
     return not pyramid or levels > 1 or small
@@ -344,6 +369,13 @@ def store_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
     except KeyError:
         flags = None
     meta = multiscale_of(group)
+    if not metadata_fits(group, meta):
+        meta = None
+    elif flags is not None and layout == LAYOUT:
+        flags = flags.copy()
+        position = [a.get("type") for a in meta["axes"]].index("channel")
+        for index in missing_chunks(Path(path), group["0"], flags, position):
+            flags[index] = False
     axes, levels = [], []
     if meta is not None:
         axes = [{**a, "scale": s} for a, s in zip(meta["axes"], level0_scale(meta), strict=True)]

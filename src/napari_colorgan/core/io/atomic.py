@@ -3,10 +3,33 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
+
+#: The longest hidden stem (``.NAME``) kept whole: with ``.PID.XXXXXXXX.tmp`` (or ``.old``,
+#: ``.lock``) it stays within the 255 bytes most file systems allow in a name.
+_STEM_MAX = 225
+
+
+def _stem(path: Path) -> str:
+    """``.NAME``, or a shortened ``.NAME~HASH`` when ``NAME`` is too long to carry a suffix.
+
+    A legal 250-byte name would otherwise fail at the end of the work, on its temporary's name.
+    """
+    raw = os.fsencode(path.name)
+    if len(raw) + 1 <= _STEM_MAX:
+        return f".{path.name}"
+    digest = hashlib.sha1(raw).hexdigest()[:12]
+    return f".{raw[:100].decode(errors='ignore')}~{digest}"
+
+
+def sibling(path: str | os.PathLike[str], tag: str) -> Path:
+    """The hidden neighbour ``.NAME.tag`` of ``path`` (name shortened when too long)."""
+    path = Path(path)
+    return path.with_name(f"{_stem(path)}.{tag}")
 
 
 def write_atomic(path: str | os.PathLike[str], write: Any) -> Path:
@@ -18,7 +41,7 @@ def write_atomic(path: str | os.PathLike[str], write: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path)
     # The writer's pid in the name: a later write can tell a killed writer's leftover.
-    prefix = f".{path.name}.{os.getpid()}."
+    prefix = f"{_stem(path)}.{os.getpid()}."
     fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
@@ -32,7 +55,15 @@ def write_atomic(path: str | os.PathLike[str], write: Any) -> Path:
     return path
 
 
-def _alive(pid: int) -> bool:
+def glob_escape(text: str) -> str:
+    """``text`` with glob's special characters taken literally."""
+    import glob
+
+    return glob.escape(text)
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (another user's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -50,9 +81,10 @@ def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
     """
     path = Path(path)
     removed = []
-    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
-        pid = tmp.name[len(path.name) + 2 :].split(".", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+    stem = _stem(path)
+    for tmp in path.parent.glob(f"{glob_escape(stem)}.*.tmp"):
+        pid = tmp.name[len(stem) + 1 :].split(".", 1)[0]
+        if pid.isdigit() and not alive(int(pid)):
             tmp.unlink(missing_ok=True)
             removed.append(tmp)
     return removed
@@ -132,7 +164,7 @@ def replace_tree(new: str | os.PathLike[str], path: str | os.PathLike[str]) -> P
     writer of ``path`` before it starts) completes the swap.
     """
     new, path = Path(new), Path(path)
-    old = path.with_name(f".{path.name}.old")
+    old = sibling(path, "old")
     remove_path(old)
     if not path.exists():
         os.replace(new, path)
@@ -160,7 +192,7 @@ def finish_replacement(path: str | os.PathLike[str], new: str | os.PathLike[str]
     before its deletion: deleted.
     """
     path, new = Path(path), Path(new)
-    old = path.with_name(f".{path.name}.old")
+    old = sibling(path, "old")
     if not old.exists():
         return
     if not path.exists() and new.exists():

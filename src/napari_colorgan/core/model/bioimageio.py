@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..io.atomic import sibling
 from .bioimageio_descr import CITATIONS, OPSET, linear_scaling
 from .bioimageio_files import cover_png, readme_text, sample_input
 from .colorizer import Colorizer
@@ -149,7 +150,7 @@ def export_bioimageio(
         cover_png(folder / "cover.png", example[0, colorizer.config.context], expected[0])
         (folder / "README.md").write_text(readme_text(colorizer, name, description))
         descr = describe(colorizer, folder, name, authors, license_id, description, CITATIONS)
-        work = out.with_name(f".{out.name}.writing")
+        work = sibling(out, "writing")
         try:
             _save(descr, work)
             validate(work)
