@@ -108,9 +108,18 @@ def add_parser(sub: Any) -> None:
 
 
 def train_config(args: argparse.Namespace) -> TrainConfig:
-    """The options the user gave, on top of TrainConfig's defaults."""
+    """The options the user gave, on top of TrainConfig's defaults (the checkpoint's on resume).
+
+    A resume then differs from its checkpoint only where the user asked, and the run refuses
+    or applies exactly those settings.
+    """
     given = {name: getattr(args, name) for name in CONFIG_OPTIONS}
-    return TrainConfig(**{k: v for k, v in given.items() if v is not None})
+    given = {k: v for k, v in given.items() if v is not None}
+    if getattr(args, "resume", None):
+        from napari_colorgan.core.train.resume import checkpoint_config
+
+        return TrainConfig.from_dict({**checkpoint_config(args.resume), **given})
+    return TrainConfig(**given)
 
 
 def _check_outputs(model: Path, checkpoint: Path, args: argparse.Namespace) -> None:

@@ -44,6 +44,7 @@ from .distributed import (
 )
 from .live import PaintedPlanes, take_painted
 from .preview import RegionSource, colorize_crop
+from .resume import check_same_scale, resumed_config
 from .run import Run, fit_input_normalization
 
 
@@ -162,16 +163,14 @@ def _settings(
     image: Any, target: Any, labels: Any, config: TrainConfig | None, resume: Any
 ) -> tuple[TrainConfig, CheckpointState | None, InputNormalization]:
     """The run's settings, checkpoint and input normalisation (a resume keeps the saved ones)."""
-    config = config or TrainConfig()
+    asked, config = config, config or TrainConfig()
     if resume is None:
         return config, None, fit_input_normalization(image, target, labels, config)
     ckpt = load_checkpoint(resume)
-    saved = TrainConfig.from_dict(ckpt.train_config)
-    # Only the budget may change on resume: it extends the run.
-    config = TrainConfig.from_dict(
-        {**saved.to_dict(), "steps": config.steps, "minutes": config.minutes}
-    )
-    return config, ckpt, InputNormalization.from_dict(ckpt.normalization)
+    config = resumed_config(ckpt.train_config, asked, resume)
+    saved = InputNormalization.from_dict(ckpt.normalization)
+    check_same_scale(saved, fit_input_normalization(image, target, labels, config), resume)
+    return config, ckpt, saved
 
 
 def _write_checkpoint(run: Run, world: World, path: Any) -> Iterator[Event]:

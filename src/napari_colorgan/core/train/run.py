@@ -26,6 +26,7 @@ from .data import AnnotatedStack
 from .distributed import World, wrap
 from .losses import PerceptualLoss
 from .preview import RegionSource
+from .resume import annotations_of, check_same_annotations, load_fitting
 from .sampler import PatchSampler, split_regions
 from .step import Pix2PixStep, class_weights
 
@@ -146,8 +147,9 @@ class Run:
 
     def _restore(self, ckpt: CheckpointState) -> None:
         s = self.step_fn
-        s.generator.load_state_dict(ckpt.generator)
-        s.discriminator.load_state_dict(ckpt.discriminator)
+        check_same_annotations(ckpt.extra, annotations_of(self.stack))
+        load_fitting(s.generator, ckpt.generator, "generator")
+        load_fitting(s.discriminator, ckpt.discriminator, "discriminator")
         s.opt_g.load_state_dict(ckpt.optimizers["g"])
         s.opt_d.load_state_dict(ckpt.optimizers["d"])
         self.rng = restore_numpy_rng(ckpt.numpy_rng)
@@ -175,7 +177,7 @@ class Run:
             },
             numpy_rng=numpy_rng_state(self.rng),
             torch_rng=torch.get_rng_state(),
-            extra={"perceptual": self.perceptual.source},
+            extra={"perceptual": self.perceptual.source, **annotations_of(self.stack)},
         )
 
     @torch.no_grad()
