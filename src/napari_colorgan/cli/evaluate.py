@@ -44,7 +44,8 @@ def _check_finished(path: str) -> None:
     """Refuse a colour store of ours that is not finished: its missing chunks read as black."""
     from pathlib import Path
 
-    from napari_colorgan.core.infer.zarr_store import read_fingerprint, store_summary
+    from napari_colorgan.core.infer.store_check import store_summary
+    from napari_colorgan.core.infer.zarr_store import read_fingerprint
 
     if not isinstance(read_fingerprint(Path(path)), dict):
         return  # not a store of ours: nothing says what was computed

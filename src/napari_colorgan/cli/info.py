@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _store(args: argparse.Namespace) -> int:
     """Layout, axes, levels and progress of a colorized store, and how to open it."""
-    from napari_colorgan.core.infer.zarr_store import store_summary
+    from napari_colorgan.core.infer.store_check import store_summary
     from napari_colorgan.core.io.images import damaged_zarr_json
 
     damaged = damaged_zarr_json(Path(args.model))

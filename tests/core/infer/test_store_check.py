@@ -8,8 +8,8 @@ import pytest
 import zarr
 
 from napari_colorgan.cli import main
-from napari_colorgan.core.infer.store_check import missing_chunks
-from napari_colorgan.core.infer.zarr_store import colorize_to_zarr, open_multiscale, store_summary
+from napari_colorgan.core.infer.store_check import missing_chunks, store_summary
+from napari_colorgan.core.infer.zarr_store import colorize_to_zarr, open_multiscale
 from tests.core.infer.test_zarr_store import KW, count_tasks
 
 
@@ -66,3 +66,33 @@ def test_info_does_not_call_someone_elses_image_a_finished_colour_store(tmp_path
     assert "an OME-Zarr image (NGFF 0.4) not written by napari-colorgan" in out
     assert "finished" not in out and "colorized store" not in out
     shutil.rmtree(tmp_path / "grey.ome.zarr")
+
+
+def test_a_deleted_record_of_finished_chunks_recomputes_everything(m, stack, tmp_path):
+    path = colorize_to_zarr(stack, tmp_path / "out.ome.zarr", m, **KW)
+    want = np.asarray(open_multiscale(path)[0])
+    shutil.rmtree(path / "napari_colorgan")
+    with pytest.warns(UserWarning, match="record of finished chunks .* is missing"):
+        colorize_to_zarr(stack, path, m, **KW)
+    np.testing.assert_array_equal(np.asarray(open_multiscale(path)[0]), want)
+
+
+def test_a_deleted_full_resolution_level_is_named(m, stack, tmp_path):
+    path = colorize_to_zarr(stack, tmp_path / "out.ome.zarr", m, **KW)
+    shutil.rmtree(path / "0")
+    with pytest.raises(ValueError, match="its full-resolution level 0 is missing"):
+        colorize_to_zarr(stack, path, m, **KW)
+
+
+def test_an_input_naming_a_dataset_it_lacks_is_refused_by_name(tmp_path):
+    from napari_colorgan.core.io.images import open_image
+
+    group = zarr.open_group(str(tmp_path / "in.ome.zarr"), mode="w")
+    group.create_array("0", data=np.zeros((16, 16), np.uint8))
+    axes = [{"name": n, "type": "space"} for n in "yx"]
+    scale = [{"type": "scale", "scale": [1, 1]}]
+    group.attrs["ome"] = {"version": "0.5", "multiscales": [
+        {"axes": axes, "datasets": [{"path": "s0", "coordinateTransformations": scale}]}
+    ]}  # fmt: skip
+    with pytest.raises(ValueError, match="names the dataset 's0', which the store does not hold"):
+        open_image(tmp_path / "in.ome.zarr")

@@ -141,3 +141,17 @@ def test_long_legal_names_get_short_temporaries(tmp_path):
         name,
         store.name,
     ]
+
+
+def test_a_full_disk_says_so_and_keeps_the_previous_file(tmp_path):
+    import errno
+
+    path = tmp_path / "m.safetensors"
+    path.write_text("previous")
+
+    def full(tmp):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError, match=r"no space left on the disk .* \(the previous file is"):
+        write_atomic(path, full)
+    assert path.read_text() == "previous" and os.listdir(tmp_path) == ["m.safetensors"]

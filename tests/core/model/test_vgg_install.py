@@ -77,3 +77,14 @@ def test_weights_that_are_not_finite_are_refused(vgg_file, tmp_path):
     with pytest.raises(ValueError, match="NaN or infinite weights .* features.0.weight"):
         install_vgg19(bad, prefix="")
     assert find_vgg19_weights() is None
+
+
+def test_info_on_a_bioimageio_package_names_it(tmp_path, capsys):
+    import zipfile
+
+    package = tmp_path / "model.zip"
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("rdf.yaml", "type: model\n")
+        archive.writestr("weights.onnx", b"\x00")
+    assert main(["info", str(package)]) == 2
+    assert "is a bioimage.io model package" in capsys.readouterr().err

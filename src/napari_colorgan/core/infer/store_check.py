@@ -16,6 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from .ome import FINGERPRINT_KEY, LAYOUT, level0_scale, multiscale_of
+
+#: The sub-group of a colour store holding its resume flags (``done``), beside its levels.
+STORE_BOOKKEEPING = "napari_colorgan"
+
 
 def stored_keys(folder: Path) -> dict[str, int]:
     """Every file under ``folder`` as a key relative to it (``c/0/1/2``) with its size."""
@@ -97,3 +102,48 @@ def foreign_ome_version(group: Any) -> str | None:
         entry = attrs["multiscales"][0]
         return str(entry.get("version", "0.4") if isinstance(entry, dict) else "0.4")
     return None
+
+
+def store_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """What a colour store holds: layout, axes, levels and how much of it is done.
+
+    Keys: ``layout`` (``"ome-zarr-0.5"``, ``"0.1"`` or ``"unknown"``), ``finished``,
+    ``chunks_done`` / ``chunks`` (None when there are no resume flags), ``axes`` (OME entries
+    with ``scale``), ``levels`` (shapes in store order), ``model`` (content token or None),
+    ``tiling`` (``tile`` and ``overlap`` in px, or None).
+    """
+    import zarr
+
+    group = zarr.open_group(str(path), mode="r")
+    attrs = dict(group.attrs)
+    ours = attrs.get(FINGERPRINT_KEY)
+    layout = "unknown" if not isinstance(ours, dict) else ours.get("layout", "0.1")
+    flags_path = f"{STORE_BOOKKEEPING}/done" if layout == LAYOUT else "done"
+    try:
+        flags = np.asarray(group[flags_path][...]).astype(bool)
+    except KeyError:
+        flags = None
+    meta = multiscale_of(group)
+    if not metadata_fits(group, meta):
+        meta = None
+    elif flags is not None and layout == LAYOUT:
+        flags = flags.copy()
+        position = [a.get("type") for a in meta["axes"]].index("channel")
+        for index in missing_chunks(Path(path), group["0"], flags, position):
+            flags[index] = False
+    axes, levels = [], []
+    if meta is not None:
+        axes = [{**a, "scale": s} for a, s in zip(meta["axes"], level0_scale(meta), strict=True)]
+        levels = [list(group[d["path"]].shape) for d in meta["datasets"]]
+    return {
+        "layout": layout,
+        "finished": meta is not None and (flags is None or bool(flags.all())),
+        "chunks_done": None if flags is None else int(flags.sum()),
+        "chunks": None if flags is None else int(flags.size),
+        "axes": axes,
+        "levels": levels,
+        "model": ours.get("model") if isinstance(ours, dict) else None,
+        "tiling": {k: ours.get(k) for k in ("tile", "overlap")}
+        if isinstance(ours, dict)
+        else None,
+    }

@@ -14,6 +14,7 @@ import dataclasses
 import itertools
 import os
 import time
+import warnings
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,6 @@ from .ome import (
     channel_position,
     check_axes,
     create_level,
-    level0_scale,
     multiscale_of,
     open_multiscale,
     store_name,
@@ -48,11 +48,11 @@ from .ome import (
     to_store_order,
     write_pyramid,
 )
-from .store_check import metadata_fits, missing_chunks, recheck_flags
+from .store_check import STORE_BOOKKEEPING, metadata_fits, recheck_flags
 from .store_fate import IF_EXISTS, IfExists, check_not_input, decide, replacement
 
 #: The sub-group holding the resume flags (``done``), beside the image's levels.
-BOOKKEEPING = "napari_colorgan"
+BOOKKEEPING = STORE_BOOKKEEPING
 __all__ = ["ZarrTarget", "colorize_to_zarr", "colorize_to_zarr_iter", "open_multiscale"]
 
 
@@ -141,22 +141,45 @@ def _create_store(
     level0 = create_level(group, "0", shape, chunks, axes).with_config(
         {"write_empty_chunks": True}  # so a missing chunk file means a lost chunk
     )
-    grid = tuple(len(c) for c in blocks.chunks[:-1])
-    done = group.create_group(BOOKKEEPING).create_array(
-        "done", shape=grid, chunks=(1,) * len(grid), dtype="u1", fill_value=0
-    )
+    done = _create_flags(group, blocks)
     group.attrs[FINGERPRINT_KEY] = fingerprint
     return level0, done
 
 
-def _open_store(path: Path) -> tuple[Any, Any]:
-    """A store holding this result, opened to finish it: level 0 and done flags."""
+def _create_flags(group: Any, blocks: BlockMaker) -> Any:
+    """The ``done`` flags, one per output chunk, all cleared."""
+    grid = tuple(len(c) for c in blocks.chunks[:-1])
+    return group.require_group(BOOKKEEPING).create_array(
+        "done", shape=grid, chunks=(1,) * len(grid), dtype="u1", fill_value=0, overwrite=True
+    )
+
+
+def _open_store(path: Path, blocks: BlockMaker) -> tuple[Any, Any]:
+    """A store holding this result, opened to finish it: level 0 and done flags.
+
+    Without its flags (the bookkeeping group deleted) nothing says which chunks are done:
+    they are made again, all cleared, and every chunk is computed again.
+    """
     import zarr
 
     group = zarr.open_group(str(path), mode="r+")
+    if "0" not in group:
+        raise ValueError(
+            f"{path}: its full-resolution level 0 is missing (deleted?): compute the store "
+            "again with if_exists='overwrite' (--overwrite)"
+        )
     # Every chunk is stored, black ones too, so a missing chunk file means a lost one.
     level0 = group["0"].with_config({"write_empty_chunks": True})
-    return level0, group[f"{BOOKKEEPING}/done"]
+    try:
+        return level0, group[f"{BOOKKEEPING}/done"]
+    except KeyError:
+        warnings.warn(
+            f"{path.name}: its record of finished chunks ({BOOKKEEPING}/done) is missing: "
+            "every chunk is computed again",
+            UserWarning,
+            stacklevel=4,
+        )
+        return level0, _create_flags(group, blocks)
 
 
 def _chunk_slices(blocks: BlockMaker, index: tuple[int, ...], position: int) -> tuple[slice, ...]:
@@ -226,7 +249,7 @@ def _colorize_locked(
     if fate.creates:
         level0, done = _create_store(work, blocks, fingerprint, axes)
     else:
-        level0, done = _open_store(work)
+        level0, done = _open_store(work, blocks)
     yield job.planned()
     # One read of the flags (each is its own small file in the store), checked against the
     # chunks the store holds: a flag whose chunk file was deleted is cleared, not trusted.
@@ -347,48 +370,3 @@ def _workers() -> int:
         return sum(get_client().nthreads().values())
     except (ImportError, ValueError):
         return os.cpu_count() or 2
-
-
-def store_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """What a colour store holds: layout, axes, levels and how much of it is done.
-
-    Keys: ``layout`` (``"ome-zarr-0.5"``, ``"0.1"`` or ``"unknown"``), ``finished``,
-    ``chunks_done`` / ``chunks`` (None when there are no resume flags), ``axes`` (OME entries
-    with ``scale``), ``levels`` (shapes in store order), ``model`` (content token or None),
-    ``tiling`` (``tile`` and ``overlap`` in px, or None).
-    """
-    import zarr
-
-    group = zarr.open_group(str(path), mode="r")
-    attrs = dict(group.attrs)
-    ours = attrs.get(FINGERPRINT_KEY)
-    layout = "unknown" if not isinstance(ours, dict) else ours.get("layout", "0.1")
-    flags_path = f"{BOOKKEEPING}/done" if layout == LAYOUT else "done"
-    try:
-        flags = np.asarray(group[flags_path][...]).astype(bool)
-    except KeyError:
-        flags = None
-    meta = multiscale_of(group)
-    if not metadata_fits(group, meta):
-        meta = None
-    elif flags is not None and layout == LAYOUT:
-        flags = flags.copy()
-        position = [a.get("type") for a in meta["axes"]].index("channel")
-        for index in missing_chunks(Path(path), group["0"], flags, position):
-            flags[index] = False
-    axes, levels = [], []
-    if meta is not None:
-        axes = [{**a, "scale": s} for a, s in zip(meta["axes"], level0_scale(meta), strict=True)]
-        levels = [list(group[d["path"]].shape) for d in meta["datasets"]]
-    return {
-        "layout": layout,
-        "finished": meta is not None and (flags is None or bool(flags.all())),
-        "chunks_done": None if flags is None else int(flags.sum()),
-        "chunks": None if flags is None else int(flags.size),
-        "axes": axes,
-        "levels": levels,
-        "model": ours.get("model") if isinstance(ours, dict) else None,
-        "tiling": {k: ours.get(k) for k in ("tile", "overlap")}
-        if isinstance(ours, dict)
-        else None,
-    }

@@ -49,6 +49,16 @@ def write_atomic(path: str | os.PathLike[str], write: Any) -> Path:
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        if err.errno in (errno.ENOSPC, errno.EDQUOT):
+            kept = "the previous file is intact" if path.exists() else "nothing was written"
+            raise OSError(
+                err.errno,
+                f"no space left on the disk of {path} while writing it ({kept}); "
+                "free some space and save again",
+            ) from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

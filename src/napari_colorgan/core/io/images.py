@@ -45,7 +45,7 @@ def _open_zarr(path: Path) -> Any:
     attrs = dict(node.attrs)
     multiscales = attrs.get("multiscales") or attrs.get("ome", {}).get("multiscales")
     if multiscales:
-        return _grey_channel(path, node[multiscales[0]["datasets"][0]["path"]], multiscales[0])
+        return _grey_channel(path, _full_resolution(path, node, multiscales[0]), multiscales[0])
     arrays = sorted(name for name, _ in node.arrays())
     if not arrays:
         raise ValueError(f"{path}: the zarr group holds no array")
@@ -74,6 +74,22 @@ def damaged_zarr_json(path: Path) -> str | None:
                 "compute the store again (--overwrite)"
             )
     return None
+
+
+def _full_resolution(path: Path, group: Any, meta: Any) -> Any:
+    """The first dataset an OME-Zarr multiscales entry names, refused by name when absent."""
+    try:
+        name = meta["datasets"][0]["path"]
+    except (KeyError, IndexError, TypeError):
+        raise ValueError(
+            f"{path}: its OME-Zarr multiscales metadata names no dataset: fix or rewrite it"
+        ) from None
+    if name not in group:
+        raise ValueError(
+            f"{path}: its multiscales metadata names the dataset {name!r}, which the store does "
+            "not hold (renamed or deleted?)"
+        )
+    return group[name]
 
 
 def _grey_channel(path: Path, array: Any, meta: dict[str, Any]) -> Any:

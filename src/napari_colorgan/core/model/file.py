@@ -75,9 +75,26 @@ def save_model_file(
     return write_atomic(path, lambda tmp: save_file(flat, tmp, metadata=metadata))
 
 
+def _is_bioimageio_package(path: Path) -> bool:
+    """Whether a zip holds a bioimage.io description (read from its listing, nothing run)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return any(n.endswith(("rdf.yaml", "bioimageio.yaml")) for n in names)
+
+
 def _reject_pickle(path: Path) -> None:
     with open(path, "rb") as fh:
         head = fh.read(4)
+    if head == b"PK\x03\x04" and _is_bioimageio_package(path):
+        raise ValueError(
+            f"{path} is a bioimage.io model package (ONNX weights for bioimage.io tools), not "
+            "a napari-colorgan model file: use the .safetensors model it was exported from"
+        )
     if head.startswith(_PICKLE_MAGIC):
         raise ValueError(
             f"{path} is a PyTorch pickle checkpoint, not a napari-colorgan model file. "
