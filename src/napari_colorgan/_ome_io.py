@@ -47,6 +47,14 @@ def get_reader(path: str | list[str]) -> Callable[[Any], list] | None:
     return layer_data if is_colour_store(path) else None
 
 
+class WriterRefused(RuntimeError):
+    """The colour writer refuses a layer or a path; a RuntimeError, not a ValueError.
+
+    napari takes a writer's ValueError for "this writer does not apply" and shows only "Given
+    plugin is not a valid writer", so the reason would be lost.
+    """
+
+
 def write_ome_zarr(path: str, data: Any, meta: dict[str, Any]) -> list[str]:
     """The npe2 writer: a colour (RGB) image layer as an OME-Zarr 0.5 store with a pyramid."""
     import numpy as np
@@ -54,9 +62,10 @@ def write_ome_zarr(path: str, data: Any, meta: dict[str, Any]) -> list[str]:
     from napari_colorgan.core.infer.ome import write_rgb
 
     if not meta.get("rgb"):
-        raise ValueError(
-            "napari-colorgan saves colour (RGB) image layers; save this layer with another "
-            "writer (e.g. napari-ome-zarr or TIFF)"
+        name = meta.get("name", "this layer")
+        raise WriterRefused(
+            f"napari-colorgan saves colour (RGB) image layers, and {name!r} is not one: "
+            "nothing was written; save it with another writer (TIFF, or napari-ome-zarr)"
         )
     if meta.get("multiscale"):
         data = data[0]
@@ -100,7 +109,7 @@ def _check_replaceable(out: Path) -> None:
     if not out.exists() or is_colour_store(out):
         return
     what = "a file" if not out.is_dir() else "a folder that is not a napari-colorgan colour store"
-    raise ValueError(
+    raise WriterRefused(
         f"{out} exists and is {what}: nothing was written; save under another name, or "
         "remove it first if it is no longer needed"
     )

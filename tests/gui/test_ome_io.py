@@ -9,6 +9,7 @@ pytestmark = pytest.mark.gui
 import zarr  # noqa: E402
 
 from napari_colorgan._ome_io import (  # noqa: E402
+    WriterRefused,
     get_reader,
     is_colour_store,
     layer_axes,
@@ -63,7 +64,7 @@ def test_save_layers_writes_a_colour_layer_that_reads_back(make_napari_viewer, t
     np.testing.assert_array_equal(open_multiscale(out)[0], rgb)
     reopened = viewer.open(str(out), plugin="napari-colorgan")[0]
     assert list(reopened.scale) == [2.0, 0.5, 0.5]
-    with pytest.raises(ValueError, match="colour \\(RGB\\)"):  # a grey layer is not ours
+    with pytest.raises(WriterRefused, match="colour \\(RGB\\)"):  # a grey layer is not ours
         write_ome_zarr(str(tmp_path / "grey.ome.zarr"), rgb[..., 0], {"rgb": False})
     assert not (tmp_path / "grey.ome.zarr").exists()
 
@@ -132,6 +133,16 @@ def test_save_layers_writes_what_napari_shows_and_never_replaces_someone_elses_f
     theirs.mkdir()
     (theirs / "notes.txt").write_text("mine")
     meta = {"rgb": True, "name": "float", "contrast_limits": layer.contrast_limits}
-    with pytest.raises(ValueError, match="exists and is a folder that is not .* nothing was"):
+    with pytest.raises(WriterRefused, match="exists and is a folder that is not .* nothing was"):
+        viewer.layers.save(str(theirs), selected=True, plugin="napari-colorgan")  # the message
+    with pytest.raises(WriterRefused, match="exists and is a folder that is not .* nothing was"):
         write_ome_zarr(str(theirs), rgb, meta)
     assert (theirs / "notes.txt").read_text() == "mine" and len(list(theirs.iterdir())) == 1
+
+
+def test_save_layers_of_a_grey_layer_says_why_nothing_was_written(make_napari_viewer, tmp_path):
+    viewer = make_napari_viewer()
+    viewer.add_image(np.zeros((16, 16), np.uint8), name="grey")
+    with pytest.raises(WriterRefused, match="'grey' is not one: nothing was written"):
+        viewer.layers.save(str(tmp_path / "g.ome.zarr"), selected=True, plugin="napari-colorgan")
+    assert not (tmp_path / "g.ome.zarr").exists()

@@ -136,3 +136,52 @@ def test_a_typo_in_the_slices_box_is_one_notification_not_a_traceback(viewer, wi
     button.changed.emit(True)  # must not raise
     errors = errors_since(start)
     assert len(errors) == 1 and "slices '5:x'" in errors[0] and "--" not in errors[0]
+
+
+def test_export_onto_another_store_asks_for_the_checkbox_the_widget_has(
+    viewer, qtbot, model_path, tmp_path
+):
+    col = ColorizeWidget(viewer)
+    viewer.window.add_dock_widget(col)
+    col._image.value, col._model_file.value = viewer.layers["em"], model_path
+    other = tmp_path / "other.ome.zarr"
+    other.mkdir()
+    (other / "zarr.json").write_text('{"zarr_format": 3, "node_type": "group", "attributes": {}}')
+    col._export_path.value = other
+    start = len(notification_manager.records)
+    col._export.changed.emit(True)
+    wait_for_error(qtbot, start, 'tick "replace an existing export"')
+    assert not any("--overwrite" in m for m in errors_since(start))
+    qtbot.waitUntil(lambda: col._export.enabled, timeout=30_000)
+    col._replace.value = True
+    col._export.changed.emit(True)
+    qtbot.waitUntil(lambda: "exported" in col._status.value, timeout=120_000)
+
+
+def test_save_model_never_replaces_a_file_unless_asked(viewer, qtbot, tmp_path):
+    train = TrainWidget(viewer)
+    train.model = Colorizer.from_config(preset("small", tile=64))
+    existing = tmp_path / "kept.safetensors"
+    existing.write_text("the user's")
+    train._save_path.value = existing
+    start = len(notification_manager.records)
+    train._save.changed.emit(True)
+    assert any('exists: tick "replace an existing file"' in m for m in errors_since(start))
+    assert existing.read_text() == "the user's"
+    train._replace.value = True
+    assert train.save() == existing and existing.stat().st_size > 100
+
+
+def test_session_checkpoints_live_in_the_user_cache_and_only_the_newest_stay(viewer):
+    import os
+
+    from napari_colorgan._widgets._session_checkpoint import KEEP, prune, sessions_dir
+
+    train = TrainWidget(viewer)
+    assert train._checkpoint.parent.parent == sessions_dir() and not train._checkpoint.exists()
+    for i in range(KEEP + 2):
+        old = sessions_dir() / f"old-{i}"
+        old.mkdir(parents=True)
+        os.utime(old, (i, i))
+    prune(keeping=train._checkpoint)
+    assert sorted(p.name for p in sessions_dir().iterdir()) == [f"old-{KEEP}", f"old-{KEEP + 1}"]

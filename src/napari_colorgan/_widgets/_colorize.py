@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,6 +76,7 @@ class ColorizeWidget(Container):
         self._colorize = PushButton(text="Add colour layer")
         self._export_path = FileEdit(label="export to", mode="w", filter="*.zarr")
         self._region = ComboBox(label="export what", choices=region_choices(viewer))
+        self._replace = CheckBox(text="replace an existing export", value=False)
         self._export = PushButton(text="Export to zarr")
         self._cancel = PushButton(text="Cancel export", enabled=False)
         self._status = Label(value="")
@@ -94,6 +96,7 @@ class ColorizeWidget(Container):
                 self._colorize,
                 self._export_path,
                 self._region,
+                self._replace,
                 self._export,
                 self._cancel,
                 self._status,
@@ -106,6 +109,7 @@ class ColorizeWidget(Container):
         self._cancel.changed.connect(self.cancel)
         self._recent.changed.connect(self._pick_recent)
         self._worker: Any = None
+        self._stop_export = threading.Event()
         keep_choices_fresh(viewer, self)
 
     # ---- values -> settings --------------------------------------------------------------
@@ -232,9 +236,11 @@ class ColorizeWidget(Container):
         levels = list(layer.data) if layer.multiscale else [layer.data]
         # The layer's pixel size, units and axis names go into the store's metadata.
         state = {"scale": layer.scale, "units": layer.units, "axis_labels": layer.axis_labels}
-        target = ZarrTarget(path, axes=tuple(layer_axes(state, levels[0].ndim)))
+        fate = "overwrite" if self._replace.value else "resume"
+        target = ZarrTarget(path, fate, axes=tuple(layer_axes(state, levels[0].ndim)))
         tiles = colour_tiles_of(self._viewer, layer)
-        events = export_events(levels, target, region, load, config, tiles)
+        stop = self._stop_export = threading.Event()
+        events = export_events(levels, target, region, load, config, tiles, stop)
         bar = progress(total=0, desc="colorizing")
 
         def on_event(event: Any) -> None:
@@ -246,7 +252,9 @@ class ColorizeWidget(Container):
                 bar.n = event.done
                 bar.refresh()
                 self._status.value = f"{event.done}/{event.total} tiles"
-            elif isinstance(event, Finished) and not event.stopped:
+            elif isinstance(event, Finished) and event.stopped:
+                self._status.value = "cancelled: export again to resume"
+            elif isinstance(event, Finished):
                 self._open_result(path, layer)
 
         def done() -> None:
@@ -255,7 +263,10 @@ class ColorizeWidget(Container):
 
         worker = stream_in_worker(events, on_event)
         worker.finished.connect(unless_gone(done))
-        end_with_widget(self, unless_gone(worker.quit))  # the viewer closing stops it
+        end_with_widget(self, stop.set)  # the viewer closing stops it after its tile
+        # A worker napari quits is left between two events: closing the events then ends the
+        # export's ``with`` blocks, so its store's lock is given back.
+        worker.aborted.connect(events.close)
         self._worker = worker
         self._export.enabled, self._cancel.enabled = False, True
         worker.start()
@@ -263,7 +274,7 @@ class ColorizeWidget(Container):
     def cancel(self) -> None:
         """Stop the export after the tile in flight; exporting again resumes it."""
         if self._worker is not None:
-            self._worker.quit()
+            self._stop_export.set()  # the export ends after its tile, cleanly: resumable
             self._status.value = "cancelled: export again to resume"
 
     def _open_result(self, path: Path, layer: Any) -> None:

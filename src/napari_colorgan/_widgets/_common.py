@@ -81,6 +81,12 @@ def explain(error: BaseException) -> str:
             "the GPU ran out of memory: lower the batch size or the tile size, pick precision "
             "bf16/fp16, or choose device cpu"
         )
+    # The core speaks to scripts and the command line; the widget's control is a checkbox.
+    for said in (
+        "pass if_exists='overwrite' (--overwrite)",
+        "if_exists='overwrite' (--overwrite)",
+    ):
+        text = text.replace(said, 'tick "replace an existing export"')
     return text
 
 

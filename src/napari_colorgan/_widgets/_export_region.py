@@ -80,6 +80,7 @@ def export_events(
     load: Callable[[], Any],
     config: Any,
     tiles: Any = None,
+    stop: Any = None,
 ) -> Iterator[Any]:
     """The export's events, in its worker: the colour layer's tiles, or new ones.
 
@@ -96,7 +97,7 @@ def export_events(
         same = model_payload(tiles.source.model).token == model_payload(source.model).token
         if same and tiles.source.config == source.config and tiles.source.side == source.side:
             source, cache = tiles.source, tiles.cache
-    yield from export_tiles_iter(source, target, region, cache)
+    yield from export_tiles_iter(source, target, region, cache, stop)
 
 
 def placed(path: Path, layer: Any) -> dict[str, Any]:

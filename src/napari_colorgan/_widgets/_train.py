@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +38,11 @@ from napari_colorgan._widgets._common import (
 from napari_colorgan._widgets._live_labels import LiveLabels
 from napari_colorgan._widgets._loss_plot import LossPlot
 from napari_colorgan._widgets._recent import remember
+from napari_colorgan._widgets._session_checkpoint import (
+    closing,
+    new_session_checkpoint,
+    prune,
+)
 from napari_colorgan._widgets._vgg_download import VggDownload
 from napari_colorgan._widgets._view_region import ViewRegion
 from napari_colorgan.core.io.selection import parse_slices
@@ -131,6 +135,7 @@ class TrainWidget(Container):
         self._stop = PushButton(text="Stop", enabled=False)
         self._resume = PushButton(text="Resume", enabled=False)
         self._save_path = FileEdit(label="save as", mode="w", filter="*.safetensors")
+        self._replace = CheckBox(text="replace an existing file", value=False)
         self._save = PushButton(text="Save model", enabled=False)
         self._losses = Label(value="")
         self._strokes = Label(value="")
@@ -149,6 +154,7 @@ class TrainWidget(Container):
                 self._stop,
                 self._resume,
                 self._save_path,
+                self._replace,
                 self._save,
                 self._losses,
                 self._strokes,
@@ -165,8 +171,9 @@ class TrainWidget(Container):
         self._save.changed.connect(guarded(self.save))
         self._stop_event = threading.Event()
         # The viewer closing ends a running training as Stop does: the checkpoint is written.
-        end_with_widget(self, self._stop_event.set)
-        self._checkpoint = Path(tempfile.mkdtemp(prefix="colorgan-")) / "session.ckpt.safetensors"
+        self._checkpoint = new_session_checkpoint()
+        self._running: dict[str, Any] = {"worker": None}
+        end_with_widget(self, closing(self._stop_event, self._running, self._checkpoint))
         self.history: list[dict[str, float]] = []
         self.model: Any = None
         self.worker: Any = None
@@ -256,6 +263,7 @@ class TrainWidget(Container):
         training code, finding the palette, building the model and sampling run in the worker.
         """
         inputs, config = self._inputs(), self._config()
+        prune(keeping=self._checkpoint)
         if not resume:
             self.history.clear()
             self.plot.clear()
@@ -279,6 +287,7 @@ class TrainWidget(Container):
         # two events: closing it then lets it write its checkpoint.
         self.worker.aborted.connect(events.close)
         self._set_running(True)
+        self._running["worker"] = self.worker
         self.worker.start()
 
     def _follow_painting(self) -> Any:
@@ -303,6 +312,11 @@ class TrainWidget(Container):
         path = Path(str(self._save_path.value))
         if path.suffix != ".safetensors":
             raise ValueError("choose a file name ending in .safetensors")
+        if path.exists() and not self._replace.value:
+            raise ValueError(
+                f'{path} exists: tick "replace an existing file" to replace it, or choose '
+                "another name"
+            )
         saved = self.model.save(path)
         remember(saved)  # offered by the Colorize widget's recent models
         return saved
@@ -394,6 +408,7 @@ class TrainWidget(Container):
         self._bar.update(done - self._bar.n)
 
     def _on_finished(self) -> None:
+        self._running["worker"] = None
         if self._live is not None:
             self._live.close()
             self._live = None

@@ -23,6 +23,7 @@ from ..events import Event, Finished, Planned, Progress, StopSignal, stop_reques
 from ..io.atomic import finish_replacement, remove_path, replace_tree
 from ..io.axes import Axis, image_axes
 from ..io.fingerprint import input_fingerprint
+from ..io.lock import writer_lock
 from .ome import (
     FINGERPRINT_KEY,
     LAYOUT,
@@ -71,6 +72,18 @@ def export_tiles_iter(
         :class:`Planned`, :class:`Progress` after each tile, then :class:`Finished`.
     """
     check_not_input(source.levels[0], target.path)
+    with writer_lock(target.path):  # one writer per store, as colorize_to_zarr
+        yield from _export_locked(source, target, region, cache, stop)
+
+
+def _export_locked(
+    source: TileSource,
+    target: ZarrTarget,
+    region: Region | None,
+    cache: TileCache | None,
+    stop: StopSignal | None,
+) -> Iterator[Event]:
+    """:func:`export_tiles_iter` once its store's lock is held."""
     full = source.levels[0].shape
     region = check_region(region, full[-2:])
     planes = list(itertools.product(*(range(n) for n in full[:-2])))
