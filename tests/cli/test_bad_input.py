@@ -66,6 +66,7 @@ def files(tmp_path):
     paths["file.zarr"] = tmp_path / "file.zarr"
     paths["file.zarr"].write_text("not a store")
     paths["new.safetensors"] = tmp_path / "new.safetensors"
+    paths["new.ckpt.safetensors"] = tmp_path / "new.ckpt.safetensors"
     whole = (tmp_path / "gray.tif").read_bytes()
     paths["cut.tif"] = tmp_path / "cut.tif"
     paths["cut.tif"].write_bytes(whole[: len(whole) // 2])
@@ -85,7 +86,23 @@ def files(tmp_path):
     paths["red.json"].write_text('{"1": "red", "7": [0, 0, 255]}')
     paths["pal.json"] = tmp_path / "pal.json"
     paths["pal.json"].write_text('{"1": [255, 0, 0], "7": [0, 0, 255]}')
+    _round_3(tmp_path, paths, gray)
     return {name.replace(".", "_"): str(p) for name, p in paths.items()}
+
+
+def _round_3(tmp_path, paths, gray):
+    """Files of issue 25's sweep: channels, a damaged store, a bioimage.io package."""
+    import zipfile
+
+    paths["ij2c.tif"] = tmp_path / "ij2c.tif"
+    two = np.stack([gray, gray], axis=1)  # (z, c, y, x)
+    tifffile.imwrite(paths["ij2c.tif"], two, imagej=True, metadata={"axes": "ZCYX"})
+    paths["package.zip"] = tmp_path / "package.zip"
+    with zipfile.ZipFile(paths["package.zip"], "w") as archive:
+        archive.writestr("rdf.yaml", "type: model\n")
+    paths["broken.zarr"] = tmp_path / "broken.zarr"
+    paths["broken.zarr"].mkdir()
+    (paths["broken.zarr"] / "zarr.json").write_text('{"zarr_format": 3,')
 
 
 class Case(NamedTuple):
@@ -241,6 +258,36 @@ CASES = {
     "train with a tile larger than the planes": Case(
         [*LABELLED, "--palette", "{pal_json}", "-o", "{new_safetensors}", *TRAIN, *BIG_TILE],
         "tile 1024 is larger than the planes \\(72 x 80\\): choose a tile of at most 64",
+    ),
+    "colorize an ImageJ hyperstack with two channels": Case(
+        colorize(data="{ij2c_tif}"), "ij2c.tif has 2 channels: give one grayscale channel"
+    ),
+    "colorize into a store whose zarr.json is damaged": Case(
+        colorize(out="{broken_zarr}"), "broken.zarr/zarr.json is damaged: not valid JSON"
+    ),
+    "colorize from a zarr whose zarr.json is damaged": Case(
+        colorize(data="{broken_zarr}"), "broken.zarr/zarr.json is damaged"
+    ),
+    "info of a bioimage.io package": Case(
+        ["info", "{package_zip}"], "package.zip is a bioimage.io model package"
+    ),
+    "colorize with a bioimage.io package as the model": Case(
+        colorize(model="{package_zip}"), "package.zip is a bioimage.io model package"
+    ),
+    "train --resume with another tile": Case(
+        [
+            "train",
+            "{rgb_tif}",
+            "-o",
+            "{new_safetensors}",
+            *TRAIN,
+            "--tile",
+            "32",
+            "--resume",
+            "{new_ckpt_safetensors}",
+        ],
+        "tile=32 \\(checkpoint: 64\\)",
+        TRAINED,
     ),
     "info of a model with NaN weights": Case(
         ["info", "{nan_safetensors}"], "nan.safetensors: the weights hold NaN/Inf"

@@ -67,6 +67,7 @@ def _store(args: argparse.Namespace) -> int:
         axes = [f"{a['name']} ({a['scale']:g} {a.get('unit') or 'px'})" for a in info["axes"]]
         print(f"  axes          {', '.join(axes)}")
         print(f"  levels        {' > '.join('x'.join(map(str, s)) for s in info['levels'])}")
+    _leftovers(Path(args.model))
     if info["layout"] == "0.1":
         print(f"  convert it:   napari-colorgan convert {args.model} -o NEW.ome.zarr")
     elif info["finished"]:
@@ -91,3 +92,18 @@ def _not_ours(path: str) -> int:
         f"colorize it with `napari-colorgan colorize {path} -o OUT.ome.zarr --model MODEL`"
     )
     return 0
+
+
+def _leftovers(path: Path) -> None:
+    """Name the hidden neighbours a killed run left beside the store (they can be large)."""
+    from napari_colorgan.core.infer.store_check import stored_keys
+    from napari_colorgan.core.io.atomic import sibling
+
+    for tag, what in (("old", "the previous result"), ("new", "an unfinished replacement")):
+        left = sibling(path, tag)
+        if left.exists():
+            size = sum(stored_keys(left).values()) if left.is_dir() else left.stat().st_size
+            print(
+                f"  left beside   {left.name} ({size / 1e6:.1f} MB, {what}): the next colorize "
+                "into this store removes or finishes it; delete it to free the space now"
+            )

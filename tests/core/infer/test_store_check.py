@@ -96,3 +96,12 @@ def test_an_input_naming_a_dataset_it_lacks_is_refused_by_name(tmp_path):
     ]}  # fmt: skip
     with pytest.raises(ValueError, match="names the dataset 's0', which the store does not hold"):
         open_image(tmp_path / "in.ome.zarr")
+
+
+def test_info_names_what_a_killed_replacement_left_beside(m, stack, tmp_path, capsys):
+    path = colorize_to_zarr(stack, tmp_path / "out.ome.zarr", m, **KW)
+    shutil.copytree(path, tmp_path / ".out.ome.zarr.old")
+    assert main(["info", str(path)]) == 0
+    assert "left beside   .out.ome.zarr.old (" in capsys.readouterr().out
+    colorize_to_zarr(stack, path, m, **KW)  # the next run into it tidies up
+    assert not (tmp_path / ".out.ome.zarr.old").exists()
