@@ -205,3 +205,28 @@ def test_an_exported_view_or_rectangle_holds_the_pixels_the_layer_showed(
             assert y0 < 700 < y1 and x0 < 1300 < x1 and level0.shape[1:3] < (2048, 2048)
         viewer.layers.remove(exported)
     viewer.layers.remove(layer)
+
+
+def test_the_level_matching_the_models_training_pixels_is_called_exact(
+    make_napari_viewer, qtbot, rng
+):
+    from napari_colorgan._widgets._colour_layer import add_colour_layer
+    from napari_colorgan.core.model.colorizer import Colorizer
+    from napari_colorgan.core.model.config import InputNormalization, ModelConfig
+
+    viewer = make_napari_viewer()
+    full = rng.integers(0, 256, (512, 512)).astype(np.uint8)
+    levels = [full, full[::2, ::2].copy(), full[::4, ::4].copy()]
+    grey = viewer.add_image(levels, multiscale=True, scale=(2, 2), units=("nm", "nm"))
+    model = Colorizer.from_config(
+        ModelConfig(num_downs=4, ngf=8, tile=64), seed=1,
+        normalization=InputNormalization("minmax", 0.0, 255.0),
+        training={"pixel_size": {"y": 8.0, "x": 8.0, "unit": "nanometer"}},
+    )  # fmt: skip
+    layer = add_colour_layer(viewer, grey, model)
+    tiled = layer.metadata["colorgan_tiles"]
+    qtbot.waitUntil(lambda: tiled.source is not None, timeout=30_000)
+    assert tiled.pixel == (2.0, "nanometer") and tiled.exact == 2
+    assert tiled.describe(2) == "colour: the exact colorization (level 2, the model's pixel size)"
+    assert "finer than the pixels the model was trained on" in tiled.describe(0)
+    viewer.layers.remove(layer)

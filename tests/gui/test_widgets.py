@@ -347,3 +347,13 @@ def test_a_click_only_reads_widgets_the_model_loads_in_a_worker(
     else:
         shown = {"preview": "em preview", "export": "em export"}[action]
         qtbot.waitUntil(lambda: shown in viewer.layers, timeout=120_000)
+
+
+def test_training_records_the_layers_pixel_size_in_the_model(viewer, qtbot):
+    viewer.layers["em"].scale = (1, 4, 4)
+    viewer.layers["em"].units = ("pixel", "nm", "nm")
+    train = TrainWidget(viewer)
+    tiny_training(train, viewer, steps=2)
+    train.start()
+    qtbot.waitUntil(lambda: train.model is not None and train._start.enabled, timeout=60_000)
+    assert train.model.training["pixel_size"] == {"y": 4.0, "x": 4.0, "unit": "nanometer"}

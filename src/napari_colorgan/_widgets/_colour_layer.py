@@ -65,10 +65,11 @@ def add_colour_layer(
     --------
     >>> layer = ncg.add_colour_layer(viewer, viewer.layers["section"], "model.safetensors")
     """
+    pixel = pixel_of(data)
     levels, kwargs, given = _levels_of(data)
     cache_bytes = max(1, int(cache_mb * 2**20))
     tiled = TiledColour(levels, _loader(model), _config(config), cache_bytes, spill_to)
-    tiled.input = given
+    tiled.input, tiled.pixel = given, pixel
     kwargs["name"] = name or kwargs.get("name", "colour")
     added = viewer.add_image(
         tiled.levels if len(levels) > 1 else tiled.levels[0],
@@ -106,6 +107,41 @@ def _levels_of(data: Any) -> tuple[list[Any], dict[str, Any], Any]:
     levels = list(data) if isinstance(data, list | tuple) else lazy_pyramid(data)
     check_input(levels[0])
     return levels, kwargs, data[0] if isinstance(data, list | tuple) else data
+
+
+def pixel_of(data: Any) -> tuple[float, str | None]:
+    """Level 0's x pixel size and unit: a layer's scale and units, a file's metadata."""
+    from napari_colorgan.core.io.axes import image_axes
+
+    if hasattr(data, "data") and hasattr(data, "multiscale"):  # a napari layer
+        units = getattr(data, "units", None)
+        return float(data.scale[-1]), None if units is None else ome_unit_of(units[-1])
+    if isinstance(data, str | os.PathLike):
+        from napari_colorgan.core.io.images import open_image
+
+        x = image_axes(data, open_image(data).ndim)[-1]
+        return float(x.scale), x.unit
+    return 1.0, None
+
+
+def layer_pixel_size(layer: Any) -> dict[str, Any] | None:
+    """A layer's pixel-size record for a model file (None when it is napari's default 1)."""
+    from napari_colorgan.core.io.axes import Axis
+    from napari_colorgan.core.model.pixel_size import pixel_size_record
+
+    units = getattr(layer, "units", None)
+    axes = []
+    for i in (-2, -1):
+        unit = None if units is None else ome_unit_of(units[i])
+        axes.append(Axis("yx"[i], "space", float(layer.scale[i]), unit))
+    return pixel_size_record(axes)
+
+
+def ome_unit_of(unit: Any) -> str | None:
+    """A napari (pint) unit as OME-Zarr names it; None for "pixel" or unknown."""
+    from napari_colorgan.core.io.axes import ome_unit
+
+    return ome_unit(str(unit))
 
 
 def _loader(model: Any) -> Callable[[], Any]:

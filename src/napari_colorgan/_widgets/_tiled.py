@@ -79,6 +79,10 @@ class TiledColour:
         self.asked: list[Any] = []  # the tiles the latest view was missing
         self._shown: OrderedDict[tuple[Any, ...], _Shown] = OrderedDict()
         self.low, self.high = _stretch(self.gray[-1])
+        # Level 0's pixel size and unit (the layer's scale and units, or the file's), and the
+        # level matching the model's training pixels, known once the model is loaded.
+        self.pixel: tuple[float, str | None] = (1.0, None)
+        self.exact = 0
         self._tables: dict[np.dtype, np.ndarray] = {}  # grey of each 8/16-bit value
 
     def ready_source(self) -> Any:
@@ -88,6 +92,7 @@ class TiledColour:
         with self._loading:
             if self.source is None:
                 source = TileSource(self.gray, self._load(), self._config)
+                self.exact = self._exact_level(source.model)
                 for level in range(len(self.gray)):  # planning a level takes up to 0.2 s:
                     source.plan(level)  # here, not in napari's thread at its first read
                 self.source = source
@@ -248,11 +253,27 @@ class TiledColour:
         """Queue the coarsest level of ``plane``: napari shows it without reading us anew."""
         self.queue.add(self.coarsest(plane), skip=self.cache)
 
+    def _exact_level(self, model: Any) -> int:
+        """The level whose pixels match the model's training pixels (0 when unknown)."""
+        from napari_colorgan.core.model.pixel_size import matching_level
+
+        trained = (getattr(model, "training", None) or {}).get("pixel_size")
+        width = self.gray[0].shape[-1]
+        sizes = [self.pixel[0] * width / level.shape[-1] for level in self.gray]
+        return matching_level(sizes, self.pixel[1], trained)
+
     def describe(self, level: int) -> str:
         """What the colour at ``level`` is, for the status bar."""
-        if level == 0:
-            return "colour: the exact colorization (full resolution)"
+        exact = self.exact
+        if level == exact:
+            at = "full resolution" if exact == 0 else f"level {exact}, the model's pixel size"
+            return f"colour: the exact colorization ({at})"
         factor = self.gray[0].shape[-1] / self.gray[level].shape[-1]
+        if level < exact:
+            return (
+                f"colour: colorized at level {level} (1/{factor:.0f} resolution), finer than "
+                f"the pixels the model was trained on; level {exact} is its exact colorization"
+            )
         return (
             f"colour: a preview, colorized at level {level} (1/{factor:.0f} resolution); "
             "zoom in for the exact colorization"

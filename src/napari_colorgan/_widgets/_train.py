@@ -22,6 +22,7 @@ from magicgui.widgets import (
     SpinBox,
 )
 
+from napari_colorgan._widgets._colour_layer import layer_pixel_size
 from napari_colorgan._widgets._common import (
     SESSION,
     end_with_widget,
@@ -247,6 +248,7 @@ class TrainWidget(Container):
         out: dict[str, Any] = {
             "image": data,
             "slices": parse_slices(self._slices.value),
+            "pixel_size": layer_pixel_size(image),
         }
         if type(target).__name__ == "Labels":
             # The palette needs the labels present (a pass over them): the worker finds them.

@@ -25,8 +25,10 @@ from ..events import (
     stop_requested,
 )
 from ..io.atomic import check_writable
+from ..io.axes import image_axes
 from ..model.colorizer import Colorizer
 from ..model.config import InputNormalization, Provenance
+from ..model.pixel_size import pixel_size_record
 from .calibrate import fit_chroma_gain
 from .checkpoint import (
     CheckpointState,
@@ -66,6 +68,7 @@ def train_iter(
     stop: StopSignal | None = None,
     preview_region: RegionSource | None = None,
     painted: PaintedPlanes | None = None,
+    pixel_size: dict[str, Any] | None = None,
 ) -> Iterator[Event]:
     """Train a colorizer, yielding events as it goes.
 
@@ -100,6 +103,11 @@ def train_iter(
         (:class:`AnnotationsChanged`). Pass the painter's own ``labels`` array, so tiles see
         the new strokes too.
 
+    pixel_size
+        The input's pixel size, ``{"y": ..., "x": ..., "unit": ...}``, recorded in the model
+        file (a colour layer then knows its exact level); default: read from the input file's
+        metadata when it has any.
+
     Yields
     ------
     Event
@@ -126,11 +134,19 @@ def train_iter(
         normalization=normalization, context=config.context,
     )  # fmt: skip
     run = Run(config, stack, dev, ckpt, world)
+    run.pixel_size = pixel_size if pixel_size is not None else _pixel_size_of(image, stack)
     run.region_source = preview_region
     total = None if config.minutes else config.steps
     yield _started(run, total)
     stopped = yield from _optimise_keeping_work(run, world, checkpoint, stop, painted)
     yield from _wrap_up(run, world, checkpoint, stopped)
+
+
+def _pixel_size_of(image: Any, stack: AnnotatedStack) -> dict[str, Any] | None:
+    """The training input's pixel size from its file's metadata (None for arrays)."""
+    if not isinstance(image, str | os.PathLike):
+        return None
+    return pixel_size_record(image_axes(image, len(stack.gray_shape)))
 
 
 def _started(run: Run, total: int | None) -> Started:
@@ -282,6 +298,8 @@ def _wrap_up(run: Run, world: World, checkpoint: Any, stopped: bool) -> Iterator
         extra={"steps": run.step, "device": str(run.device), "stopped": stopped},
     )
     model.training = {**config.to_dict(), "steps_done": run.step}
+    if run.pixel_size:
+        model.training["pixel_size"] = dict(run.pixel_size)
     yield Finished(run.step, model, stopped)
 
 

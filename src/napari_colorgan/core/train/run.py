@@ -128,6 +128,7 @@ class Run:
         if self.colorizer.config.classes:
             self.step_fn.class_weights = class_weights(stack.class_counts, config.class_balance)
         self.step = 0
+        self.pixel_size: dict[str, Any] | None = None  # of the input, for the model file
         self.region_source: RegionSource | None = None
         #: (step, time.perf_counter()) of the last validation.
         self.validated = (0, time.perf_counter())
