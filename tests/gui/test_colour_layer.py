@@ -229,4 +229,9 @@ def test_the_level_matching_the_models_training_pixels_is_called_exact(
     assert tiled.pixel == (2.0, "nanometer") and tiled.exact == 2
     assert tiled.describe(2) == "colour: the exact colorization (level 2, the model's pixel size)"
     assert "finer than the pixels the model was trained on" in tiled.describe(0)
+    layer.refresh()
+    qtbot.waitUntil(lambda: tiled.source.exact == 2, timeout=10_000)
+    shown = tiled.source.assemble(0, (), (0, 64, 0, 64), tiled.cache)  # level 0, as shown
+    coarse = tiled.source.assemble(2, (), (0, 16, 0, 16), tiled.cache)
+    np.testing.assert_array_equal(shown, coarse.repeat(4, 0).repeat(4, 1))
     viewer.layers.remove(layer)

@@ -220,6 +220,7 @@ class ColorizeWidget(Container):
         from napari.utils import progress
 
         from napari_colorgan._ome_io import layer_axes
+        from napari_colorgan._widgets._colour_layer import pixel_of
         from napari_colorgan._widgets._export_region import (
             colour_tiles_of,
             export_events,
@@ -240,7 +241,8 @@ class ColorizeWidget(Container):
         target = ZarrTarget(path, fate, axes=tuple(layer_axes(state, levels[0].ndim)))
         tiles = colour_tiles_of(self._viewer, layer)
         stop = self._stop_export = threading.Event()
-        events = export_events(levels, target, region, load, config, tiles, stop)
+        pixel = pixel_of(layer)
+        events = export_events(levels, target, region, load, config, tiles, stop, pixel)
         bar = progress(total=0, desc="colorizing")
 
         def on_event(event: Any) -> None:

@@ -81,6 +81,7 @@ def export_events(
     config: Any,
     tiles: Any = None,
     stop: Any = None,
+    pixel: tuple[float, str | None] = (1.0, None),
 ) -> Iterator[Any]:
     """The export's events, in its worker: the colour layer's tiles, or new ones.
 
@@ -90,12 +91,15 @@ def export_events(
     from napari_colorgan.core.infer.payload import model_payload
     from napari_colorgan.core.infer.tile_export import export_tiles_iter
     from napari_colorgan.core.infer.tiles import TileSource
+    from napari_colorgan.core.model.pixel_size import exact_level
 
     source = TileSource(levels, load(), config)  # the model loads here, in the worker
+    source.exact = exact_level([level.shape[-1] for level in levels], pixel, source.model)
     cache = None
     if tiles is not None and tiles.source is not None:
         same = model_payload(tiles.source.model).token == model_payload(source.model).token
-        if same and tiles.source.config == source.config and tiles.source.side == source.side:
+        alike = (tiles.source.config, tiles.source.side, tiles.source.exact)
+        if same and alike == (source.config, source.side, source.exact):
             source, cache = tiles.source, tiles.cache
     yield from export_tiles_iter(source, target, region, cache, stop)
 

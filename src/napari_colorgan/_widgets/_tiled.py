@@ -88,11 +88,13 @@ class TiledColour:
     def ready_source(self) -> Any:
         """The tile source, the model loaded first if need be (call it in a worker)."""
         from napari_colorgan.core.infer.tiles import TileSource
+        from napari_colorgan.core.model.pixel_size import exact_level
 
         with self._loading:
             if self.source is None:
                 source = TileSource(self.gray, self._load(), self._config)
-                self.exact = self._exact_level(source.model)
+                widths = [level.shape[-1] for level in self.gray]
+                source.exact = self.exact = exact_level(widths, self.pixel, source.model)
                 for level in range(len(self.gray)):  # planning a level takes up to 0.2 s:
                     source.plan(level)  # here, not in napari's thread at its first read
                 self.source = source
@@ -253,15 +255,6 @@ class TiledColour:
         """Queue the coarsest level of ``plane``: napari shows it without reading us anew."""
         self.queue.add(self.coarsest(plane), skip=self.cache)
 
-    def _exact_level(self, model: Any) -> int:
-        """The level whose pixels match the model's training pixels (0 when unknown)."""
-        from napari_colorgan.core.model.pixel_size import matching_level
-
-        trained = (getattr(model, "training", None) or {}).get("pixel_size")
-        width = self.gray[0].shape[-1]
-        sizes = [self.pixel[0] * width / level.shape[-1] for level in self.gray]
-        return matching_level(sizes, self.pixel[1], trained)
-
     def describe(self, level: int) -> str:
         """What the colour at ``level`` is, for the status bar."""
         exact = self.exact
@@ -271,8 +264,8 @@ class TiledColour:
         factor = self.gray[0].shape[-1] / self.gray[level].shape[-1]
         if level < exact:
             return (
-                f"colour: colorized at level {level} (1/{factor:.0f} resolution), finer than "
-                f"the pixels the model was trained on; level {exact} is its exact colorization"
+                f"colour: the exact colorization of level {exact} (the model's pixel size), "
+                f"upsampled: level {level} is finer than the pixels the model was trained on"
             )
         return (
             f"colour: a preview, colorized at level {level} (1/{factor:.0f} resolution); "

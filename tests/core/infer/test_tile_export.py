@@ -85,3 +85,24 @@ def test_another_region_at_the_same_path_is_not_resumed_into(source, tmp_path):
     with pytest.raises(ValueError, match="holds another result .other region"):
         run(export_tiles_iter(source, target, (64, 128, 0, 64)))
     assert zarr.open_group(str(target.path), mode="r")["0"].shape[-2:] == (64, 64)
+
+
+def test_finer_than_the_models_pixels_the_export_is_the_exact_levels_colour(source, tmp_path):
+    from napari_colorgan.core.infer.tiles import lazy_pyramid
+
+    levels = lazy_pyramid(source.levels[0][:1, :600, :700], smallest=256)
+    pyramid = TileSource(levels, source.model, CPU)
+    pyramid.exact = 1  # the model was trained at level 1's pixel size
+    view = TileCache()
+    region = (100, 500, 120, 600)
+    shown = pyramid.assemble(0, (0,), region, view)  # what a view shows at level 0
+    h, w = levels[0].shape[-2:]
+    he, we = levels[1].shape[-2:]
+    iy, ix = np.arange(100, 500) * he // h, np.arange(120, 600) * we // w
+    coarse = pyramid.assemble(1, (0,), (0, he, 0, we), view)
+    np.testing.assert_array_equal(shown, coarse[iy][:, ix])  # level 1 upsampled, nearest
+    target = ZarrTarget(tmp_path / "exact.ome.zarr", axes=AXES)
+    run(export_tiles_iter(pyramid, target, region))  # no cache: computed anew, the same
+    data, kwargs = rgb_layer(target.path)
+    exported = np.asarray(data[0] if kwargs["multiscale"] else data)
+    np.testing.assert_array_equal(exported[0], shown)

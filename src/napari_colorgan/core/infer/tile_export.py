@@ -144,6 +144,9 @@ def _fingerprint(source: TileSource, region: Region, axes: list[Axis]) -> dict[s
         "input": input_fingerprint(source.levels[0]),
         "region": list(region),
         "layout": LAYOUT,
+        # Colour finer than the model's pixels is its exact level's, upsampled (older stores,
+        # all at level 0, keep their fingerprint).
+        **({"exact_level": source.exact} if source.exact else {}),
     }
 
 

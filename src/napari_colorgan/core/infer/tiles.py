@@ -71,8 +71,12 @@ class TileSource:
         self.model = model
         self.config = ColorizeConfig.create(config, block_size=side)
         self.side = side
+        #: The level whose pixels match the model's training pixels: finer levels are its
+        #: colour upsampled (nearest), never the model run at a scale it did not learn.
+        self.exact = 0
         self._plans: dict[int, Plan] = {}
         self._lock = threading.Lock()
+        self._own: TileCache | None = None  # exact-level tiles when no cache is given
 
     def plan(self, level: int) -> Plan:
         """The windows of ``level``'s planes, planned once per level."""
@@ -107,19 +111,41 @@ class TileSource:
 
         return [(r, c) for r in meeting(edges_y, *rows) for c in meeting(edges_x, *cols)]
 
-    def compute(self, key: TileKey) -> np.ndarray:
-        """The uint8 RGB (y, x, 3) of tile ``key``: its windows' input read, then colorized."""
+    def compute(self, key: TileKey, cache: TileCache | None = None) -> np.ndarray:
+        """The uint8 RGB (y, x, 3) of tile ``key``: its windows' input read, then colorized.
+
+        A tile finer than :attr:`exact` is the exact level's colour upsampled (nearest, as a
+        view shows coarser colour), its tiles taken from ``cache`` when given.
+        """
+        if key.level < self.exact:
+            return self._upsampled(key, cache)
         source, level_plan = self.levels[key.level], self.plan(key.level)
         region = self.region(key)
         ya, yb, xa, xb = level_plan.input_region(region)
         window = self._read(source, key.plane, slice(ya, yb), slice(xa, xb))
         return colorize_block(self.model, level_plan, window, (ya, xa), region)
 
+    def _upsampled(self, key: TileKey, cache: TileCache | None) -> np.ndarray:
+        """Tile ``key`` (finer than :attr:`exact`) from the exact level's colour, nearest."""
+        if cache is None:
+            with self._lock:
+                if self._own is None:
+                    self._own = TileCache(64 << 20)
+            cache = self._own
+        y0, y1, x0, x1 = self.region(key)
+        h, w = self.levels[key.level].shape[-2:]
+        he, we = self.levels[self.exact].shape[-2:]
+        iy = np.minimum(np.arange(y0, y1) * he // h, he - 1)  # (y1 - y0,) rows of the exact level
+        ix = np.minimum(np.arange(x0, x1) * we // w, we - 1)
+        part = (int(iy[0]), int(iy[-1]) + 1, int(ix[0]), int(ix[-1]) + 1)
+        coarse = self.assemble(self.exact, key.plane, part, cache)  # (rows, cols, 3)
+        return coarse[iy - part[0]][:, ix - part[2]]
+
     def tile(self, key: TileKey, cache: TileCache | None = None) -> np.ndarray:
         """Tile ``key`` from ``cache`` when there, else computed (and kept there)."""
         found = None if cache is None else cache.get(key)
         if found is None:
-            found = self.compute(key)
+            found = self.compute(key, cache)
             if cache is not None:
                 cache.put(key, found)
         return found
@@ -327,7 +353,7 @@ def compute_queued(
             return
         fresh = [k for k in keys if k not in cache]
         for key in fresh:
-            cache.put(key, source.compute(key))
+            cache.put(key, source.compute(key, cache))
         if fresh:
             yield fresh
 

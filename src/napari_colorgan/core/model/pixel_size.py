@@ -71,3 +71,13 @@ def describe(record: dict[str, Any] | None) -> str:
     if not record:
         return "unknown"
     return f"{record['x']:g} {record.get('unit') or 'px'}"
+
+
+def exact_level(widths: Sequence[int], pixel: tuple[float, str | None], model: Any) -> int:
+    """The pyramid level (by its widths, full resolution first) matching ``model``'s training.
+
+    ``pixel`` is level 0's x pixel size and unit; the model's record is in its ``training``.
+    """
+    trained = (getattr(model, "training", None) or {}).get("pixel_size")
+    sizes = [pixel[0] * widths[0] / w for w in widths]
+    return matching_level(sizes, pixel[1], trained)
