@@ -235,3 +235,43 @@ def test_the_level_matching_the_models_training_pixels_is_called_exact(
     coarse = tiled.source.assemble(2, (), (0, 16, 0, 16), tiled.cache)
     np.testing.assert_array_equal(shown, coarse.repeat(4, 0).repeat(4, 1))
     viewer.layers.remove(layer)
+
+
+IMPORT_SCRIPT = """
+import sys, threading
+import numpy as np
+import napari
+import napari_colorgan as ncg
+from napari_colorgan.core.model.colorizer import Colorizer
+from napari_colorgan.core.model.config import InputNormalization, ModelConfig
+
+on_main = []
+
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "dask.array" and threading.current_thread() is threading.main_thread():
+            on_main.append(name)
+        return None
+
+viewer = napari.Viewer(show=False)
+grey = viewer.add_image(np.zeros((2, 256, 256), np.uint8), name="g")
+model = Colorizer.from_config(ModelConfig(num_downs=4, ngf=8, tile=64), seed=1,
+                              normalization=InputNormalization("minmax", 0.0, 255.0))
+already = "dask.array" in sys.modules
+sys.meta_path.insert(0, Watch())
+layer = ncg.add_colour_layer(viewer, grey, model)
+print("ALREADY", already, "ON_MAIN", on_main)
+viewer.layers.remove(layer)
+viewer.close()
+"""
+
+
+def test_the_click_does_not_import_dask_array_on_naparis_thread(tmp_path):
+    script = tmp_path / "imports.py"
+    script.write_text(IMPORT_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=180,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "ALREADY False ON_MAIN []" in done.stdout, done.stdout + done.stderr[-2000:]

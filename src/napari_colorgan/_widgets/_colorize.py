@@ -132,7 +132,7 @@ class ColorizeWidget(Container):
 
     def _layer(self) -> Any:
         """The chosen layer, its shape and dtype checked now (cheap): errors come at the click."""
-        from napari_colorgan.core.infer.job import check_input
+        from napari_colorgan.core.infer.input_check import check_input
 
         layer = self._image.value
         if layer is None:

@@ -88,7 +88,7 @@ def _levels_of(data: Any) -> tuple[list[Any], dict[str, Any], Any]:
     The keywords: name and placement of a layer; level 0 as given, before any wrapping, lets
     Export find the colour layer of an input.
     """
-    from napari_colorgan.core.infer.job import check_input
+    from napari_colorgan.core.infer.input_check import check_input
     from napari_colorgan.core.infer.tiles import lazy_pyramid
     from napari_colorgan.core.io.images import open_image
 
@@ -148,9 +148,15 @@ def _loader(model: Any) -> Callable[[], Any]:
     """A function loading ``model`` (called in the worker)."""
     if callable(model) and not hasattr(model, "generator"):
         return model
-    from napari_colorgan.core.infer.job import as_colorizer
 
-    return lambda: as_colorizer(model)
+    def load() -> Any:
+        # Imported here, in the worker: the module pulls in dask.array, a second on
+        # napari's thread the first time.
+        from napari_colorgan.core.infer.job import as_colorizer
+
+        return as_colorizer(model)
+
+    return load
 
 
 def _config(config: Any) -> Any:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import dask.array as da
-import numpy as np
 
 from ..devices import pick_device
 from ..events import Planned
@@ -21,6 +20,7 @@ from ..io.images import open_image
 from ..io.selection import select_planes
 from ..model.colorizer import Colorizer
 from .config import BLOCK, ColorizeConfig
+from .input_check import check_input
 from .payload import ModelPayload, model_payload
 from .planner import Plan, plan
 
@@ -62,33 +62,6 @@ class ColorizeJob:
 def as_colorizer(model: Colorizer | str | os.PathLike[str]) -> Colorizer:
     """A ``Colorizer`` from itself or from a model file path."""
     return model if isinstance(model, Colorizer) else Colorizer.load(model)
-
-
-def check_input(data: Any, colorizer: Colorizer | None = None) -> None:
-    """Reject what cannot be colorized, naming the problem.
-
-    Raises
-    ------
-    ValueError
-        Empty, fewer than 2 dimensions, RGB/multichannel-looking, or a non-numeric dtype.
-    """
-    shape = tuple(data.shape)
-    if len(shape) < 2:
-        raise ValueError(
-            f"expected a grayscale image (y, x) or a stack of them, got shape {shape}"
-        )
-    if 0 in shape:
-        raise ValueError(f"the image is empty (shape {shape})")
-    if len(shape) >= 3 and shape[-1] in (3, 4) and shape[-2] > 4:
-        raise ValueError(
-            f"shape {shape} looks like RGB/multichannel (last axis {shape[-1]}): "
-            "colorize takes grayscale planes; convert to one channel first"
-        )
-    dtype = np.dtype(data.dtype)
-    if not (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)):
-        raise ValueError(f"cannot colorize data of dtype {dtype}: use integers or floats")
-    if colorizer is not None and colorizer.config.context and len(shape) < 3:
-        raise ValueError("this model uses neighbouring slices (context) and needs a stack")
 
 
 def prepare(

@@ -377,9 +377,11 @@ def lazy_pyramid(data: Any, smallest: int = 1024) -> list[Any]:
     resolution (numpy: no copy; anything else through dask: read where indexed), made down to
     planes of at most ``smallest`` px: enough for a colour preview when zoomed out.
     """
-    import dask.array as da
+    if not isinstance(data, np.ndarray) and not hasattr(data, "dask"):
+        # Only for arrays that cannot be strided themselves (zarr, memmaps of others): the
+        # import of dask.array costs about a second, on napari's thread when a layer is added.
+        import dask.array as da
 
-    if not isinstance(data, np.ndarray | da.Array):
         data = da.from_array(data, chunks=getattr(data, "chunks", "auto"))
     levels, step = [data], 2
     while max(data.shape[-2:]) // (step // 2) > smallest:

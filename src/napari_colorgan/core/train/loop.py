@@ -92,29 +92,23 @@ def train_iter(
     resume
         A checkpoint to continue from.
     checkpoint
-        Where to write checkpoints (every ``config.checkpoint_every`` steps, at the end and on
-        stop); default: no checkpoints.
+        Where to write checkpoints (every ``checkpoint_every`` steps, at the end, on stop).
     stop
         Set it (``threading.Event``) to end cleanly after the current step, with a checkpoint.
     preview_region
         With each validation, also colorize its latest crop (:class:`RegionPreview`).
     painted
-        Planes repainted while training runs (the ilastik loop): taken in between steps
-        (:class:`AnnotationsChanged`). Pass the painter's own ``labels`` array, so tiles see
-        the new strokes too.
-
+        Planes repainted while training runs (the ilastik loop), taken in between steps
+        (:class:`AnnotationsChanged`); pass the painter's own ``labels`` array.
     pixel_size
-        The input's pixel size, ``{"y": ..., "x": ..., "unit": ...}``, recorded in the model
-        file (a colour layer then knows its exact level); default: read from the input file's
-        metadata when it has any.
+        ``{"y", "x", "unit"}`` of the input, kept in the model file; default: the file's.
 
     Yields
     ------
     Event
         :class:`Started`, :class:`StepDone` per step, :class:`Validated` and :class:`Preview`
         every ``val_every`` steps or ``val_seconds``, :class:`CheckpointSaved`,
-        :class:`AnnotationsChanged` when ``painted`` planes were taken in, and last
-        :class:`Finished` whose ``result`` is the trained :class:`Colorizer` (eval mode).
+        :class:`AnnotationsChanged`, and last :class:`Finished` (the trained :class:`Colorizer`).
 
     Raises
     ------
