@@ -47,9 +47,14 @@ def prune(keeping: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+#: Checkpoints already announced (each is said once).
+_TOLD: set[Path] = set()
+
+
 def tell_where(checkpoint: Path) -> None:
     """Say on stderr where the session's training checkpoint stays once the widget is gone."""
-    if checkpoint.exists():
+    if checkpoint.exists() and checkpoint not in _TOLD:
+        _TOLD.add(checkpoint)
         print(
             f"napari-colorgan: the Train widget closed; its training's checkpoint is "
             f"{checkpoint} (continue with `napari-colorgan train ... --resume {checkpoint}`)",
@@ -64,11 +69,16 @@ def closing(stop: Any, running: dict[str, Any], checkpoint: Path) -> Callable[[]
     """
 
     def closed() -> None:
+        import atexit
+
         stop.set()
+        running["closed"] = True  # events still on their way are dropped, not shown
         worker = running.get("worker")
         if worker is None:  # ended already (napari waits for its workers as it closes)
             tell_where(checkpoint)
-        else:
-            worker.finished.connect(lambda: tell_where(checkpoint))
+            return
+        worker.finished.connect(lambda: tell_where(checkpoint))
+        # The worker may have finished just before this connection: said at exit, then.
+        atexit.register(tell_where, checkpoint)
 
     return closed

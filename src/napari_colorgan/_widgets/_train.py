@@ -338,6 +338,8 @@ class TrainWidget(Container):
             StepDone,
         )
 
+        if self._running.get("closed"):
+            return  # the viewer closed: nothing left to show the event in
         if isinstance(event, StepDone):
             self.history.append({"step": event.step, **event.losses})
             self.plot.add(event.step, event.losses)
