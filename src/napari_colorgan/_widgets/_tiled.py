@@ -217,14 +217,13 @@ class TiledColour:
         columns to take for it (nearest neighbour). Also whether the coarsest level's tiles
         cover the whole region.
         """
-        from napari_colorgan.core.infer.tiles import TileKey
+        from napari_colorgan.core.infer.tiles import TileKey, nearest
 
         found, covered = [], False
         h, w = self.gray[level].shape[-2:]
         for coarse in range(len(self.levels) - 1, level, -1):
             hc, wc = self.gray[coarse].shape[-2:]
-            iy = np.minimum(np.arange(ys.start, ys.stop) * hc // h, hc - 1)  # (len(ys),)
-            ix = np.minimum(np.arange(xs.start, xs.stop) * wc // w, wc - 1)  # (len(xs),)
+            iy, ix = nearest(ys.start, ys.stop, h, hc), nearest(xs.start, xs.stop, w, wc)
             rows = (int(iy[0]), int(iy[-1]) + 1)
             cols = (int(ix[0]), int(ix[-1]) + 1)
             meeting = self.source.covering(coarse, rows, cols)
@@ -278,14 +277,13 @@ class TiledColour:
         Read from up to :data:`GREY_SKIP` levels coarser and upsampled (nearest): a placeholder
         until the colour comes, and a 16x smaller read on napari's thread.
         """
-        from napari_colorgan.core.infer.tiles import read_now
+        from napari_colorgan.core.infer.tiles import nearest, read_now
 
         if not len(ys) or not len(xs):
             return np.zeros((len(ys), len(xs), 3), np.uint8)
         src = min(level + GREY_SKIP, len(self.gray) - 1)
         (h, w), (hs, ws) = self.gray[level].shape[-2:], self.gray[src].shape[-2:]
-        iy = np.minimum(np.arange(ys.start, ys.stop) * hs // h, hs - 1)  # (len(ys),)
-        ix = np.minimum(np.arange(xs.start, xs.stop) * ws // w, ws - 1)  # (len(xs),)
+        iy, ix = nearest(ys.start, ys.stop, h, hs), nearest(xs.start, xs.stop, w, ws)
         raw = read_now(
             self.gray[src][(*plane, slice(iy[0], iy[-1] + 1), slice(ix[0], ix[-1] + 1))]
         )

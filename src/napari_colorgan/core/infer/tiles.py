@@ -135,8 +135,7 @@ class TileSource:
         y0, y1, x0, x1 = self.region(key)
         h, w = self.levels[key.level].shape[-2:]
         he, we = self.levels[self.exact].shape[-2:]
-        iy = np.minimum(np.arange(y0, y1) * he // h, he - 1)  # (y1 - y0,) rows of the exact level
-        ix = np.minimum(np.arange(x0, x1) * we // w, we - 1)
+        iy, ix = nearest(y0, y1, h, he), nearest(x0, x1, w, we)  # rows, columns of the exact level
         part = (int(iy[0]), int(iy[-1]) + 1, int(ix[0]), int(ix[-1]) + 1)
         coarse = self.assemble(self.exact, key.plane, part, cache)  # (rows, cols, 3)
         return coarse[iy - part[0]][:, ix - part[2]]
@@ -367,6 +366,15 @@ def read_now(part: Any) -> np.ndarray:
     """
     compute = getattr(part, "compute", None)
     return np.asarray(part if compute is None else compute(scheduler="synchronous"))
+
+
+def nearest(start: int, stop: int, size: int, coarse: int) -> np.ndarray:
+    """Indices (stop - start,) in a coarser axis of ``coarse`` px of a finer one's ``start:stop``.
+
+    Nearest neighbour: the one mapping every upsampling of coarser colour or grey uses, so a
+    view and an export of the same tiles agree pixel for pixel.
+    """
+    return np.minimum(np.arange(start, stop) * coarse // size, coarse - 1)
 
 
 def lazy_pyramid(data: Any, smallest: int = 1024) -> list[Any]:
