@@ -16,6 +16,7 @@ __version__ = package_version()
 if TYPE_CHECKING:
     from napari_colorgan import metrics
     from napari_colorgan._widgets._colour_layer import add_colour_layer
+    from napari_colorgan.core.infer.class_maps import classify
     from napari_colorgan.core.infer.config import ColorizeConfig
     from napari_colorgan.core.infer.graph import colorize
     from napari_colorgan.core.infer.zarr_store import (
@@ -47,6 +48,7 @@ _LAZY = {
     "train": ("napari_colorgan.core.train.loop", "train"),
     "train_iter": ("napari_colorgan.core.train.loop", "train_iter"),
     "colorize": ("napari_colorgan.core.infer.graph", "colorize"),
+    "classify": ("napari_colorgan.core.infer.class_maps", "classify"),
     "colorize_to_zarr": ("napari_colorgan.core.infer.zarr_store", "colorize_to_zarr"),
     "colorize_to_zarr_iter": ("napari_colorgan.core.infer.zarr_store", "colorize_to_zarr_iter"),
     "open_multiscale": ("napari_colorgan.core.infer.zarr_store", "open_multiscale"),
@@ -61,6 +63,7 @@ __all__ = [
     "ZarrTarget",
     "__version__",
     "add_colour_layer",
+    "classify",
     "colorize",
     "colorize_to_zarr",
     "colorize_to_zarr_iter",

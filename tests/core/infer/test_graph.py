@@ -16,7 +16,8 @@ from napari_colorgan.core.model.config import InputNormalization, ModelConfig
 from napari_colorgan.core.model.networks import init_weights
 
 
-def model(color_space="lab", num_downs=5, context=0, ngf=8) -> Colorizer:
+def model(color_space="lab", num_downs=5, context=0, ngf=8, classes=()) -> Colorizer:
+    """An untrained model with strong weights (every pixel matters), batch norm fixed."""
     cfg = ModelConfig(
         color_space=color_space,
         num_downs=num_downs,
@@ -24,9 +25,10 @@ def model(color_space="lab", num_downs=5, context=0, ngf=8) -> Colorizer:
         tile=2**num_downs * 2,
         dropout=False,
         context=context,
+        classes=classes,
     )
     m = Colorizer.from_config(cfg, normalization=InputNormalization("minmax", 0, 255))
-    init_weights(m.generator, gain=0.3, seed=7)  # strong weights: every pixel matters
+    init_weights(m.generator, gain=0.3, seed=7)
     with torch.no_grad():
         for mod in m.generator.modules():
             if isinstance(mod, torch.nn.BatchNorm2d):

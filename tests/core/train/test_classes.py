@@ -98,6 +98,23 @@ def test_class_model_in_eval_mode_paints_exactly_the_tint():
     np.testing.assert_allclose(rgb, expected, atol=1e-4)
 
 
+def test_the_class_bias_undoes_the_balancing_in_every_decision():
+    classes = ((1, 230, 60, 50), (7, 40, 90, 255))
+    model = Colorizer.from_config(ModelConfig(num_downs=3, ngf=4, tile=16, classes=classes))
+    model.generator.eval()
+    logits = torch.zeros(1, 2, 4, 4)
+    logits[:, 1] = 0.5  # class 1 is ahead, but it was weighed up 3x in training
+    model.set_class_bias(class_weights(np.array([900, 100]), balance=0.5))
+    assert model.config.class_bias[1] < model.config.class_bias[0]
+    probs = model.class_probabilities(logits)
+    assert (probs.argmax(1) == 0).all()
+    np.testing.assert_allclose(probs.sum(1).numpy(), 1, atol=1e-6)
+    chroma = model.color_output(logits)  # the colour decides the same way
+    torch.testing.assert_close(chroma[0, :, 0, 0], model.class_chroma()[0])
+    with pytest.raises(ValueError, match="class_bias has 1 entries for 2 classes"):
+        ModelConfig(classes=classes, class_bias=(0.0,))
+
+
 def test_class_model_file_round_trip(tmp_path):
     config = ModelConfig(num_downs=3, ngf=4, tile=16, classes=((1, 230, 60, 50),))
     loaded = Colorizer.load(Colorizer.from_config(config).save(tmp_path / "m.safetensors"))
@@ -116,6 +133,9 @@ def test_strokes_train_a_class_model_that_separates_two_textures():
     )
     model = train(image, labels=labels, palette=PALETTE, config=config, device="cpu")
     assert model.config.classes
+    counts = np.array([(labels == 1).sum(), (labels == 7).sum()])  # both planes train
+    expected = -np.log(class_weights(counts, config.class_balance).numpy())
+    np.testing.assert_allclose(model.config.class_bias, expected, rtol=0.05)
     rgb = model.colorize_plane(image[0])
     left, right = rgb[:, :28].reshape(-1, 3).mean(0), rgb[:, 36:].reshape(-1, 3).mean(0)
     assert left[0] > left[2] and right[2] > right[0]  # reddish left, bluish right

@@ -30,7 +30,9 @@ def _device_session(
     """Inference mode and mixed precision for one block; gives a batch-colorizing function.
 
     It returns float32 RGB in [0, 1] for blending, or uint8 RGB with ``as_uint8`` (colour
-    converted in strips of rows, about 5x faster on a CPU than float RGB then uint8).
+    converted in strips of rows, about 5x faster on a CPU than float RGB then uint8). With
+    ``plan.channels == 5`` (class maps) each window also carries its class probabilities
+    (float, for blending) or its class index and confidence (uint8), see :func:`_outputs`.
 
     One autocast context per block, not per batch: autocast keeps its low-precision copy of
     each weight only while its context is open, so a context per batch would re-cast all the
@@ -70,17 +72,13 @@ def _device_session(
             if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             try:
-                raw = model.generator(network_input(x))  # (b, 2|3, s, s)
+                raw = model.generator(network_input(x))  # (b, 2|3|K, s, s)
             except torch.OutOfMemoryError:
                 # As training does: name the settings to lower, for scripts, CLI and GUI alike.
                 raise MemoryError(out_of_memory_message(dev, "batch_size or tile")) from None
             with torch.autocast(dev.type, enabled=False):  # colour conversion in fp32
-                if as_uint8:
-                    if not torch.isfinite(raw).all():  # as uint8 NaN would pass as black
-                        raise ValueError(NOT_FINITE.format(where="in a window"))
-                    return list(model.raw_to_rgb8(raw, x).cpu().numpy())
-                rgb = model.raw_to_rgb(raw.float(), x.float())
-            return list(rgb.permute(0, 2, 3, 1).cpu().numpy())
+                out = _outputs(model, raw, x, as_uint8, plan.channels == 5)
+            return list(out.cpu().numpy())
 
     # Both are thread-local: other threads' blocks are not affected.
     with (
@@ -88,6 +86,37 @@ def _device_session(
         torch.autocast(dev.type, dtype=dtype, enabled=dtype != torch.float32),
     ):
         yield forward
+
+
+def _outputs(
+    model: Colorizer, raw: torch.Tensor, x: torch.Tensor, as_uint8: bool, classes: bool
+) -> torch.Tensor:
+    """A batch's windows as (b, s, s, channels), from the raw output and the input ``x``.
+
+    Float32 for blending: RGB in [0, 1], then with ``classes`` the K class probabilities.
+    uint8: RGB, then with ``classes`` the top class's index and its probability times 255.
+    """
+    if as_uint8:
+        if not torch.isfinite(raw).all():  # as uint8 NaN would pass as black
+            raise ValueError(NOT_FINITE.format(where="in a window"))
+        rgb8 = model.raw_to_rgb8(raw, x)  # (b, s, s, 3)
+        if not classes:
+            return rgb8
+        confidence, index = model.class_probabilities(raw).max(1)  # (b, s, s) each
+        level = (confidence * 255).round().to(torch.uint8)
+        return torch.cat([rgb8, index.to(torch.uint8)[..., None], level[..., None]], -1)
+    out = model.raw_to_rgb(raw.float(), x.float())  # (b, 3, s, s)
+    if classes:
+        out = torch.cat([out, model.class_probabilities(raw)], 1)  # (b, 3 + K, s, s)
+    return out.permute(0, 2, 3, 1)
+
+
+def finish_classes(blended: np.ndarray, out: np.ndarray) -> None:
+    """Blended (k, w, 3 + K) RGB and class probabilities into uint8 (k, w, 5) ``out``."""
+    to_uint8(blended[..., :3], out=out[..., :3])
+    probs = blended[..., 3:]
+    out[..., 3] = probs.argmax(-1)
+    out[..., 4] = np.rint(probs.max(-1) * 255)
 
 
 def colorize_region(
@@ -138,7 +167,8 @@ def colorize_strips(
     high) are ever accumulated: never a buffer the size of the region.
 
     ``emit(top, rgb)`` receives the strip's first row (plane coordinates) and its float32 RGB
-    (k, x1 - x0, 3) in [0, 1]. It runs while the device is held, so it should be quick and
+    (k, x1 - x0, 3) in [0, 1], followed by the K class probabilities when
+    ``plan.channels == 5``. It runs while the device is held, so it should be quick and
     should not use torch.
     """
     y0, y1, x0, x1 = region
@@ -150,12 +180,13 @@ def colorize_strips(
     # Window weights are products wy(y)·wx(x) on a grid, so their sum is separable too.
     total_y = np.maximum(_weight_sum(rows, w_rows, y0, y1), 1e-12)  # (y1 - y0,)
     total_x = np.maximum(_weight_sum(cols, w_cols, x0, x1), 1e-12)  # (x1 - x0,)
-    acc = np.zeros((0, x1 - x0, 3), np.float32)  # output rows [top, top + len(acc))
+    channels = 3 + (len(model.config.classes) if plan.channels == 5 else 0)
+    acc = np.zeros((0, x1 - x0, channels), np.float32)  # output rows [top, top + len(acc))
     top = y0
     for i, j, rgb in _window_colours(model, raw, origin, (rows, cols), plan, as_uint8=False):
         r = rows[i]
         if r.keep1 > top + len(acc):
-            grow = np.zeros((r.keep1 - top - len(acc), x1 - x0, 3), np.float32)
+            grow = np.zeros((r.keep1 - top - len(acc), x1 - x0, channels), np.float32)
             acc = np.concatenate([acc, grow])
         _accumulate(acc, rgb, r, cols[j], w_rows[i], w_cols[j], (top, x0))
         if j < len(cols) - 1:
@@ -268,7 +299,7 @@ def block_task(
     origin: tuple[int, int],
     region: tuple[int, int, int, int],
 ) -> np.ndarray:
-    """One dask task: colorize a block; returns uint8 (y, x, 3)."""
+    """One dask task: colorize a block; returns uint8 (y, x, plan.channels)."""
     return colorize_block(cached_model(payload, plan.device), plan, window, origin, region)
 
 
@@ -281,6 +312,8 @@ def colorize_block(
 ) -> np.ndarray:
     """Colorize output ``region`` (y0, y1, x0, x1) of a plane as uint8 RGB (y, x, 3).
 
+    With ``plan.channels == 5``: (y, x, 5), RGB, the class index and the confidence (0-255).
+
     ``window`` is the raw input the plan's windows for ``region`` read
     (:meth:`~.planner.Plan.input_region`), shape (1 + 2·context, y', x') or (y', x'), its
     first pixel at plane coordinates ``origin``. Any region of any plan gives the pixels the
@@ -289,17 +322,15 @@ def colorize_block(
     window = np.asarray(window)
     planes = window.reshape((-1, *window.shape[-2:]))  # (1 + 2·context, y', x')
     y0, y1, x0, x1 = region
-    out = np.empty((y1 - y0, x1 - x0, 3), np.uint8)
+    out = np.empty((y1 - y0, x1 - x0, plan.channels), np.uint8)
     rows, cols = plan.windows(region)
     if any(w.fade0 or w.fade1 for w in rows + cols):  # blended windows share pixels
-        colorize_strips(
-            model,
-            planes,
-            origin,
-            region,
-            plan,
-            lambda top, rgb: to_uint8(rgb, out=out[top - y0 : top - y0 + len(rgb)]),
-        )
+        finish = finish_classes if plan.channels == 5 else to_uint8
+
+        def emit(top: int, blended: np.ndarray) -> None:
+            finish(blended, out=out[top - y0 : top - y0 + len(blended)])
+
+        colorize_strips(model, planes, origin, region, plan, emit)
         return out
     # Every pixel has one window (exact tiling, or one window): uint8 straight from the network.
     raw = _pad_at_plane_end(planes, origin, plan)

@@ -73,6 +73,10 @@ class ColorizeConfig(Settings):
     parallel
         Blocks computed at once when writing a store (None: the scheduler's worker count,
         at least 2).
+    classes
+        Also compute each pixel's class and the model's confidence in it (models trained on
+        labels only): blocks then hold five channels, RGB, the class's index in the model's
+        palette and the confidence (the top class probability) times 255.
     """
 
     tile: int | None = None
@@ -84,6 +88,7 @@ class ColorizeConfig(Settings):
     slices: str | None = None
     worker_resources: Mapping[str, float] | None = field(default=None, compare=False)
     parallel: int | None = None
+    classes: bool = False
 
     def __post_init__(self) -> None:
         if self.tile is not None:

@@ -52,21 +52,30 @@ def colorize(
     UserWarning
         When the tiling asked for costs quality (a window too small to tile exactly).
     """
-    job = prepare(data, colorizer, ColorizeConfig.create(config, **overrides))
+    config = ColorizeConfig.create(config, **overrides)
+    if config.classes:
+        raise ValueError("colorize gives colour only: napari_colorgan.classify gives class maps")
+    job = prepare(data, colorizer, config)
     if job.plan.notice:
         warnings.warn(job.plan.notice, UserWarning, stacklevel=2)
     return build_graph(job)
 
 
 def build_graph(job: ColorizeJob) -> da.Array:
-    """The lazy uint8 RGB of ``job``'s input: shape ``input + (3,)``, one task per block."""
+    """The lazy uint8 RGB of ``job``'s input: shape ``input + (channels,)``, a task per block.
+
+    ``channels`` is 3, or 5 with class maps (:attr:`ColorizeConfig.classes`).
+    """
     make = BlockMaker(job)
+    channels = job.plan.channels
 
     def plane(index: tuple[int, ...]) -> da.Array:
         rows = []
         for r, (y0, y1) in enumerate(make.y_edges):
             cols = [
-                da.from_delayed(make((*index, r, c)), shape=(y1 - y0, x1 - x0, 3), dtype=np.uint8)
+                da.from_delayed(
+                    make((*index, r, c)), shape=(y1 - y0, x1 - x0, channels), dtype=np.uint8
+                )
                 for c, (x0, x1) in enumerate(make.x_edges)
             ]
             rows.append(da.concatenate(cols, axis=1) if len(cols) > 1 else cols[0])
@@ -96,14 +105,14 @@ class BlockMaker:
         self.token = hashlib.sha256(repr(job.plan).encode()).hexdigest()[:12]
         self.y_edges, self.x_edges = job.plan.block_edges()
         lead, plan = job.lead, job.plan
-        self.shape = (*lead, plan.height, plan.width, 3)
+        self.shape = (*lead, plan.height, plan.width, plan.channels)
         sizes = [[b - a for a, b in edges] for edges in (self.y_edges, self.x_edges)]
-        self.chunks = (*((1,) * n for n in lead), *(tuple(s) for s in sizes), (3,))
+        self.chunks = (*((1,) * n for n in lead), *(tuple(s) for s in sizes), (plan.channels,))
         self.ndim = len(self.shape)
         self.grid = (*lead, len(self.y_edges), len(self.x_edges))
 
     def __call__(self, index: tuple[int, ...]) -> Any:
-        """The delayed RGB (y, x, 3) of block ``(*plane index, row, column)``."""
+        """The delayed uint8 (y, x, channels) of block ``(*plane index, row, column)``."""
         job, lead = self.job, len(self.job.lead)
         (y0, y1), (x0, x1) = self.y_edges[index[lead]], self.x_edges[index[lead + 1]]
         ya, yb, xa, xb = job.plan.input_region((y0, y1, x0, x1))

@@ -26,6 +26,11 @@ from .tiling import (
 )
 from .window_size import choose_window, fit_batch
 
+NO_CLASSES = (
+    "this model was trained on colour targets, not on labels: it has no classes to map "
+    "(class maps and confidence need a model trained from a Labels layer)"
+)
+
 #: Output rows ``[y0, y1)`` and columns ``[x0, x1)`` of a plane.
 Region = tuple[int, int, int, int]
 
@@ -49,6 +54,9 @@ class Plan:
         How the windows were chosen, for a person.
     notice
         A warning for a person, e.g. that the window asked for is too small to tile exactly.
+    channels
+        Output channels of a block: 3 (RGB), or 5 with the class index and confidence
+        (:attr:`ColorizeConfig.classes`).
     """
 
     tiling: TilePlan
@@ -59,6 +67,7 @@ class Plan:
     precision: str = "auto"
     why: str = field(default="", compare=False, repr=False)
     notice: str | None = field(default=None, compare=False, repr=False)
+    channels: int = 3
 
     def block_edges(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """Output blocks' row and column edges (one block per plane below ``block_size``)."""
@@ -151,8 +160,15 @@ def plan(
     if choice is not None:
         why = dataclasses.replace(choice, batch_size=batch).describe()
     notice = _blend_notice(model, tiling, config)
+    if config.classes and not model.classes:
+        raise ValueError(NO_CLASSES)
+    if config.classes and len(model.classes) > 255:  # a class index is one byte of a block
+        raise ValueError(
+            f"class maps hold at most 255 classes; this model has {len(model.classes)}"
+        )
+    channels = 5 if config.classes else 3
     return Plan(
-        tiling, height, width, batch, config.device, config.precision, why, notice
+        tiling, height, width, batch, config.device, config.precision, why, notice, channels
     )  # fmt: skip
 
 

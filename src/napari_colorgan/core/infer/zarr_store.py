@@ -14,7 +14,6 @@ import dataclasses
 import itertools
 import os
 import time
-import warnings
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ import dask
 import numpy as np
 
 from ..events import Event, Finished, Progress, StopSignal, stop_requested
-from ..io.atomic import finish_replacement, remove_path, replace_tree
+from ..io.atomic import finish_replacement, replace_tree
 from ..io.axes import Axis, image_axes
 from ..io.fingerprint import input_fingerprint
 from ..io.images import damaged_zarr_json
@@ -33,21 +32,19 @@ from ..model.colorizer import Colorizer
 from ..progress import drive_chunks
 from .config import ColorizeConfig
 from .graph import BlockMaker
-from .job import ColorizeJob, prepare
+from .job import ColorizeJob, as_colorizer, prepare
 from .ome import (
     FINGERPRINT_KEY,
     LAYOUT,
     PYRAMID_MIN,
-    channel_position,
     check_axes,
-    create_level,
     multiscale_of,
     open_multiscale,
     store_name,
-    store_shape,
-    to_store_order,
     write_pyramid,
 )
+from .ome_labels import class_map_complete, write_class_pyramid
+from .store_arrays import Targets, create_store, open_store
 from .store_check import STORE_BOOKKEEPING, metadata_fits, recheck_flags
 from .store_fate import IF_EXISTS, IfExists, check_not_input, decide, replacement
 
@@ -77,12 +74,17 @@ class ZarrTarget:
     pyramid
         Also write 2x-downsampled levels. The OME-Zarr metadata (axes, scale, RGB channels) is
         written either way, once the store is finished.
+    classes
+        Also write the class map of a model trained on labels, as the OME-Zarr image-label
+        ``labels/classes`` (label ids and colours as painted). None: whenever the model has
+        classes.
     """
 
     path: Path
     if_exists: IfExists = "resume"
     axes: tuple[Axis, ...] | None = None
     pyramid: bool = True
+    classes: bool | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))
@@ -123,63 +125,6 @@ def read_fingerprint(path: Path) -> Any:
         return dict(zarr.open_group(str(path), mode="r").attrs).get(FINGERPRINT_KEY)
     except Exception:  # not a zarr group, or an unreadable one: not ours
         return None
-
-
-def _create_store(
-    path: Path, blocks: BlockMaker, fingerprint: dict[str, Any], axes: list[Axis]
-) -> tuple[Any, Any]:
-    """An empty store at ``path`` (whatever stood there is removed): level 0 and done flags."""
-    import zarr
-
-    remove_path(path)
-    group = zarr.open_group(str(path), mode="w")
-    position = channel_position(axes)
-    shape, chunks = (
-        store_shape(blocks.shape, position),
-        store_shape(fingerprint["chunks"], position),
-    )
-    level0 = create_level(group, "0", shape, chunks, axes).with_config(
-        {"write_empty_chunks": True}  # so a missing chunk file means a lost chunk
-    )
-    done = _create_flags(group, blocks)
-    group.attrs[FINGERPRINT_KEY] = fingerprint
-    return level0, done
-
-
-def _create_flags(group: Any, blocks: BlockMaker) -> Any:
-    """The ``done`` flags, one per output chunk, all cleared."""
-    grid = tuple(len(c) for c in blocks.chunks[:-1])
-    return group.require_group(BOOKKEEPING).create_array(
-        "done", shape=grid, chunks=(1,) * len(grid), dtype="u1", fill_value=0, overwrite=True
-    )
-
-
-def _open_store(path: Path, blocks: BlockMaker) -> tuple[Any, Any]:
-    """A store holding this result, opened to finish it: level 0 and done flags.
-
-    Without its flags (the bookkeeping group deleted) nothing says which chunks are done:
-    they are made again, all cleared, and every chunk is computed again.
-    """
-    import zarr
-
-    group = zarr.open_group(str(path), mode="r+")
-    if "0" not in group:
-        raise ValueError(
-            f"{path}: its full-resolution level 0 is missing (deleted?): compute the store "
-            "again with if_exists='overwrite' (--overwrite)"
-        )
-    # Every chunk is stored, black ones too, so a missing chunk file means a lost one.
-    level0 = group["0"].with_config({"write_empty_chunks": True})
-    try:
-        return level0, group[f"{BOOKKEEPING}/done"]
-    except KeyError:
-        warnings.warn(
-            f"{path.name}: its record of finished chunks ({BOOKKEEPING}/done) is missing: "
-            "every chunk is computed again",
-            UserWarning,
-            stacklevel=4,
-        )
-        return level0, _create_flags(group, blocks)
 
 
 def _chunk_slices(blocks: BlockMaker, index: tuple[int, ...], position: int) -> tuple[slice, ...]:
@@ -237,7 +182,9 @@ def _colorize_locked(
     found, found_beside = read_fingerprint(path), read_fingerprint(beside)
     # A rerun finishes a store (or an overwrite's replacement) with the tiling it began with.
     stored = found_beside if target.if_exists == "overwrite" else found
-    job = prepare(data, colorizer, config, stored if isinstance(stored, dict) else None)
+    model = as_colorizer(colorizer)
+    config = _with_classes(config or ColorizeConfig(), model, target.classes)
+    job = prepare(data, model, config, stored if isinstance(stored, dict) else None)
     # Blocks are made group by group as they are written: the graph of the whole stack is never
     # held, so memory does not grow with the number of planes.
     blocks = BlockMaker(job)
@@ -247,40 +194,50 @@ def _colorize_locked(
     fate = decide(path, fingerprint, target.if_exists, found, found_beside)
     work = beside if fate.beside else path
     if fate.creates:
-        level0, done = _create_store(work, blocks, fingerprint, axes)
+        targets, done = create_store(work, blocks, fingerprint, axes)
     else:
-        level0, done = _open_store(work, blocks)
+        targets, done = open_store(work, blocks, axes)
     yield job.planned()
     # One read of the flags (each is its own small file in the store), checked against the
     # chunks the store holds: a flag whose chunk file was deleted is cleared, not trusted.
     flags = np.asarray(done[...]).astype(bool)
     if not fate.creates:
-        flags = recheck_flags(work, level0, done, flags, channel_position(axes))
-    position = channel_position(axes)
+        flags = recheck_flags(work, targets.colour, done, flags, targets.position)
     finished, stopped = yield from _write_chunks(
-        blocks, level0, done, flags, stop, job.config.parallel, position
+        blocks, targets, done, flags, stop, job.config.parallel
     )
     if stopped:
         yield Finished(finished, path, stopped=True)
         return
-    if not (flags.all() and _pyramid_written(work, target.pyramid)):  # not a finished rerun
-        write_pyramid(work, axes, store_name(path), downsample=target.pyramid)
+    classes = targets.classes is not None
+    if not (flags.all() and _pyramid_written(work, target.pyramid, classes)):  # not a rerun
+        levels = write_pyramid(work, axes, store_name(path), downsample=target.pyramid)
+        if classes:
+            palette = {c[0]: (c[1], c[2], c[3]) for c in job.model.config.classes}
+            write_class_pyramid(work, axes, levels, palette)
     if fate.beside:
         replace_tree(work, path)
     yield Finished(finished, path)
 
 
-def _pyramid_written(path: Path, pyramid: bool) -> bool:
+def _with_classes(config: ColorizeConfig, model: Colorizer, wanted: bool | None) -> ColorizeConfig:
+    """``config`` computing class maps when asked, or (None) whenever the model has classes."""
+    if wanted is None:
+        wanted = bool(model.config.classes)
+    return dataclasses.replace(config, classes=wanted)
+
+
+def _pyramid_written(path: Path, pyramid: bool, classes: bool = False) -> bool:
     """Whether the store's metadata (and, when asked for, its pyramid) was written already.
 
     The metadata is written last, after the pyramid's levels, so its presence means both are
-    complete.
+    complete; the class map's likewise.
     """
     import zarr
 
     group = zarr.open_group(str(path), mode="r")
     meta = multiscale_of(group)
-    if not metadata_fits(group, meta):
+    if not metadata_fits(group, meta) or (classes and not class_map_complete(path)):
         return False  # absent, emptied or edited: written again
     levels = len(meta["datasets"])
     small = max(group["0"].shape[-2:]) <= PYRAMID_MIN
@@ -289,12 +246,11 @@ def _pyramid_written(path: Path, pyramid: bool) -> bool:
 
 def _write_chunks(
     blocks: BlockMaker,
-    level0: Any,
+    targets: Targets,
     done: Any,
     flags: np.ndarray,
     stop: StopSignal | None,
     parallel: int | None,
-    position: int,
 ) -> Generator[Event, None, tuple[int, bool]]:
     """Compute and write the chunks not flagged in ``flags`` (``done`` as read at the start).
 
@@ -314,8 +270,8 @@ def _write_chunks(
         # Each task computes and writes its own chunk, so writing overlaps other chunks'
         # compute; a chunk is flagged done only after its task (and so its write) returned.
         tasks = [
-            dask.delayed(_write_chunk, pure=False)(
-                blocks(i), level0, _chunk_slices(blocks, i, position), position
+            dask.delayed(targets.write, pure=False)(
+                blocks(i), _chunk_slices(blocks, i, targets.position)
             )
             for i in batch
         ]
@@ -325,15 +281,6 @@ def _write_chunks(
             finished += 1
             yield Progress(finished, total, skipped, time.perf_counter() - t0)
     return finished, False
-
-
-def _write_chunk(block: np.ndarray, target: Any, where: tuple[slice, ...], position: int) -> None:
-    """Write one computed block (y, x, 3) into the store-order level-0 array at ``where``.
-
-    Chunk-aligned, so no lock is needed.
-    """
-    lead = len(where) - 3  # the plane's leading axes: length 1 each in the chunk
-    target[where] = to_store_order(block[(None,) * lead], position)
 
 
 def colorize_to_zarr(
@@ -346,12 +293,14 @@ def colorize_to_zarr(
     """Run :func:`colorize_to_zarr_iter` to the end and return the store's path.
 
     ``options`` are settings of ``config`` to change (``tile=256``...), fields of
-    :class:`ZarrTarget` (``if_exists``, ``axes``, ``pyramid``), ``stop``, and ``progress=True``
+    :class:`ZarrTarget` (``if_exists``, ``axes``, ``pyramid``, ``classes``), ``stop``, and
+    ``progress=True``
     for a tqdm bar (chunks, with rate and ETA).
     """
     progress = options.pop("progress", False)
     stop = options.pop("stop", None)
-    fields = {k: options.pop(k) for k in ("if_exists", "axes", "pyramid") if k in options}
+    names = ("if_exists", "axes", "pyramid", "classes")
+    fields = {k: options.pop(k) for k in names if k in options}
     if isinstance(store, ZarrTarget):
         target = dataclasses.replace(store, **fields)
     else:

@@ -114,7 +114,33 @@ class Colorizer:
         table = self.class_chroma(raw.device)  # (K, 2), ab / 110
         if self.generator.training:
             return torch.einsum("bkhw,kc->bchw", raw.float().softmax(1), table)
-        return table[raw.argmax(1)].permute(0, 3, 1, 2)  # (b, 2, h, w)
+        return table[self.class_logits(raw).argmax(1)].permute(0, 3, 1, 2)  # (b, 2, h, w)
+
+    def class_logits(self, raw: torch.Tensor) -> torch.Tensor:
+        """A class model's raw output (b, K, h, w) as the logits its decisions are made on.
+
+        ``config.class_bias`` added (the prior correction of class-balanced training).
+        """
+        bias = self.config.class_bias
+        if not bias:
+            return raw
+        return raw + torch.tensor(bias, dtype=raw.dtype, device=raw.device)[None, :, None, None]
+
+    def set_class_bias(self, class_weights: torch.Tensor | np.ndarray) -> None:
+        """Set ``config.class_bias`` to ``−log w`` of the class weights training uses.
+
+        A class without pixels (weight 0) gets no bias: nothing was learned about it.
+        """
+        w = np.asarray(class_weights, np.float64)
+        bias = np.where(w > 0, -np.log(np.maximum(w, 1e-12)), 0.0)
+        self.config = dataclasses.replace(self.config, class_bias=tuple(bias.tolist()))
+
+    def class_probabilities(self, raw: torch.Tensor) -> torch.Tensor:
+        """A class model's raw output (b, K, h, w) as class probabilities (b, K, h, w), fp32.
+
+        Their argmax is the class :meth:`color_output` paints in eval mode.
+        """
+        return self.class_logits(raw.float()).softmax(1)
 
     def class_chroma(self, device: torch.device | str = "cpu") -> torch.Tensor:
         """The classes' Lab chroma ``ab / 110``, shape (K, 2), in class order.

@@ -52,6 +52,12 @@ class ModelConfig:
         Saturation applied to a colour model's predictions (1: as the network outputs them):
         Lab chroma scaled, or RGB stretched away from each pixel's grey. Training fits it so
         predictions are as colourful as the annotations (see ``TrainConfig.calibrate``).
+    class_bias
+        Added to a class model's logits before any decision (one per class, or empty: none).
+        Training weighs rare classes up (``TrainConfig.class_balance``), which teaches the
+        network logits shifted by ``log w`` for class weights ``w``; training stores
+        ``−log w`` here, so decisions and confidences are those of the painted class
+        frequencies (measured on real EM in ``benchmarks/class_prior.py``).
     """
 
     color_space: ColorSpace = "lab"
@@ -65,10 +71,18 @@ class ModelConfig:
     tile: int = 256
     classes: tuple[tuple[int, int, int, int], ...] = ()
     chroma_gain: float = 1.0
+    class_bias: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         # JSON brings lists back: store tuples so equal configs compare equal.
         object.__setattr__(self, "classes", tuple(tuple(int(v) for v in c) for c in self.classes))
+        object.__setattr__(self, "class_bias", tuple(float(b) for b in self.class_bias))
+        if self.class_bias and len(self.class_bias) != len(self.classes):
+            raise ValueError(
+                f"class_bias has {len(self.class_bias)} entries for {len(self.classes)} classes"
+            )
+        if not all(math.isfinite(b) for b in self.class_bias):
+            raise ValueError(f"class_bias must be finite, got {self.class_bias}")
         if any(len(c) != 4 for c in self.classes):
             raise ValueError("classes must be (label, r, g, b) entries")
         if self.classes and self.color_space != "lab":

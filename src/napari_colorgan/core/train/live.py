@@ -60,6 +60,7 @@ def take_painted(run: Run, painted: PaintedPlanes) -> AnnotationsChanged | None:
     _follow_annotated(run)
     if run.colorizer.config.classes:
         run.step_fn.class_weights = class_weights(stack.class_counts, run.config.class_balance)
+        run.colorizer.set_class_bias(run.step_fn.class_weights)
     return AnnotationsChanged(
         run.step,
         tuple(sorted(planes)),

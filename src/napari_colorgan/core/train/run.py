@@ -127,6 +127,7 @@ class Run:
         self.step_fn = Pix2PixStep(self.colorizer, config, perceptual=self.perceptual).to(device)
         if self.colorizer.config.classes:
             self.step_fn.class_weights = class_weights(stack.class_counts, config.class_balance)
+            self.colorizer.set_class_bias(self.step_fn.class_weights)
         self.step = 0
         self.pixel_size: dict[str, Any] | None = None  # of the input, for the model file
         self.region_source: RegionSource | None = None
