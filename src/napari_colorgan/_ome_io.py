@@ -31,11 +31,48 @@ def is_colour_store(path: str | os.PathLike[str]) -> bool:
 
 
 def layer_data(path: str | os.PathLike[str]) -> list[tuple[Any, dict[str, Any], str]]:
-    """The store as napari layer data: one RGB image, multiscale when it has a pyramid."""
+    """The store as napari layer data: one RGB image, multiscale when it has a pyramid.
+
+    A class model's store also holds its class map (``labels/classes``): it comes as a Labels
+    layer over the colour, in the painted colours; its confidence, when written, as a hidden
+    image.
+    """
     from napari_colorgan.core.infer.ome import rgb_layer
+    from napari_colorgan.core.infer.ome_labels import open_class_map, open_confidence
 
     data, kwargs = rgb_layer(path)
-    return [(data, kwargs, "image")]
+    layers = [(data, kwargs, "image")]
+    place = {k: kwargs[k] for k in ("scale", "units", "axis_labels", "translate") if k in kwargs}
+    found = open_class_map(path)
+    if found is not None:
+        levels, palette = found
+        labels = {
+            "name": f"{kwargs['name']} classes",
+            "multiscale": len(levels) > 1,
+            "colormap": class_colormap(palette),
+            "opacity": 0.5,
+            **place,
+        }
+        layers.append((levels if len(levels) > 1 else levels[0], labels, "labels"))
+    sure = open_confidence(path)
+    if sure is not None:
+        image = {
+            "name": f"{kwargs['name']} confidence",
+            "multiscale": len(sure) > 1,
+            "colormap": "magma",
+            "contrast_limits": (0.0, 1.0),
+            "visible": False,
+            **place,
+        }
+        layers.append((sure if len(sure) > 1 else sure[0], image, "image"))
+    return layers
+
+
+def class_colormap(palette: dict[int, tuple[int, int, int]]) -> dict[Any, Any]:
+    """A Labels layer's colours (napari's direct mapping) from label id to RGB 0-255."""
+    colours: dict[Any, Any] = {None: (0.0, 0.0, 0.0, 0.0), 0: (0.0, 0.0, 0.0, 0.0)}
+    colours.update({i: (*(v / 255 for v in rgb), 1.0) for i, rgb in palette.items()})
+    return colours
 
 
 def get_reader(path: str | list[str]) -> Callable[[Any], list] | None:

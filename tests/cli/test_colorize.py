@@ -150,3 +150,39 @@ def test_convert_reads_a_plain_rgb_zarr_array(tmp_path, capsys):
     zarr.create_array(str(tmp_path / "plain.zarr"), data=rgb)
     assert run(capsys, "convert", tmp_path / "plain.zarr", "-o", tmp_path / "c.ome.zarr")[0] == 0
     np.testing.assert_array_equal(open_multiscale(tmp_path / "c.ome.zarr")[0], rgb)
+
+
+@pytest.fixture
+def class_model_file(tmp_path):
+    classes = ((2, 255, 0, 0), (9, 0, 0, 255))
+    cfg = ModelConfig(num_downs=5, ngf=8, tile=64, dropout=False, classes=classes)
+    model = Colorizer.from_config(cfg, seed=1, normalization=InputNormalization("minmax", 0, 255))
+    return str(model.save(tmp_path / "classes.safetensors"))
+
+
+def test_a_class_model_writes_its_class_map_and_confidence(
+    setup, class_model_file, tmp_path, capsys
+):
+    from napari_colorgan.core.infer.ome_labels import open_class_map, open_confidence
+
+    base = ["colorize", setup["input"], "--model", class_model_file, "--device", "cpu"]
+    code, out, _ = run(capsys, *base, "-o", tmp_path / "c.tif", "--confidence")
+    assert code == 0 and "c.classes.tif" in out and "c.confidence.tif" in out
+    rgb = tifffile.imread(tmp_path / "c.tif")
+    classes = tifffile.imread(tmp_path / "c.classes.tif")
+    confidence = tifffile.imread(tmp_path / "c.confidence.tif")
+    assert rgb.shape == (4, 90, 70, 3) and classes.shape == confidence.shape == (4, 90, 70)
+    assert set(np.unique(classes)) <= {2, 9} and 0.5 <= confidence.min() <= confidence.max() <= 1
+    code, _, _ = run(capsys, *base, "-o", tmp_path / "c.ome.zarr", "--confidence")
+    levels, _ = open_class_map(tmp_path / "c.ome.zarr")
+    np.testing.assert_array_equal(levels[0], classes)
+    np.testing.assert_allclose(open_confidence(tmp_path / "c.ome.zarr")[0], confidence)
+    code, _, _ = run(capsys, *base, "-o", tmp_path / "plain.ome.zarr", "--no-classes")
+    assert code == 0 and open_class_map(tmp_path / "plain.ome.zarr") is None
+
+
+def test_a_colour_model_has_no_class_map_to_write(setup, tmp_path, capsys):
+    args = ["colorize", setup["input"], "--model", setup["model"], "--device", "cpu"]
+    code, _, err = run(capsys, *args, "-o", tmp_path / "c.tif", "--classes")
+    assert code != 0 and "trained on colour targets, not on labels" in err
+    assert not (tmp_path / "c.tif").exists()

@@ -87,3 +87,17 @@ def test_against_labels_bad_arguments_are_one_line(painted, capsys, extra, messa
     extra = [painted.get(a.lower(), a) for a in extra]
     code, _, err = run(capsys, "evaluate", painted["pred"], *extra)
     assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_a_class_map_is_scored_class_by_class_without_a_palette(painted, tmp_path, capsys):
+    labels = tifffile.imread(painted["labels"])
+    predicted = np.where(labels == 0, 1, labels)  # a class everywhere, as a model gives
+    predicted[1, 16:24] = 1  # label 2 missed on the second plane
+    tifffile.imwrite(tmp_path / "classes.tif", predicted, photometric="minisblack")
+    args = ["evaluate", str(tmp_path / "classes.tif"), "--labels", painted["labels"]]
+    code, out, _ = run(capsys, *args, "--classes")
+    assert code == 0 and "accuracy 0.750, macro F1" in out and "confusion" in out
+    code, out, _ = run(capsys, *args, "--classes", "--json")
+    doc = json.loads(out)
+    assert doc["metrics"]["label 2 IoU"] == pytest.approx(0.5) and doc["labels"] == [1, 2]
+    assert doc["confusion"] == [[640, 0], [320, 320]]

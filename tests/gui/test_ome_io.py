@@ -146,3 +146,34 @@ def test_save_layers_of_a_grey_layer_says_why_nothing_was_written(make_napari_vi
     with pytest.raises(WriterRefused, match="'grey' is not one: nothing was written"):
         viewer.layers.save(str(tmp_path / "g.ome.zarr"), selected=True, plugin="napari-colorgan")
     assert not (tmp_path / "g.ome.zarr").exists()
+
+
+@pytest.fixture
+def class_store(tmp_path):
+    classes = ((3, 255, 0, 0), (7, 0, 200, 0))
+    cfg = ModelConfig(num_downs=4, ngf=8, tile=64, dropout=False, classes=classes)
+    m = Colorizer.from_config(cfg, seed=2, normalization=InputNormalization("minmax", 0, 255))
+    gray = np.random.default_rng(0).integers(0, 256, (2, 600, 520)).astype(np.uint8)
+    axes = [Axis("z", "space", 3.0, "nanometer"), Axis("y", "space", 1.5, "nanometer"),
+            Axis("x", "space", 1.5, "nanometer")]  # fmt: skip
+    return colorize_to_zarr(gray, tmp_path / "em.ome.zarr", m, axes=axes, confidence=True, **KW)
+
+
+def test_a_class_models_store_opens_with_its_class_map_as_labels(make_napari_viewer, class_store):
+    viewer = make_napari_viewer()
+    colour, classes, confidence = viewer.open(str(class_store), plugin="napari-colorgan")
+    assert confidence.name == "em confidence" and confidence.multiscale
+    assert 0 <= float(np.asarray(confidence.data[-1]).min()) <= 1
+    assert colour.rgb and classes.multiscale and len(classes.data) == len(colour.data)
+    assert classes.name == "em classes" and list(classes.scale) == [3.0, 1.5, 1.5]
+    ids = np.unique(np.asarray(classes.data[-1]))
+    assert set(ids) <= {3, 7}
+    np.testing.assert_allclose(classes.colormap.map(np.array([3]))[0], [1, 0, 0, 1])
+
+
+def test_napari_ome_zarr_shows_the_class_map_as_labels(make_napari_viewer, class_store):
+    pytest.importorskip("napari_ome_zarr")
+    viewer = make_napari_viewer()
+    layers = viewer.open(str(class_store), plugin="napari-ome-zarr")
+    labels = [layer for layer in layers if layer._type_string == "labels"]
+    assert len(labels) == 1 and labels[0].multiscale

@@ -74,6 +74,8 @@ class ColorizeWidget(Container):
         self._spill = FileEdit(label="spill tiles to (folder, optional)", mode="d")
         self._preview = PushButton(text="Preview current plane")
         self._colorize = PushButton(text="Add colour layer")
+        self._classes = CheckBox(text="with its class map (models trained on labels)", value=False)
+        self._confidence = CheckBox(text="with its confidence", value=False)
         self._export_path = FileEdit(label="export to", mode="w", filter="*.zarr")
         self._region = ComboBox(label="export what", choices=region_choices(viewer))
         self._replace = CheckBox(text="replace an existing export", value=False)
@@ -94,6 +96,8 @@ class ColorizeWidget(Container):
                 self._spill,
                 self._preview,
                 self._colorize,
+                self._classes,
+                self._confidence,
                 self._export_path,
                 self._region,
                 self._replace,
@@ -205,11 +209,22 @@ class ColorizeWidget(Container):
 
         layer, load, config = self._layer(), self._model_loader(), self._config()
         spill = self._spill.value if str(self._spill.value) not in ("", ".") else None
+        classes, confidence = self._classes.value, self._confidence.value
+        if classes or confidence:
+            self._check_classes()  # now, from the file's header: the model loads in a worker
         added = add_colour_layer(
-            self._viewer, layer, load, config, cache_mb=self._cache.value, spill_to=spill
-        )
+            self._viewer, layer, load, config, cache_mb=self._cache.value, spill_to=spill,
+            classes=classes, confidence=confidence,
+        )  # fmt: skip
         self._status.value = "colour fills in where you look, at the level shown"
         return added
+
+    def _check_classes(self) -> None:
+        """Refuse class layers for a colour model before anything is added."""
+        from napari_colorgan._widgets._colour_layer import class_info
+
+        session = SESSION["model"]
+        class_info(session if self._use_session.value and session else self._model_file.value)
 
     def export(self) -> None:
         """Write the colour of everything, the view or a rectangle into OME-Zarr, in a worker.

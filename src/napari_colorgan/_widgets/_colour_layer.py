@@ -29,6 +29,8 @@ def add_colour_layer(
     cache_mb: float = CACHE_BYTES / 2**20,
     spill_to: str | os.PathLike[str] | None = None,
     name: str | None = None,
+    classes: bool = False,
+    confidence: bool = False,
 ) -> Any:
     """Add a colour layer computed where the viewer looks, off napari's thread; returns it.
 
@@ -53,13 +55,19 @@ def add_colour_layer(
         made inside it and removed with the layer), read back rather than computed again.
     name
         The layer's name (default: the input layer's name + " colorized").
+    classes, confidence
+        For a model trained on labels: also add its class map (a Labels layer ``NAME
+        classes``, label ids and colours as painted) and its confidence (an image ``NAME
+        confidence``, the top class probability, 0-1), computed with the colour from the same
+        tiles, as :func:`~napari_colorgan.classify` gives them.
 
     Returns
     -------
     napari.layers.Image
         An RGB multiscale layer (single-scale when the input has one small level). Level 0
         is the exact colorization, equal to :func:`~napari_colorgan.colorize`; coarser levels
-        are previews colorized at their own resolution.
+        are previews colorized at their own resolution. The class layers, when asked for,
+        are in ``layer.metadata["colorgan_parts"]``.
 
     Examples
     --------
@@ -68,18 +76,81 @@ def add_colour_layer(
     pixel = pixel_of(data)
     levels, kwargs, given = _levels_of(data)
     cache_bytes = max(1, int(cache_mb * 2**20))
-    tiled = TiledColour(levels, _loader(model), _config(config), cache_bytes, spill_to)
+    settings = _config(config, classes or confidence)
+    # Before anything is added: a colour model is refused now.
+    dtype, palette = class_info(model) if settings.classes else (None, None)
+    tiled = TiledColour(levels, _loader(model), settings, cache_bytes, spill_to)
     tiled.input, tiled.pixel = given, pixel
     kwargs["name"] = name or kwargs.get("name", "colour")
+    many = len(levels) > 1
     added = viewer.add_image(
-        tiled.levels if len(levels) > 1 else tiled.levels[0],
-        rgb=True,
-        multiscale=len(levels) > 1,
-        **kwargs,
+        tiled.levels if many else tiled.levels[0], rgb=True, multiscale=many, **kwargs
     )
     added.metadata["colorgan_tiles"] = tiled  # for Evaluate, tests and scripts
-    _connect(viewer, added, tiled)
+    parts = [added]
+    if classes:
+        parts.append(_add_part(viewer, tiled, "classes", kwargs, dtype, palette))
+    if confidence:
+        parts.append(_add_part(viewer, tiled, "confidence", kwargs, dtype, palette))
+    added.metadata["colorgan_parts"] = parts[1:]
+    _connect(viewer, parts, tiled)
     return added
+
+
+def _add_part(
+    viewer: Any,
+    tiled: TiledColour,
+    part: str,
+    kwargs: dict[str, Any],
+    dtype: Any,
+    palette: dict[int, tuple[int, int, int]] | None,
+) -> Any:
+    """The class map (Labels) or confidence (image) layer of the colour layer's tiles.
+
+    Without a ``palette`` yet (a model loader), the class map gets its colours once the
+    model is loaded.
+    """
+    from napari_colorgan._ome_io import class_colormap
+
+    levels = tiled.part_levels(part, dtype)
+    data = levels if len(levels) > 1 else levels[0]
+    place = {k: v for k, v in kwargs.items() if k != "name"}
+    name = f"{kwargs['name']} {part}"
+    if part == "classes":
+        colours = None if palette is None else class_colormap(palette)
+        layer = viewer.add_labels(
+            data, multiscale=len(levels) > 1, name=name, colormap=colours, opacity=0.5, **place
+        )
+    else:
+        layer = viewer.add_image(
+            data, multiscale=len(levels) > 1, name=name, colormap="magma",
+            contrast_limits=(0.0, 1.0), **place,
+        )  # fmt: skip
+    layer.metadata["colorgan_tiles"] = tiled
+    return layer
+
+
+def class_info(model: Any) -> tuple[Any, dict[int, tuple[int, int, int]] | None]:
+    """A class model's label id dtype and palette, read without loading its weights.
+
+    Also refuses a colour model now, before any layer is added. For a loader both are known
+    only once it ran: uint32 (any painted id fits) and None.
+    """
+    import numpy as np
+
+    from napari_colorgan.core.infer.planner import NO_CLASSES
+    from napari_colorgan.core.model.config import ModelConfig, label_ids
+    from napari_colorgan.core.model.file import read_metadata
+
+    if hasattr(model, "config"):
+        config = model.config
+    elif isinstance(model, str | os.PathLike):
+        config = ModelConfig.from_dict(read_metadata(model)["model"])
+    else:
+        return np.dtype(np.uint32), None
+    if not config.classes:
+        raise ValueError(NO_CLASSES)
+    return label_ids(config).dtype, {c[0]: (c[1], c[2], c[3]) for c in config.classes}
 
 
 def _levels_of(data: Any) -> tuple[list[Any], dict[str, Any], Any]:
@@ -159,29 +230,36 @@ def _loader(model: Any) -> Callable[[], Any]:
     return load
 
 
-def _config(config: Any) -> Any:
+def _config(config: Any, classes: bool = False) -> Any:
     from napari_colorgan.core.infer.config import ColorizeConfig
 
-    return ColorizeConfig.create(config)
+    config = ColorizeConfig.create(config)
+    return ColorizeConfig.create(config, classes=True) if classes else config
 
 
-def _connect(viewer: Any, added: Any, tiled: TiledColour) -> None:
-    """Run the worker and tie it to the viewer: refreshes, zooms, plane changes, removal."""
+def _connect(viewer: Any, parts: list[Any], tiled: TiledColour) -> None:
+    """Run the worker and tie it to the viewer: refreshes, zooms, plane changes, removal.
+
+    ``parts``: the colour layer first (its view drives the tiles asked for), then the class
+    map and confidence layers of the same tiles, if any.
+    """
     from qtpy.QtCore import QTimer
 
     from napari_colorgan._widgets._common import current_plane_index, stream_in_worker
 
+    added = parts[0]
     top = len(tiled.levels) - 1
     due = {"refresh": False, "level": -1, "thumbnail": False}
 
     def refresh() -> None:
         due["refresh"] = False
         thumbnail, due["thumbnail"] = due["thumbnail"], False
-        if added in viewer.layers:
-            # The view alone: a thumbnail costs a read of the coarsest level and its
-            # downsampling (about 25 ms), due only when that level changed; the extent never
-            # changes.
-            added.refresh(thumbnail=thumbnail, highlight=False, extent=False)
+        for layer in parts:
+            if layer in viewer.layers:
+                # The view alone: a thumbnail costs a read of the coarsest level and its
+                # downsampling (about 25 ms), due only when that level changed; the extent
+                # never changes.
+                layer.refresh(thumbnail=thumbnail, highlight=False, extent=False)
 
     def sliced(*_event: Any) -> None:
         # After each slice (a pan, zoom or plane change, or a refresh): the level shown is
@@ -198,11 +276,13 @@ def _connect(viewer: Any, added: Any, tiled: TiledColour) -> None:
 
     def on_tiles(keys: list[Any]) -> None:
         if not keys:  # the model is ready
+            _colour_classes(parts[1:], tiled)
             sliced()
         # napari keeps its own copy of the coarsest level (the thumbnail, and the view when
         # zoomed out): renew it when that level's tiles arrive.
         if any(k.level == top for k in keys):
-            getattr(added, "_reset_thumbnail_level_data", lambda: None)()
+            for layer in parts:
+                getattr(layer, "_reset_thumbnail_level_data", lambda: None)()
             due["thumbnail"] = True
         shown = current_plane_index(viewer, added.ndim)
         level = added.data_level if added.multiscale else 0
@@ -218,17 +298,30 @@ def _connect(viewer: Any, added: Any, tiled: TiledColour) -> None:
             QTimer.singleShot(REFRESH_MS, refresh)
 
     def forget(event: Any) -> None:
-        if event.value is added:
+        if event.value is added:  # the tiles go with the colour layer, and their other parts
             tiled.close()
             viewer.layers.events.removed.disconnect(forget)
             added.events.set_data.disconnect(sliced)
+            for layer in parts[1:]:
+                if layer in viewer.layers:
+                    viewer.layers.remove(layer)
 
     def drop(_error: Any) -> None:
-        if added in viewer.layers:  # the model failed (already reported): no grey layer stays
-            viewer.layers.remove(added)
+        for layer in parts:  # the model failed (already reported): no grey layer stays
+            if layer in viewer.layers:
+                viewer.layers.remove(layer)
 
     worker = stream_in_worker(tiled.work(), on_tiles)
     worker.errored.connect(drop)
     viewer.layers.events.removed.connect(forget)
     added.events.set_data.connect(sliced)
     worker.start()
+
+
+def _colour_classes(layers: list[Any], tiled: TiledColour) -> None:
+    """Give a class map layer made before its model loaded the model's label colours."""
+    from napari_colorgan._ome_io import class_colormap
+
+    for layer in layers:
+        if layer._type_string == "labels" and tiled.palette:
+            layer.colormap = class_colormap(tiled.palette)

@@ -54,10 +54,26 @@ def full_resolution(layer: Any) -> Any:
     """A layer's data at level 0 (a multiscale layer's ``data`` is the list of levels).
 
     For a colour layer of the Colorize widget, whose display shows grey until its tiles are
-    computed, the colorization itself: the same tiles, computed in the evaluation's worker.
+    computed, the colorization itself (or, for its class map layer, the class map): the same
+    tiles, computed in the evaluation's worker.
     """
     tiles = layer.metadata.get("colorgan_tiles")
-    return tiles.colorized() if tiles is not None else level0(layer)
+    if tiles is None:
+        return level0(layer)
+    return tiles.colorized("classes" if is_labels(layer) else "colour")
+
+
+def is_labels(layer: Any) -> bool:
+    """Whether ``layer`` is a napari Labels layer."""
+    return type(layer).__name__ == "Labels"
+
+
+def _class_events(pred: Any, labels: Any) -> Iterator[Any]:
+    """Worker side of a class map evaluation: the class scores."""
+    from napari_colorgan.core.class_metrics import class_map_scores
+    from napari_colorgan.core.events import Finished
+
+    yield Finished(0, class_map_scores(pred, labels))
 
 
 def _label_events(pred: Any, labels: Any, colormap: Any, name: str) -> Iterator[Any]:
@@ -74,9 +90,7 @@ class EvaluateWidget(Container):
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
         super().__init__()
         self._viewer = viewer
-        self._pred = ComboBox(
-            label="prediction", choices=layer_choices(viewer, ("image",), rgb=True)
-        )
+        self._pred = ComboBox(label="prediction (colour or class map)", choices=self._pred_choices)
         self._truth = ComboBox(label="ground truth (RGB or labels)", choices=self._truth_choices)
         self._mask = ComboBox(label="mask (optional)", choices=self._mask_choices, nullable=True)
         self._slices = LineEdit(label="slices (e.g. 2:8)", value="")
@@ -109,6 +123,10 @@ class EvaluateWidget(Container):
         self._worker: Any = None
         keep_choices_fresh(viewer, self)
 
+    def _pred_choices(self, _widget: Any = None) -> list[tuple[str, Any]]:
+        rgb = layer_choices(self._viewer, ("image",), rgb=True)()
+        return [*rgb, *layer_choices(self._viewer, ("labels",))()]
+
     def _truth_choices(self, _widget: Any = None) -> list[tuple[str, Any]]:
         rgb = layer_choices(self._viewer, ("image",), rgb=True)()
         return [*rgb, *layer_choices(self._viewer, ("labels",))()]
@@ -122,8 +140,10 @@ class EvaluateWidget(Container):
         if pred is None or truth is None:
             raise ValueError("choose a prediction and a ground truth (colour or Labels layer)")
         sel = parse_slices(self._slices.value)
+        if is_labels(pred):
+            return self._start(self._class_map_events(pred, truth, sel))
         p = select_planes(full_resolution(pred), sel, 3)
-        if type(truth).__name__ == "Labels":
+        if is_labels(truth):
             if self._mask.value is not None:
                 raise ValueError("against labels the painted pixels are scored: clear the mask")
             labels = select_planes(full_resolution(truth), sel)
@@ -142,6 +162,20 @@ class EvaluateWidget(Container):
             m = None if mask is None else select_planes(full_resolution(mask), sel) > 0
             events = evaluate_iter(p, t, m)
         return self._start(events)
+
+    def _class_map_events(self, pred: Any, truth: Any, sel: Any) -> Iterator[Any]:
+        """A class map against painted labels: checked here, scored in the worker."""
+        if not is_labels(truth):
+            raise ValueError("a class map is scored against a Labels layer: choose one as truth")
+        if self._mask.value is not None:
+            raise ValueError("against labels the painted pixels are scored: clear the mask")
+        p = select_planes(full_resolution(pred), sel)
+        labels = select_planes(full_resolution(truth), sel)
+        if tuple(labels.shape) != tuple(p.shape):
+            raise ValueError(
+                f"class map {tuple(p.shape)} and labels {tuple(labels.shape)} differ in shape"
+            )
+        return _class_events(p, labels)
 
     def _start(self, events: Iterator[Any]) -> Any:
         from napari.utils import progress

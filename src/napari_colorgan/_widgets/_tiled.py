@@ -11,13 +11,14 @@ to a viewer.
 
 from __future__ import annotations
 
-import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
+
+from napari_colorgan._widgets._level_view import NOT_YET, LevelView
 
 #: Bytes of colour tiles kept (the user can set it).
 CACHE_BYTES = 512 << 20
@@ -28,13 +29,20 @@ SHOWN_KEPT = 4
 
 
 class _Shown:
-    """A region's composed colour: its grey, and which tiles were painted on it."""
+    """A region's composed tiles: its grey, and which tiles were painted on it.
+
+    Channels as the tiles': RGB, then for a class model the class index (:data:`NOT_YET`
+    until a tile comes) and the confidence (0).
+    """
 
     def __init__(
         self, grey: np.ndarray | None, shape: tuple[int, ...], coarse: frozenset[Any]
     ) -> None:
         self.grey = grey  # None where coarser colour covers the whole region
-        self.out = np.empty(shape, np.uint8) if grey is None else grey.copy()
+        self.out = np.empty(shape, np.uint8)
+        if grey is not None:
+            self.out[..., :3] = grey
+            self.out[..., 3:] = (NOT_YET, 0)[: shape[-1] - 3]
         self.coarse = coarse  # coarser tiles upsampled on it
         self.fine: set[Any] = set()  # tiles of its own level pasted on it
 
@@ -75,6 +83,12 @@ class TiledColour:
         self.source: Any = None  # made in a worker, with the model
         self._load, self._config = load, config
         self._loading = threading.Lock()
+        #: Tile channels: RGB, and with ``config.classes`` the class index and confidence.
+        self.channels = 5 if getattr(config, "classes", False) else 3
+        # Label id of each class index (NOT_YET: 0), known once the model is loaded.
+        self.label_table = np.zeros(256, np.uint8)
+        self.label_dtype = np.dtype(np.uint8)
+        self.palette: dict[int, tuple[int, int, int]] = {}  # label id: RGB, as painted
         self.levels = [LevelView(self, i) for i in range(len(self.gray))]
         self.asked: list[Any] = []  # the tiles the latest view was missing
         self._shown: OrderedDict[tuple[Any, ...], _Shown] = OrderedDict()
@@ -93,12 +107,40 @@ class TiledColour:
         with self._loading:
             if self.source is None:
                 source = TileSource(self.gray, self._load(), self._config)
+                if self.channels == 5:
+                    self._know_classes(source.model.config)
                 widths = [level.shape[-1] for level in self.gray]
                 source.exact = self.exact = exact_level(widths, self.pixel, source.model)
                 for level in range(len(self.gray)):  # planning a level takes up to 0.2 s:
                     source.plan(level)  # here, not in napari's thread at its first read
                 self.source = source
             return self.source
+
+    def _know_classes(self, model: Any) -> None:
+        """The label id of each class index, from the loaded model (checked: it has classes)."""
+        from napari_colorgan.core.infer.planner import NO_CLASSES
+        from napari_colorgan.core.model.config import label_ids
+
+        if not model.classes:
+            raise ValueError(NO_CLASSES)
+        ids = label_ids(model)
+        if ids.max() > np.iinfo(self.label_dtype).max:
+            raise ValueError(f"label ids up to {ids.max()} do not fit {self.label_dtype}")
+        table = np.zeros(256, self.label_dtype)
+        table[: len(ids)] = ids
+        self.label_table = table
+        self.palette = {c[0]: (c[1], c[2], c[3]) for c in model.classes}
+
+    def part_levels(self, part: str, label_dtype: Any = np.uint8) -> list[LevelView]:
+        """The levels of another part of the tiles (``"classes"``, ``"confidence"``).
+
+        ``label_dtype`` must hold the model's label ids (known before the model loads: the
+        caller reads it from the model file).
+        """
+        if self.channels != 5:
+            raise ValueError("class maps need a layer made with classes=True")
+        self.label_dtype = np.dtype(label_dtype)
+        return [LevelView(self, i, part) for i in range(len(self.gray))]
 
     def work(self) -> Iterator[list[Any]]:
         """Load the model, then compute queued tiles; yields each batch of keys cached.
@@ -119,25 +161,33 @@ class TiledColour:
         self.cache.close()
         self._shown.clear()
 
-    def colorized(self) -> Any:
+    def colorized(self, part: str = "colour") -> Any:
         """Full-resolution colour (..., y, x, 3) as a dask array, one chunk per plane.
 
         Computed from the same tiles the view shows (taken from the cache where there): what
-        Evaluate scores is what the user saw. Compute it in a worker.
+        Evaluate scores is what the user saw. ``part="classes"``: the class map (..., y, x)
+        of label ids instead. Compute it in a worker.
         """
         import dask.array as da
 
-        shape = (*self.gray[0].shape, 3)
-        lead = shape[:-3]
+        plane_shape = tuple(self.gray[0].shape)
+        lead = plane_shape[:-2]
+        view = LevelView(self, 0, part)
 
         def plane(block_id: tuple[int, ...]) -> np.ndarray:
             source = self.ready_source()
             where = tuple(block_id[: len(lead)])
-            colour = source.assemble(0, where, (0, shape[-3], 0, shape[-2]), self.cache)
-            return colour[(None,) * len(lead)]
+            tiles = source.assemble(0, where, (0, plane_shape[-2], 0, plane_shape[-1]), self.cache)
+            return view.convert(tiles)[(None,) * len(lead)]
 
-        chunks = (*((1,) * n for n in lead), (shape[-3],), (shape[-2],), (3,))
-        return da.map_blocks(plane, chunks=chunks, dtype=np.uint8, meta=np.empty((0,) * 4, "u1"))
+        rgb = part == "colour"
+        chunks = (
+            *((1,) * n for n in lead),
+            *((n,) for n in plane_shape[-2:]),
+            *((3,) if rgb else ()),
+        )
+        meta = np.empty((0,) * len(chunks), view.dtype)
+        return da.map_blocks(plane, chunks=chunks, dtype=view.dtype, meta=meta)
 
     def read(self, level: int, plane: tuple[int, ...], ys: range, xs: range, ask: bool) -> Any:
         """Colour (len(ys), len(xs), 3) of a region: tiles, coarser colour, or grey.
@@ -148,7 +198,9 @@ class TiledColour:
         """
         source = self.source
         if source is None or not len(ys) or not len(xs):
-            return self._grey(level, plane, ys, xs)
+            return _Shown(
+                self._grey(level, plane, ys, xs), (len(ys), len(xs), self.channels), frozenset()
+            ).out
         from napari_colorgan.core.infer.tiles import TileKey
 
         keys = [
@@ -182,7 +234,7 @@ class TiledColour:
             grey = None if shown is None else shown.grey
             if grey is None and not covered:  # no need to read the input where colour covers
                 grey = self._grey(level, plane, ys, xs)
-            shape = (len(ys), len(xs), 3)
+            shape = (len(ys), len(xs), self.channels)
             shown = _Shown(grey, shape, frozenset(k for k, *_ in coarse))
             for _key, tile, (a, b, c, d), rows, cols in coarse:  # coarsest first: finer wins
                 shown.out[a:b, c:d] = tile[rows][:, cols]
@@ -316,95 +368,3 @@ def _stretch(level: Any) -> tuple[float, float]:
     step = max(1, max(plane.shape) // 256)
     low, high = np.nanpercentile(plane[::step, ::step].astype(np.float32), (1, 99))
     return float(low), float(high)
-
-
-class LevelView:
-    """One level of the colour layer, (..., y, x, 3) uint8, that napari indexes lazily.
-
-    napari first cuts the displayed region with ``slice(None)`` on the other axes, then picks
-    the plane: a cut keeps the selection (:class:`_Selection`) and only a single plane's read
-    computes anything.
-    """
-
-    def __init__(self, parent: TiledColour, level: int) -> None:
-        self.parent, self.level = parent, level
-        self.shape = (*parent.gray[level].shape, 3)
-        self.dtype = np.dtype(np.uint8)
-        self.ndim = len(self.shape)
-        self.size = int(np.prod(self.shape))
-
-    def __getitem__(self, key: Any) -> Any:
-        return _Selection(self, [range(n) for n in self.shape])[key]
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        # A whole level (napari's thumbnail): looked up, never a view's request.
-        out = _Selection(self, [range(n) for n in self.shape]).read(ask=False)
-        return out if dtype is None else out.astype(dtype)
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-
-class _Selection:
-    """A part of a :class:`LevelView`: per axis an index (axis dropped) or a range."""
-
-    def __init__(self, view: LevelView, axes: list[Any]) -> None:
-        self.view, self.axes = view, axes
-        self.shape = tuple(len(a) for a in axes if isinstance(a, range))
-        self.ndim, self.dtype = len(self.shape), view.dtype
-        self.size = int(np.prod(self.shape))
-
-    def __getitem__(self, key: Any) -> Any:
-        key = key if isinstance(key, tuple) else (key,)
-        if any(k is Ellipsis for k in key):
-            i = key.index(Ellipsis)
-            key = (*key[:i], *(slice(None),) * (self.ndim - len(key) + 1), *key[i + 1 :])
-        key = iter((*key, *(slice(None),) * (self.ndim - len(key))))
-        axes = [a if not isinstance(a, range) else a[_index(next(key))] for a in self.axes]
-        chosen = _Selection(self.view, axes)
-        lead = axes[: len(axes) - 3]
-        return chosen if any(isinstance(a, range) for a in lead) else np.asarray(chosen)
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        out = self.read(ask=True)
-        return out if dtype is None else out.astype(dtype)
-
-    def read(self, ask: bool) -> np.ndarray:
-        """The selected colours; with ``ask``, a single plane's missing tiles are queued."""
-        *lead, ys, xs, channels = self.axes
-        span_y, span_x = _span(ys), _span(xs)  # contiguous rows and columns to read
-        planes = [a if isinstance(a, range) else range(a, a + 1) for a in lead]
-        view = ask and all(len(r) == 1 for r in planes)  # one plane: what is on screen
-        parent, level = self.view.parent, self.view.level
-        parts = [
-            parent.read(level, plane, span_y, span_x, ask=view)
-            for plane in itertools.product(*planes)
-        ]
-        shape = (*(len(r) for r in planes), len(span_y), len(span_x), 3)
-        out = parts[0].reshape(shape) if len(parts) == 1 else np.stack(parts).reshape(shape)
-        keep = tuple(slice(None) if isinstance(a, range) else 0 for a in lead)
-        local = (_local(ys, span_y), _local(xs, span_x), _local(channels, range(3)))
-        return out[(*keep, *local)]
-
-
-def _index(k: Any) -> Any:
-    """A numpy-style index on one axis as something ``range`` takes."""
-    return int(k) if isinstance(k, int | np.integer) else k
-
-
-def _span(a: Any) -> range:
-    """The contiguous range holding an index or a range (empty stays empty)."""
-    if not isinstance(a, range):
-        return range(a, a + 1)
-    return range(min(a), max(a) + 1) if len(a) else range(0)
-
-
-def _local(a: Any, span: range) -> Any:
-    """Index ``a`` (an int or a range) relative to ``span``'s start."""
-    if not isinstance(a, range):
-        return a - span.start
-    if not len(a):
-        return slice(0, 0)
-    start = a.start - span.start
-    stop = start + len(a) * a.step
-    return slice(start, stop if stop >= 0 else None, a.step)

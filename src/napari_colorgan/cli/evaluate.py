@@ -18,6 +18,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("target", nargs="?", help="ground-truth RGB image or stack")
     p.add_argument("--labels", help="score against painted labels instead (0 = not annotated)")
     p.add_argument("--palette", help="JSON mapping label ids to [r, g, b], with --labels")
+    p.add_argument(
+        "--classes",
+        action="store_true",
+        help="PRED is a class map (label ids; a colour store: its labels/classes), scored "
+        "against --labels class by class: IoU, F1, accuracy, confusion (no palette needed)",
+    )
     p.add_argument("--mask", help="pixels to score (non-zero = scored), with TARGET")
     p.add_argument("--slices", help="planes of the first axis, e.g. 20:30")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -27,7 +33,10 @@ def add_parser(sub: Any) -> None:
 def _check_sources(args: argparse.Namespace) -> None:
     if (args.target is None) == (args.labels is None):
         raise CLIError("give either TARGET (colour ground truth) or --labels with --palette")
-    require_palette_with_labels(args.labels, args.palette)
+    if args.classes and args.labels is None:
+        raise CLIError("--classes scores a class map against --labels: give --labels")
+    if not args.classes:
+        require_palette_with_labels(args.labels, args.palette)
     if args.labels is not None and args.mask is not None:
         raise CLIError("--mask goes with TARGET: with --labels, the painted pixels are scored")
     require(
@@ -61,6 +70,8 @@ def _check_finished(path: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the metrics as a table or JSON."""
     _check_sources(args)
+    if args.classes:
+        return _class_map(args)
     if args.labels is not None:
         return _against_labels(args)
     import numpy as np
@@ -111,4 +122,39 @@ def _against_labels(args: argparse.Namespace) -> int:
     print("      " + "".join(f"{label:>10}" for label in scores.labels))
     for label, row in zip(scores.labels, scores.confusion, strict=True):
         print(f"{label:>6}" + "".join(f"{n:>10}" for n in row))
+    return 0
+
+
+def _class_map(args: argparse.Namespace) -> int:
+    """Score a class map against labels: per-class IoU and F1, accuracy, confusion."""
+    from pathlib import Path
+
+    from napari_colorgan.core.class_metrics import class_map_scores
+    from napari_colorgan.core.infer.ome_labels import open_class_map
+    from napari_colorgan.core.infer.zarr_store import read_fingerprint
+    from napari_colorgan.core.io.images import open_image
+    from napari_colorgan.core.io.selection import parse_slices, select_planes
+
+    if isinstance(read_fingerprint(Path(args.pred)), dict):  # a colour store of ours
+        found = open_class_map(args.pred)
+        if found is None:
+            raise CLIError(
+                f"{args.pred} holds no class map: colorize with a model trained on labels"
+            )
+        pred = found[0][0]
+    else:
+        pred = open_image(args.pred)
+    sel = parse_slices(args.slices)
+    scores = class_map_scores(
+        select_planes(pred, sel), select_planes(open_image(args.labels), sel)
+    )
+    if args.json:
+        doc = {
+            "metrics": dict(scores.rows()),
+            "labels": list(scores.labels),
+            "confusion": scores.confusion.tolist(),
+        }
+        print(json.dumps(doc, indent=2))
+        return 0
+    print(scores.table())
     return 0

@@ -60,6 +60,19 @@ class ClassScores:
         values = list(self.f1().values())
         return float(np.mean(values)) if values else 0.0
 
+    @property
+    def labels(self) -> tuple[int, ...]:
+        """The label ids in the confusion table's order (as ``LabelScores.labels``)."""
+        return self.ids
+
+    def rows(self) -> list[tuple[str, float]]:
+        """Flat ``(name, value)`` rows for tables and CSV: accuracy, macro-F1, each label's."""
+        out = [("class_accuracy", self.accuracy), ("macro_f1", self.macro_f1())]
+        iou = self.iou()
+        for label, f1 in self.f1().items():
+            out += [(f"label {label} IoU", iou[label]), (f"label {label} F1", f1)]
+        return out
+
     def _painted(self, k: int) -> bool:
         return bool(self.confusion[k].sum() > 0)
 

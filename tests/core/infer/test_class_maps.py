@@ -8,12 +8,12 @@ import pytest
 import torch
 
 from napari_colorgan.core.infer.blocks import colorize_region
-from napari_colorgan.core.infer.class_maps import classify, label_ids
+from napari_colorgan.core.infer.class_maps import classify
 from napari_colorgan.core.infer.config import ColorizeConfig
 from napari_colorgan.core.infer.graph import colorize
 from napari_colorgan.core.infer.planner import plan
 from napari_colorgan.core.model.colorizer import Colorizer, network_input
-from napari_colorgan.core.model.config import ModelConfig
+from napari_colorgan.core.model.config import ModelConfig, label_ids
 from tests.core.infer.test_graph import model
 
 PALETTE = ((3, 255, 0, 0), (7, 0, 200, 0), (300, 0, 0, 255))  # ids as painted, one > 255
@@ -100,13 +100,13 @@ def test_a_class_model_store_holds_its_class_map_as_a_valid_ngff_image_label(rng
 
     ome_v05 = pytest.importorskip("ome_zarr_models.v05")
     from napari_colorgan.core.infer.ome import open_multiscale
-    from napari_colorgan.core.infer.ome_labels import open_class_map
+    from napari_colorgan.core.infer.ome_labels import open_class_map, open_confidence
     from napari_colorgan.core.infer.zarr_store import colorize_to_zarr
 
     m = class_model()
     stack = rng.integers(0, 256, (2, 600, 520)).astype(np.uint8)
     kw = {"device": "cpu", "precision": "fp32", "block_size": 256}
-    out = colorize_to_zarr(stack, tmp_path / "c.ome.zarr", m, **kw)
+    out = colorize_to_zarr(stack, tmp_path / "c.ome.zarr", m, confidence=True, **kw)
     group = zarr.open_group(str(out), mode="r")
     ome_v05.Labels.from_zarr(group["labels"])
     label = ome_v05.ImageLabel.from_zarr(group["labels/classes"])
@@ -121,6 +121,10 @@ def test_a_class_model_store_holds_its_class_map_as_a_valid_ngff_image_label(rng
     np.testing.assert_array_equal(levels[0].compute(), maps.labels.compute())
     np.testing.assert_array_equal(levels[1].compute(), maps.labels.compute()[:, ::2, ::2])
     np.testing.assert_array_equal(colour[0].compute(), maps.colour.compute())
+    sure = open_confidence(out)
+    assert [c.shape for c in sure] == [lv.shape for lv in levels]
+    np.testing.assert_array_equal(sure[0].compute(), maps.confidence.compute())
+    ome_v05.Image.from_zarr(group["confidence"])
 
 
 def test_a_class_map_store_resumes_and_can_be_left_out(rng, tmp_path):
@@ -144,3 +148,6 @@ def test_a_class_map_store_resumes_and_can_be_left_out(rng, tmp_path):
     plain = ZarrTarget(tmp_path / "plain.ome.zarr", classes=False)
     list(colorize_to_zarr_iter(stack, plain, m, config))
     assert open_class_map(plain.path) is None
+    wrong = ZarrTarget(tmp_path / "w.ome.zarr", classes=False, confidence=True)
+    with pytest.raises(ValueError, match="confidence is that of the class map"):
+        list(colorize_to_zarr_iter(stack, wrong, m, config))

@@ -17,7 +17,7 @@ import dask.array as da
 import numpy as np
 
 from ..model.colorizer import Colorizer
-from ..model.config import ModelConfig
+from ..model.config import ModelConfig, label_ids
 from .config import ColorizeConfig
 from .graph import build_graph
 from .job import prepare
@@ -44,12 +44,6 @@ class ClassMaps:
     labels: da.Array
     confidence: da.Array
     palette: dict[int, tuple[int, int, int]]
-
-
-def label_ids(model: ModelConfig) -> np.ndarray:
-    """Label id of each class index, in the model's class order, as the smallest uint dtype."""
-    ids = [c[0] for c in model.classes]
-    return np.asarray(ids, dtype=np.min_scalar_type(max(ids, default=0)))
 
 
 def split_blocks(blocks: da.Array, model: ModelConfig) -> ClassMaps:

@@ -5,6 +5,9 @@ multiscale integer image on the same grid as the colour (no channel axis), with 
 label ids as values, their colours (``image-label.colors``) and names (``properties``), so
 napari-ome-zarr, MoBIE and other viewers show it as a segmentation over the colour. Levels are
 taken by striding (nearest neighbour: a coarser label is one of the finer ones, never a mean).
+
+The confidence, when asked for, is a multiscale image group ``confidence`` in the store (uint8:
+the top class probability times 255), its levels averaged as the colour's are.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import os
 from typing import Any
 
 import dask.array as da
+import numpy as np
 
 from ..io.axes import Axis
 from .ome import multiscale_of
@@ -20,6 +24,8 @@ from .ome import multiscale_of
 #: The image-label's path inside the store's ``labels`` group.
 CLASSES = "classes"
 LABELS = "labels"
+#: The confidence image's group in the store.
+CONFIDENCE = "confidence"
 VERSION = "0.5"
 
 
@@ -27,7 +33,22 @@ def create_class_level(
     group: Any, shape: tuple[int, ...], chunks: tuple[int, ...], axes: list[Axis], dtype: Any
 ) -> Any:
     """The empty full-resolution class map ``labels/classes/0`` (..., y, x) of ``group``."""
-    image = group.require_group(LABELS).require_group(CLASSES)
+    return _create_level(
+        group.require_group(LABELS).require_group(CLASSES), shape, chunks, axes, dtype
+    )
+
+
+def create_confidence_level(
+    group: Any, shape: tuple[int, ...], chunks: tuple[int, ...], axes: list[Axis]
+) -> Any:
+    """The empty full-resolution confidence ``confidence/0`` (..., y, x) uint8 of ``group``."""
+    return _create_level(group.require_group(CONFIDENCE), shape, chunks, axes, "u1")
+
+
+def _create_level(
+    image: Any, shape: tuple[int, ...], chunks: tuple[int, ...], axes: list[Axis], dtype: Any
+) -> Any:
+    """Level ``0`` of ``image``, every chunk stored (a missing chunk file is a lost chunk)."""
     chunks = tuple(min(c, n) for c, n in zip(chunks, shape, strict=True))
     return image.create_array(
         "0", shape=shape, chunks=chunks, dtype=dtype, fill_value=0,
@@ -35,12 +56,62 @@ def create_class_level(
     ).with_config({"write_empty_chunks": True})  # fmt: skip
 
 
-def open_class_level(group: Any) -> Any | None:
-    """The full-resolution class map of a store opened for writing, or None if it has none."""
+def open_level(group: Any, name: str) -> Any | None:
+    """Level 0 of image ``name`` of a store opened for writing, or None if it has none.
+
+    ``name``: :data:`CONFIDENCE`, or the class map's ``labels/classes``.
+    """
     try:
-        return group[f"{LABELS}/{CLASSES}/0"].with_config({"write_empty_chunks": True})
+        return group[f"{name}/0"].with_config({"write_empty_chunks": True})
     except KeyError:
         return None
+
+
+def write_confidence_pyramid(path: str | os.PathLike[str], axes: list[Axis], levels: int) -> None:
+    """Write levels ``1 .. levels - 1`` of the confidence (2x2 means) and its metadata."""
+    import zarr
+
+    image = zarr.open_group(str(path), mode="r+")[CONFIDENCE]
+    level = da.from_zarr(image["0"])
+    for i in range(1, levels):
+        even = level[..., : level.shape[-2] // 2 * 2, : level.shape[-1] // 2 * 2]
+        halves = {level.ndim - 2: 2, level.ndim - 1: 2}
+        half = da.coarsen(np.mean, even.astype(np.float32), halves).round().astype(np.uint8)
+        level = _store(image, str(i), half, axes)
+    image.attrs["ome"] = {
+        "version": VERSION,
+        "multiscales": [_multiscale(CONFIDENCE, axes, levels)],
+    }
+
+
+def open_confidence(path: str | os.PathLike[str]) -> list[da.Array] | None:
+    """A store's confidence levels (..., y, x) float32 in [0, 1], or None when it has none."""
+    import zarr
+
+    from .class_maps import decode_confidence
+
+    try:
+        image = zarr.open_group(str(path), mode="r")[CONFIDENCE]
+    except KeyError:
+        return None
+    meta = multiscale_of(image)
+    if meta is None:
+        return None
+    return [
+        da.from_zarr(image[d["path"]]).map_blocks(decode_confidence, dtype=np.float32)
+        for d in meta["datasets"]
+    ]
+
+
+def _store(image: Any, name: str, data: da.Array, axes: list[Axis]) -> da.Array:
+    """Write ``data`` as level ``name`` of ``image`` (chunked as its level 0); read back lazily."""
+    chunks = tuple(min(c, n) for c, n in zip(image["0"].chunks, data.shape, strict=True))
+    target = image.create_array(
+        name, shape=data.shape, chunks=chunks, dtype=data.dtype, fill_value=0,
+        dimension_names=[a.name for a in axes], overwrite=True,
+    )  # fmt: skip
+    da.store(data.rechunk(chunks), target, lock=False)
+    return da.from_zarr(target)
 
 
 def write_class_pyramid(
@@ -60,14 +131,7 @@ def write_class_pyramid(
     level = da.from_zarr(image["0"])
     for i in range(1, levels):
         even = level[..., : level.shape[-2] // 2 * 2, : level.shape[-1] // 2 * 2]
-        half = even[..., ::2, ::2]
-        chunks = tuple(min(c, n) for c, n in zip(image["0"].chunks, half.shape, strict=True))
-        target = image.create_array(
-            str(i), shape=half.shape, chunks=chunks, dtype=half.dtype, fill_value=0,
-            dimension_names=[a.name for a in axes], overwrite=True,
-        )  # fmt: skip
-        da.store(half.rechunk(chunks), target, lock=False)
-        level = da.from_zarr(target)
+        level = _store(image, str(i), even[..., ::2, ::2], axes)
     image.attrs["ome"] = label_metadata(axes, levels, palette, names)
     # Written last: a viewer that finds the class map listed finds it complete.
     zarr.open_group(str(path), mode="r+")[LABELS].attrs["ome"] = {
@@ -83,17 +147,10 @@ def label_metadata(
     names: dict[int, str] | None = None,
 ) -> dict[str, Any]:
     """The ``ome`` attributes of the class map: multiscales and ``image-label``."""
-    datasets = []
-    for i in range(levels):
-        scale = [a.scale * (2.0**i if a.name in ("y", "x") else 1.0) for a in axes]
-        transforms = [{"type": "scale", "scale": scale}]
-        datasets.append({"path": str(i), "coordinateTransformations": transforms})
     names = names or {}
     return {
         "version": VERSION,
-        "multiscales": [
-            {"name": CLASSES, "axes": [a.to_ome() for a in axes], "datasets": datasets}
-        ],
+        "multiscales": [_multiscale(CLASSES, axes, levels)],
         "image-label": {
             "version": VERSION,
             "colors": [
@@ -106,6 +163,16 @@ def label_metadata(
             "source": {"image": "../../"},
         },
     }
+
+
+def _multiscale(name: str, axes: list[Axis], levels: int) -> dict[str, Any]:
+    """A multiscales entry: ``levels`` levels, each 2x coarser in y and x."""
+    datasets = []
+    for i in range(levels):
+        scale = [a.scale * (2.0**i if a.name in ("y", "x") else 1.0) for a in axes]
+        transforms = [{"type": "scale", "scale": scale}]
+        datasets.append({"path": str(i), "coordinateTransformations": transforms})
+    return {"name": name, "axes": [a.to_ome() for a in axes], "datasets": datasets}
 
 
 def class_map_complete(path: str | os.PathLike[str]) -> bool:

@@ -162,9 +162,10 @@ def plan(
     notice = _blend_notice(model, tiling, config)
     if config.classes and not model.classes:
         raise ValueError(NO_CLASSES)
-    if config.classes and len(model.classes) > 255:  # a class index is one byte of a block
+    # A class index is one byte of a block, and the viewer keeps 255 for "not computed yet".
+    if config.classes and len(model.classes) > 254:
         raise ValueError(
-            f"class maps hold at most 255 classes; this model has {len(model.classes)}"
+            f"class maps hold at most 254 classes; this model has {len(model.classes)}"
         )
     channels = 5 if config.classes else 3
     return Plan(

@@ -193,7 +193,8 @@ def _write_tile(
     ty0, ty1, tx0, tx1 = source.region(key)
     y0, y1, x0, x1 = region
     a, b, c, d = max(ty0, y0), min(ty1, y1), max(tx0, x0), min(tx1, x1)
-    part = tile[a - ty0 : b - ty0, c - tx0 : d - tx0][(None,) * len(key.plane)]
+    # The colour: a class model's tiles also carry its class index and confidence.
+    part = tile[a - ty0 : b - ty0, c - tx0 : d - tx0, :3][(None,) * len(key.plane)]
     where = (*(slice(i, i + 1) for i in key.plane), slice(a - y0, b - y0), slice(c - x0, d - x0))
     where = (*where[:position], slice(None), *where[position:])
     level0[where] = to_store_order(part, position)

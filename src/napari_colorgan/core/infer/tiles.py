@@ -114,6 +114,8 @@ class TileSource:
     def compute(self, key: TileKey, cache: TileCache | None = None) -> np.ndarray:
         """The uint8 RGB (y, x, 3) of tile ``key``: its windows' input read, then colorized.
 
+        With ``config.classes``: (y, x, 5), the class index and confidence after RGB.
+
         A tile finer than :attr:`exact` is the exact level's colour upsampled (nearest, as a
         view shows coarser colour), its tiles taken from ``cache`` when given.
         """
@@ -158,11 +160,13 @@ class TileSource:
     ) -> np.ndarray:
         """The uint8 RGB (y, x, 3) of ``region`` (y0, y1, x0, x1) of a plane, from its tiles.
 
+        With ``config.classes``: (y, x, 5), RGB, class index and confidence, as the tiles.
+
         Whole tiles are computed (or taken from ``cache``) and cut to the region, so any region
         holds exactly the pixels a view of the same tiles shows.
         """
         y0, y1, x0, x1 = region
-        out = np.zeros((y1 - y0, x1 - x0, 3), np.uint8)
+        out = np.zeros((y1 - y0, x1 - x0, self.plan(level).channels), np.uint8)
         for r, c in self.covering(level, (y0, y1), (x0, x1)):
             key = TileKey(level, plane, r, c)
             ta, tb, tc, td = self.region(key)

@@ -43,7 +43,12 @@ from .ome import (
     store_name,
     write_pyramid,
 )
-from .ome_labels import class_map_complete, write_class_pyramid
+from .ome_labels import (
+    class_map_complete,
+    open_confidence,
+    write_class_pyramid,
+    write_confidence_pyramid,
+)
 from .store_arrays import Targets, create_store, open_store
 from .store_check import STORE_BOOKKEEPING, metadata_fits, recheck_flags
 from .store_fate import IF_EXISTS, IfExists, check_not_input, decide, replacement
@@ -78,6 +83,9 @@ class ZarrTarget:
         Also write the class map of a model trained on labels, as the OME-Zarr image-label
         ``labels/classes`` (label ids and colours as painted). None: whenever the model has
         classes.
+    confidence
+        Also write the model's confidence in each pixel's class (a class model's top class
+        probability) as the image ``confidence`` of the store, uint8 (probability × 255).
     """
 
     path: Path
@@ -85,6 +93,7 @@ class ZarrTarget:
     axes: tuple[Axis, ...] | None = None
     pyramid: bool = True
     classes: bool | None = None
+    confidence: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))
@@ -96,7 +105,9 @@ class ZarrTarget:
             )
 
 
-def _fingerprint(blocks: BlockMaker, job: ColorizeJob, axes: list[Axis]) -> dict[str, Any]:
+def _fingerprint(
+    blocks: BlockMaker, job: ColorizeJob, axes: list[Axis], confidence: bool = False
+) -> dict[str, Any]:
     """What the store holds the result of: input content and selection, model and tiling.
 
     The axis names fix where the channel axis goes in the store, so a resume with other axes
@@ -112,6 +123,7 @@ def _fingerprint(blocks: BlockMaker, job: ColorizeJob, axes: list[Axis]) -> dict
         "input": input_fingerprint(job.source),
         "slices": None if selection is None else [selection.start, selection.stop],
         "layout": LAYOUT,
+        **({"confidence": True} if confidence else {}),
     }
 
 
@@ -183,20 +195,20 @@ def _colorize_locked(
     # A rerun finishes a store (or an overwrite's replacement) with the tiling it began with.
     stored = found_beside if target.if_exists == "overwrite" else found
     model = as_colorizer(colorizer)
-    config = _with_classes(config or ColorizeConfig(), model, target.classes)
+    config = _with_classes(config or ColorizeConfig(), model, target)
     job = prepare(data, model, config, stored if isinstance(stored, dict) else None)
     # Blocks are made group by group as they are written: the graph of the whole stack is never
     # held, so memory does not grow with the number of planes.
     blocks = BlockMaker(job)
     axes = list(target.axes or image_axes(data, blocks.ndim - 1))  # names, units, pixel sizes
     check_axes(axes, blocks.ndim - 1)
-    fingerprint = _fingerprint(blocks, job, axes)
+    fingerprint = _fingerprint(blocks, job, axes, target.confidence)
     fate = decide(path, fingerprint, target.if_exists, found, found_beside)
     work = beside if fate.beside else path
     if fate.creates:
-        targets, done = create_store(work, blocks, fingerprint, axes)
+        targets, done = create_store(work, blocks, fingerprint, axes, target.confidence)
     else:
-        targets, done = open_store(work, blocks, axes)
+        targets, done = open_store(work, blocks, axes, target.confidence)
     yield job.planned()
     # One read of the flags (each is its own small file in the store), checked against the
     # chunks the store holds: a flag whose chunk file was deleted is cleared, not trusted.
@@ -209,25 +221,32 @@ def _colorize_locked(
     if stopped:
         yield Finished(finished, path, stopped=True)
         return
-    classes = targets.classes is not None
-    if not (flags.all() and _pyramid_written(work, target.pyramid, classes)):  # not a rerun
+    classes, sure = targets.classes is not None, targets.confidence is not None
+    if not (flags.all() and _pyramid_written(work, target.pyramid, classes, sure)):  # not a rerun
         levels = write_pyramid(work, axes, store_name(path), downsample=target.pyramid)
         if classes:
             palette = {c[0]: (c[1], c[2], c[3]) for c in job.model.config.classes}
             write_class_pyramid(work, axes, levels, palette)
+        if targets.confidence is not None:
+            write_confidence_pyramid(work, axes, levels)
     if fate.beside:
         replace_tree(work, path)
     yield Finished(finished, path)
 
 
-def _with_classes(config: ColorizeConfig, model: Colorizer, wanted: bool | None) -> ColorizeConfig:
+def _with_classes(config: ColorizeConfig, model: Colorizer, target: ZarrTarget) -> ColorizeConfig:
     """``config`` computing class maps when asked, or (None) whenever the model has classes."""
+    wanted = target.classes
     if wanted is None:
-        wanted = bool(model.config.classes)
+        wanted = bool(model.config.classes) or target.confidence
+    if target.confidence and target.classes is False:
+        raise ValueError("the confidence is that of the class map: leave classes on")
     return dataclasses.replace(config, classes=wanted)
 
 
-def _pyramid_written(path: Path, pyramid: bool, classes: bool = False) -> bool:
+def _pyramid_written(
+    path: Path, pyramid: bool, classes: bool = False, confidence: bool = False
+) -> bool:
     """Whether the store's metadata (and, when asked for, its pyramid) was written already.
 
     The metadata is written last, after the pyramid's levels, so its presence means both are
@@ -239,6 +258,8 @@ def _pyramid_written(path: Path, pyramid: bool, classes: bool = False) -> bool:
     meta = multiscale_of(group)
     if not metadata_fits(group, meta) or (classes and not class_map_complete(path)):
         return False  # absent, emptied or edited: written again
+    if confidence and open_confidence(path) is None:
+        return False
     levels = len(meta["datasets"])
     small = max(group["0"].shape[-2:]) <= PYRAMID_MIN
     return not pyramid or levels > 1 or small
@@ -293,13 +314,14 @@ def colorize_to_zarr(
     """Run :func:`colorize_to_zarr_iter` to the end and return the store's path.
 
     ``options`` are settings of ``config`` to change (``tile=256``...), fields of
-    :class:`ZarrTarget` (``if_exists``, ``axes``, ``pyramid``, ``classes``), ``stop``, and
+    :class:`ZarrTarget` (``if_exists``, ``axes``, ``pyramid``, ``classes``, ``confidence``),
+    ``stop``, and
     ``progress=True``
     for a tqdm bar (chunks, with rate and ETA).
     """
     progress = options.pop("progress", False)
     stop = options.pop("stop", None)
-    names = ("if_exists", "axes", "pyramid", "classes")
+    names = ("if_exists", "axes", "pyramid", "classes", "confidence")
     fields = {k: options.pop(k) for k in names if k in options}
     if isinstance(store, ZarrTarget):
         target = dataclasses.replace(store, **fields)

@@ -12,6 +12,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
+
 from ..settings import from_plain as _from_dict
 
 ColorSpace = Literal["lab", "rgb"]
@@ -248,3 +250,9 @@ class Provenance:
     def from_dict(cls, data: dict[str, Any]) -> Provenance:
         """Inverse of :meth:`to_dict`."""
         return _from_dict(cls, data)
+
+
+def label_ids(model: ModelConfig) -> np.ndarray:
+    """Label id of each class index, in the model's class order, as the smallest uint dtype."""
+    ids = [c[0] for c in model.classes]
+    return np.asarray(ids, dtype=np.min_scalar_type(max(ids, default=0)))

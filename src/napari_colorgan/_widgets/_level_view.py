@@ -1,0 +1,128 @@
+"""The levels of a view-driven layer as napari indexes them: lazy under chained indexing.
+
+napari first cuts the displayed region with ``slice(None)`` on the other axes, then picks the
+plane: a cut keeps the selection (:class:`_Selection`) and only a single plane's read asks
+:class:`~napari_colorgan._widgets._tiled.TiledColour` for anything. One tile cache serves three
+parts of a class model's tiles: the colour (RGB), the class map (label ids) and the confidence
+(0-1); a colour model's tiles have the colour only.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+#: Class index of a pixel whose tile is not computed yet (shown as label 0: nothing).
+NOT_YET = 255
+
+
+class LevelView:
+    """One level of a view-driven layer that napari indexes lazily.
+
+    ``part`` ``"colour"``: (..., y, x, 3) uint8; ``"classes"``: (..., y, x) label ids;
+    ``"confidence"``: (..., y, x) float32 in [0, 1].
+    """
+
+    def __init__(self, parent: Any, level: int, part: str = "colour") -> None:
+        self.parent, self.level, self.part = parent, level, part
+        plane = tuple(parent.gray[level].shape)
+        self.shape = (*plane, 3) if part == "colour" else plane
+        self.dtype = np.dtype(
+            {"colour": np.uint8, "classes": parent.label_dtype, "confidence": np.float32}[part]
+        )
+        self.ndim = len(self.shape)
+        self.size = int(np.prod(self.shape))
+
+    def __getitem__(self, key: Any) -> Any:
+        return _Selection(self, [range(n) for n in self.shape])[key]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        # A whole level (napari's thumbnail): looked up, never a view's request.
+        out = _Selection(self, [range(n) for n in self.shape]).read(ask=False)
+        return out if dtype is None else out.astype(dtype)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def convert(self, tiles: np.ndarray) -> np.ndarray:
+        """Composed tile channels (..., y, x, 3 or 5) as this part: colour, ids, confidence."""
+        if self.part == "colour":
+            return tiles[..., :3]
+        if self.part == "classes":
+            return self.parent.label_table[tiles[..., 3]]
+        return tiles[..., 4].astype(np.float32) / np.float32(255)
+
+
+class _Selection:
+    """A part of a :class:`LevelView`: per axis an index (axis dropped) or a range."""
+
+    def __init__(self, view: LevelView, axes: list[Any]) -> None:
+        self.view, self.axes = view, axes
+        self.shape = tuple(len(a) for a in axes if isinstance(a, range))
+        self.ndim, self.dtype = len(self.shape), view.dtype
+        self.size = int(np.prod(self.shape))
+
+    def __getitem__(self, key: Any) -> Any:
+        key = key if isinstance(key, tuple) else (key,)
+        if any(k is Ellipsis for k in key):
+            i = key.index(Ellipsis)
+            key = (*key[:i], *(slice(None),) * (self.ndim - len(key) + 1), *key[i + 1 :])
+        key = iter((*key, *(slice(None),) * (self.ndim - len(key))))
+        axes = [a if not isinstance(a, range) else a[_index(next(key))] for a in self.axes]
+        chosen = _Selection(self.view, axes)
+        lead = axes[: len(axes) - self._plane_axes]
+        return chosen if any(isinstance(a, range) for a in lead) else np.asarray(chosen)
+
+    @property
+    def _plane_axes(self) -> int:
+        """Axes of a plane: y, x and, for colour, the channel."""
+        return 3 if self.view.part == "colour" else 2
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = self.read(ask=True)
+        return out if dtype is None else out.astype(dtype)
+
+    def read(self, ask: bool) -> np.ndarray:
+        """The selected pixels; with ``ask``, a single plane's missing tiles are queued."""
+        colour = self.view.part == "colour"
+        *lead, ys, xs = self.axes[:-1] if colour else self.axes
+        span_y, span_x = _span(ys), _span(xs)  # contiguous rows and columns to read
+        planes = [a if isinstance(a, range) else range(a, a + 1) for a in lead]
+        view = ask and all(len(r) == 1 for r in planes)  # one plane: what is on screen
+        parent, level = self.view.parent, self.view.level
+        parts = [
+            self.view.convert(parent.read(level, plane, span_y, span_x, ask=view))
+            for plane in itertools.product(*planes)
+        ]
+        shape = (*(len(r) for r in planes), *parts[0].shape)
+        out = parts[0].reshape(shape) if len(parts) == 1 else np.stack(parts).reshape(shape)
+        keep = tuple(slice(None) if isinstance(a, range) else 0 for a in lead)
+        local = (_local(ys, span_y), _local(xs, span_x))
+        if colour:
+            local += (_local(self.axes[-1], range(3)),)
+        return out[(*keep, *local)]
+
+
+def _index(k: Any) -> Any:
+    """A numpy-style index on one axis as something ``range`` takes."""
+    return int(k) if isinstance(k, int | np.integer) else k
+
+
+def _span(a: Any) -> range:
+    """The contiguous range holding an index or a range (empty stays empty)."""
+    if not isinstance(a, range):
+        return range(a, a + 1)
+    return range(min(a), max(a) + 1) if len(a) else range(0)
+
+
+def _local(a: Any, span: range) -> Any:
+    """Index ``a`` (an int or a range) relative to ``span``'s start."""
+    if not isinstance(a, range):
+        return a - span.start
+    if not len(a):
+        return slice(0, 0)
+    start = a.start - span.start
+    stop = start + len(a) * a.step
+    return slice(start, stop if stop >= 0 else None, a.step)
