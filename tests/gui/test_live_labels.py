@@ -60,7 +60,7 @@ def test_training_gets_the_layers_own_labels_array(monkeypatch):
     from napari.utils.colormaps import label_colormap
 
     import napari_colorgan.core.train.loop as loop
-    from napari_colorgan._widgets._train import label_ids, training_events
+    from napari_colorgan._widgets._train_worker import label_ids, training_events
 
     labels = zarr.create_array(store={}, shape=(3, 16, 16), chunks=(1, 16, 16), dtype="u1")
     labels[1, 2:4, 2:4] = 2

@@ -10,7 +10,8 @@ import threading
 import pytest
 import torch
 
-from napari_colorgan._widgets import TrainWidget, _train
+from napari_colorgan._widgets import TrainWidget
+from napari_colorgan._widgets import _train_worker as _train
 from napari_colorgan.core.train import loop
 
 from .conftest import tiny_training

@@ -238,7 +238,7 @@ def test_start_only_reads_widgets_the_worker_imports_finds_the_palette_and_train
         threads["train"] = threading.current_thread()
         yield from real_train_iter(*args, **kwargs)
 
-    monkeypatch.setattr("napari_colorgan._widgets._train.palette_from_colormap", palette)
+    monkeypatch.setattr("napari_colorgan._widgets._train_worker.palette_from_colormap", palette)
     monkeypatch.setattr(loop, "train_iter", train_iter)
     train = TrainWidget(viewer)
     tiny_training(train, viewer, steps=2)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,18 +28,21 @@ from napari_colorgan._widgets._common import (
     keep_choices_fresh,
     layer_choices,
     level0,
-    palette_from_colormap,
     show_rgb_over,
     stream_in_worker,
     unless_gone,
 )
 from napari_colorgan._widgets._live_labels import LiveLabels
 from napari_colorgan._widgets._loss_plot import LossPlot
+from napari_colorgan._widgets._paint_next import PaintNext
 from napari_colorgan._widgets._recent import remember
 from napari_colorgan._widgets._session_checkpoint import (
     closing,
     new_session_checkpoint,
     prune,
+)
+from napari_colorgan._widgets._train_worker import (
+    training_events,
 )
 from napari_colorgan._widgets._vgg_download import VggDownload
 from napari_colorgan._widgets._view_region import ViewRegion
@@ -55,59 +55,6 @@ if TYPE_CHECKING:
 _DEFAULT = TrainConfig.default
 #: Seconds between training previews (the widget's default cadence).
 PREVIEW_SECONDS = 5.0
-
-
-def training_events(*, colormap: tuple[Any, str] | None = None, **kwargs: Any) -> Iterator[Any]:
-    """Worker side of Start: the palette of a Labels target, then ``train_iter``'s events."""
-    from napari_colorgan.core.train.loop import train_iter
-
-    with leaving_a_core_to_napari():
-        if colormap is not None:
-            (cmap, name), labels = colormap, kwargs["labels"]
-            # The ids present, read plane by plane; the layer's own array goes on to training,
-            # so tiles see strokes painted while it runs (a copy would freeze them).
-            kwargs["palette"] = palette_from_colormap(cmap, label_ids(labels), name)
-        yield from train_iter(**kwargs)
-
-
-def usable_cores() -> int:
-    """CPU cores this process may run on (its affinity where the OS tells it)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-@contextmanager
-def leaving_a_core_to_napari() -> Iterator[int]:
-    """Cap torch's CPU threads at one fewer than the cores while training runs in napari.
-
-    Torch starts one intra-op thread per core. Beside napari's GUI thread that oversubscribes
-    the CPU: on 2 cores the GUI thread waited for a core behind torch's two (spinning) OpenMP
-    threads, the viewer stalled for up to 0.5 s at a time and the steps themselves ran 3x
-    slower (benchmarks/gui_block_train.py). The previous count is restored afterwards (it is
-    process-wide).
-
-    Yields
-    ------
-    int
-        The thread count training runs with.
-    """
-    import torch
-
-    before = torch.get_num_threads()
-    threads = max(1, min(before, usable_cores() - 1))
-    torch.set_num_threads(threads)
-    try:
-        yield threads
-    finally:
-        torch.set_num_threads(before)
-
-
-def label_ids(labels: Any) -> np.ndarray:
-    """The distinct label values of an array-like (numpy, zarr, dask), one plane at a time."""
-    if np.ndim(labels) <= 2:
-        return np.unique(np.asarray(labels))
-    return np.unique(np.concatenate([label_ids(plane) for plane in labels]))
 
 
 class TrainWidget(Container):
@@ -140,6 +87,7 @@ class TrainWidget(Container):
         self._save = PushButton(text="Save model", enabled=False)
         self._losses = Label(value="")
         self._strokes = Label(value="")
+        self.paint_next = PaintNext(viewer)
         advanced = self._advanced_settings()
         self.extend(
             [
@@ -157,6 +105,7 @@ class TrainWidget(Container):
                 self._save_path,
                 self._replace,
                 self._save,
+                self.paint_next.toggle,
                 self._losses,
                 self._strokes,
             ]
@@ -357,6 +306,7 @@ class TrainWidget(Container):
             self._show_preview(event.prediction)
         elif isinstance(event, RegionPreview):
             self._show_view_preview(event.prediction, event.where[1])
+            self.paint_next.show(event.confidence, self._preview_image(), event.where[1])
         elif isinstance(event, AnnotationsChanged):
             self._took_strokes(event)
         elif isinstance(event, Finished):
@@ -383,8 +333,11 @@ class TrainWidget(Container):
 
     def _show_view_preview(self, rgb: np.ndarray, offset: tuple[int, int]) -> None:
         """The current model on the region in view, laid exactly over the image it came from."""
-        image = self._view.layer if self._view is not None else self._image.value
-        show_rgb_over(self._viewer, "training preview (view)", image, rgb, offset)
+        show_rgb_over(self._viewer, "training preview (view)", self._preview_image(), rgb, offset)
+
+    def _preview_image(self) -> Any:
+        """The image layer the view previews are cut from."""
+        return self._view.layer if self._view is not None else self._image.value
 
     def _show_preview(self, rgb: np.ndarray) -> None:
         if "training preview" in self._viewer.layers:

@@ -77,11 +77,14 @@ class RegionPreview(Event):
     """The current model on a region the user is looking at: uint8 RGB (y, x, 3).
 
     ``where`` is what the region source returned with the crop (e.g. its plane and offset).
+    A class model also gives its ``confidence`` there (y, x), float32 in [0, 1]: where to
+    paint next (:func:`~napari_colorgan.core.train.suggest.least_confident`).
     """
 
     step: int
     prediction: np.ndarray = field(repr=False)
     where: Any
+    confidence: np.ndarray | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

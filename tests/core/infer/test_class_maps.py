@@ -151,3 +151,14 @@ def test_a_class_map_store_resumes_and_can_be_left_out(rng, tmp_path):
     wrong = ZarrTarget(tmp_path / "w.ome.zarr", classes=False, confidence=True)
     with pytest.raises(ValueError, match="confidence is that of the class map"):
         list(colorize_to_zarr_iter(stack, wrong, m, config))
+
+
+def test_classify_plane_gives_colour_and_confidence_of_one_pass(rng):
+    m = class_model()
+    plane = rng.integers(0, 256, (96, 128)).astype(np.uint8)
+    rgb, confidence = m.classify_plane(plane)
+    np.testing.assert_array_equal(rgb, m.colorize_plane(plane))
+    maps = classify(plane, m, device="cpu", precision="fp32")
+    np.testing.assert_allclose(confidence, maps.confidence.compute(), atol=0.6 / 255)
+    with pytest.raises(ValueError, match="no classes"):
+        model().classify_plane(plane)

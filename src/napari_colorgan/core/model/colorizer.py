@@ -202,6 +202,33 @@ class Colorizer:
 
         For whole stacks, large planes and tiling use :func:`napari_colorgan.colorize`.
         """
+        raw, x = self._plane_forward(plane, device)
+        h, w = np.shape(plane)
+        rgb = self.raw_to_rgb(raw, x)[0, :, :h, :w]  # (3, h, w)
+        return to_uint8(rgb.permute(1, 2, 0).cpu().numpy())
+
+    @torch.no_grad()
+    def classify_plane(
+        self, plane: np.ndarray, device: str | torch.device | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A class model on one raw plane (y, x) in a single pass: its colour and confidence.
+
+        Returns uint8 RGB (y, x, 3) and the top class probability (y, x), float32 in [0, 1],
+        both from one forward pass. For stacks and large planes use
+        :func:`napari_colorgan.classify`.
+        """
+        if not self.config.classes:
+            raise ValueError("this model was trained on colour targets: it has no classes")
+        raw, x = self._plane_forward(plane, device)
+        h, w = np.shape(plane)
+        rgb = self.raw_to_rgb(raw, x)[0, :, :h, :w]  # (3, h, w)
+        confidence = self.class_probabilities(raw)[0, :, :h, :w].amax(0)  # (h, w)
+        return to_uint8(rgb.permute(1, 2, 0).cpu().numpy()), confidence.cpu().numpy()
+
+    def _plane_forward(
+        self, plane: np.ndarray, device: str | torch.device | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Raw output (1, C, h', w') and input (1, 1, h', w') of one plane, padded to the grid."""
         plane = np.asarray(plane)
         if plane.ndim != 2:
             raise ValueError(f"expected one grayscale plane (y, x), got shape {plane.shape}")
@@ -209,7 +236,6 @@ class Colorizer:
             raise ValueError("this model needs neighbouring slices: use napari_colorgan.colorize")
         from ..infer.tiling import pad_to_multiple
 
-        h, w = plane.shape
         x = pad_to_multiple(
             apply_normalization(plane, self.normalization), 2**self.config.num_downs
         )
@@ -217,8 +243,7 @@ class Colorizer:
         device = torch.device(device) if device is not None else self.device
         self.generator.to(device)
         t = torch.from_numpy(x)[None, None].to(device)  # (1, 1, h', w')
-        rgb = self.forward_rgb(t)[0, :, :h, :w]  # (3, h, w)
-        return to_uint8(rgb.permute(1, 2, 0).cpu().numpy())
+        return self.generator(network_input(t)), t
 
     # ---- files ------------------------------------------------------------------------------
 

@@ -5,7 +5,8 @@
 where labelled pixels are and ``sampler`` draws augmented batches; ``losses`` the adversarial,
 L1 and perceptual terms; ``step`` one pix2pix update and its learning-rate schedule; ``run`` the
 state of one run; ``loop`` the event generator ``train_iter``; ``preview`` the region-in-view
-previews; ``live`` labels painted while it trains; ``calibrate`` the colour calibration after
+previews; ``suggest`` where to paint next (the least confident cells in view); ``live``
+labels painted while it trains; ``calibrate`` the colour calibration after
 it; ``checkpoint`` exact resume, with ``resume`` saying what a resume keeps, applies or
 refuses; and ``distributed`` data-parallel runs under ``torchrun``.
 """

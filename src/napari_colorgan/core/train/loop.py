@@ -45,7 +45,7 @@ from .distributed import (
     device_for,
 )
 from .live import PaintedPlanes, take_painted
-from .preview import RegionSource, colorize_crop
+from .preview import RegionSource, preview_crop
 from .resume import check_same_scale, resumed_config
 from .run import Run, fit_input_normalization
 
@@ -269,9 +269,9 @@ def _validation(run: Run) -> Iterator[Event]:
     yield preview
     region = run.region_source.latest() if run.region_source is not None else None
     if region is not None:
-        rgb = colorize_crop(run.colorizer, region[0])
-        if rgb is not None:
-            yield RegionPreview(run.step, rgb, region[1])
+        found = preview_crop(run.colorizer, region[0])
+        if found is not None:
+            yield RegionPreview(run.step, found[0], region[1], found[1])
 
 
 def _wrap_up(run: Run, world: World, checkpoint: Any, stopped: bool) -> Iterator[Event]:

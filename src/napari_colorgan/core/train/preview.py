@@ -38,9 +38,25 @@ def colorize_crop(colorizer: Colorizer, crop: np.ndarray) -> np.ndarray | None:
     """
     if colorizer.config.context or crop.ndim != 2 or 0 in crop.shape:
         return None
+    found = preview_crop(colorizer, crop)
+    return None if found is None else found[0]
+
+
+def preview_crop(
+    colorizer: Colorizer, crop: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """As :func:`colorize_crop`, and a class model's confidence (y, x) from the same pass.
+
+    The confidence (the top class probability, float32) is None for a colour model.
+    """
+    if colorizer.config.context or crop.ndim != 2 or 0 in crop.shape:
+        return None
     generator = colorizer.generator
     was_training = generator.training  # mid-run: training goes on after the preview
+    crop = crop[:MAX_SIDE, :MAX_SIDE]
     try:
-        return colorizer.colorize_plane(crop[:MAX_SIDE, :MAX_SIDE])
+        if colorizer.config.classes:
+            return colorizer.classify_plane(crop)
+        return colorizer.colorize_plane(crop), None
     finally:
         generator.train(was_training)
