@@ -112,3 +112,28 @@ def test_evaluate_scores_the_class_map_layer_against_painted_labels(
     band, wrong = 50 * 400, 10 * 50
     assert ev.results["class_accuracy"] == pytest.approx(band / (band + wrong))
     assert "label 4 IoU" in ev.results and not ev._confusion.native.isHidden()
+
+
+def test_export_of_a_class_layer_writes_the_class_map_it_shows(
+    make_napari_viewer, qtbot, rng, tmp_path
+):
+    from napari_colorgan._widgets import ColorizeWidget
+    from napari_colorgan.core.infer.ome_labels import open_class_map
+
+    viewer = make_napari_viewer()
+    gray = viewer.add_image(rng.integers(0, 256, (2, 300, 400)).astype(np.uint8), name="em")
+    col = ColorizeWidget(viewer)
+    col._image.value, col._use_session.value, col._device.value = gray, False, "cpu"
+    col._classes.value, col._precision.value = True, "fp32"  # as CPU below
+    col._model_file.value = class_model().save(tmp_path / "classes.safetensors")
+    layer = col.colorize()
+    classes = layer.metadata["colorgan_parts"][0]
+    col._export_path.value = tmp_path / "out.ome.zarr"
+    col.export()
+    qtbot.waitUntil(lambda: "em export" in viewer.layers, timeout=120_000)
+    levels, palette = open_class_map(tmp_path / "out.ome.zarr")
+    assert palette == {4: (255, 0, 0), 9: (0, 0, 255)}
+    exported = np.asarray(levels[0])
+    np.testing.assert_array_equal(exported[0], np.asarray(classes.data[0]))  # the plane in view
+    truth = classify(gray.data, layer.metadata["colorgan_tiles"].source.model, CPU).labels
+    np.testing.assert_array_equal(exported, truth.compute())  # and the plane nobody looked at

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -230,7 +231,8 @@ class ColorizeWidget(Container):
         """Write the colour of everything, the view or a rectangle into OME-Zarr, in a worker.
 
         With progress and Cancel; resumable. The tiles are the colour layer's (its own when the
-        input has one, so the export holds the pixels it shows).
+        input has one, so the export holds the pixels it shows). With "with its class map"
+        ticked, the store holds the class map too (``labels/classes``).
         """
         from napari.utils import progress
 
@@ -245,6 +247,9 @@ class ColorizeWidget(Container):
         from napari_colorgan.core.infer.zarr_store import ZarrTarget
 
         layer, load, config = self._layer(), self._model_loader(), self._config()
+        if self._classes.value:  # the class map goes into the store too, as OME-Zarr labels
+            self._check_classes()
+            config = dataclasses.replace(config, classes=True)
         path = Path(str(self._export_path.value))
         if not str(self._export_path.value) or path.suffix != ".zarr":
             raise ValueError("choose an export path ending in .zarr (e.g. result.ome.zarr)")

@@ -120,10 +120,12 @@ def write_class_pyramid(
     levels: int,
     palette: dict[int, tuple[int, int, int]],
     names: dict[int, str] | None = None,
+    origin: tuple[int, int] | None = None,
 ) -> None:
     """Write levels ``1 .. levels - 1`` of the class map and its NGFF metadata.
 
-    ``levels`` is the colour's level count, so both pyramids match level for level.
+    ``levels`` is the colour's level count, so both pyramids match level for level;
+    ``origin`` the (y, x) pixel of the source where a region export starts, as for the colour.
     """
     import zarr
 
@@ -132,7 +134,7 @@ def write_class_pyramid(
     for i in range(1, levels):
         even = level[..., : level.shape[-2] // 2 * 2, : level.shape[-1] // 2 * 2]
         level = _store(image, str(i), even[..., ::2, ::2], axes)
-    image.attrs["ome"] = label_metadata(axes, levels, palette, names)
+    image.attrs["ome"] = label_metadata(axes, levels, palette, names, origin)
     # Written last: a viewer that finds the class map listed finds it complete.
     zarr.open_group(str(path), mode="r+")[LABELS].attrs["ome"] = {
         "version": VERSION,
@@ -145,12 +147,13 @@ def label_metadata(
     levels: int,
     palette: dict[int, tuple[int, int, int]],
     names: dict[int, str] | None = None,
+    origin: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     """The ``ome`` attributes of the class map: multiscales and ``image-label``."""
     names = names or {}
     return {
         "version": VERSION,
-        "multiscales": [_multiscale(CLASSES, axes, levels)],
+        "multiscales": [_multiscale(CLASSES, axes, levels, origin)],
         "image-label": {
             "version": VERSION,
             "colors": [
@@ -165,12 +168,21 @@ def label_metadata(
     }
 
 
-def _multiscale(name: str, axes: list[Axis], levels: int) -> dict[str, Any]:
-    """A multiscales entry: ``levels`` levels, each 2x coarser in y and x."""
+def _multiscale(
+    name: str, axes: list[Axis], levels: int, origin: tuple[int, int] | None = None
+) -> dict[str, Any]:
+    """A multiscales entry: ``levels`` levels, each 2x coarser in y and x.
+
+    ``origin``: where a region export's first pixel lies in the source, as a translation.
+    """
+    shift = dict(zip(("y", "x"), origin or (0, 0), strict=True))
+    translation = [a.scale * shift.get(a.name, 0) for a in axes]
     datasets = []
     for i in range(levels):
         scale = [a.scale * (2.0**i if a.name in ("y", "x") else 1.0) for a in axes]
-        transforms = [{"type": "scale", "scale": scale}]
+        transforms: list[dict[str, Any]] = [{"type": "scale", "scale": scale}]
+        if origin is not None:
+            transforms.append({"type": "translation", "translation": translation})
         datasets.append({"path": str(i), "coordinateTransformations": transforms})
     return {"name": name, "axes": [a.to_ome() for a in axes], "datasets": datasets}
 

@@ -24,6 +24,7 @@ from ..io.atomic import finish_replacement, remove_path, replace_tree
 from ..io.axes import Axis, image_axes
 from ..io.fingerprint import input_fingerprint
 from ..io.lock import writer_lock
+from ..model.config import label_ids
 from .ome import (
     FINGERPRINT_KEY,
     LAYOUT,
@@ -35,6 +36,7 @@ from .ome import (
     to_store_order,
     write_pyramid,
 )
+from .ome_labels import CLASSES, LABELS, create_class_level, open_level, write_class_pyramid
 from .payload import model_payload
 from .store_fate import check_not_input, decide, replacement
 from .tiles import TileCache, TileKey, TileSource
@@ -97,7 +99,10 @@ def _export_locked(
     work = beside if fate.beside else path
     shape = (*full[:-2], region[1] - region[0], region[3] - region[2], 3)
     grid = (len(planes), len(tiles))
-    level0, done = (_create if fate.creates else _open)(work, shape, grid, wanted, axes)
+    lut = label_ids(source.model.config) if wanted.get("classes") else None
+    level0, classes, done = (_create if fate.creates else _open)(
+        work, shape, grid, wanted, axes, lut
+    )
     plan = source.plan(0)
     yield Planned(plan.describe(), plan.why, plan.notice)
     flags = np.asarray(done[...]).astype(bool)  # (planes, tiles)
@@ -110,11 +115,17 @@ def _export_locked(
         if stop_requested(stop):
             yield Finished(finished, path, stopped=True)
             return
-        _write_tile(source, cache, TileKey(0, plane, r, c), region, level0, position)
+        where = _write_tile(source, cache, TileKey(0, plane, r, c), region, level0, position)
+        if classes is not None:  # a class model's layer: its class map too
+            classes[where[0]] = lut[where[1]]
         done[p, t] = 1
         finished += 1
         yield Progress(finished, total, skipped, time.perf_counter() - t0)
-    write_pyramid(work, axes, store_name(path), target.pyramid, origin=(region[0], region[2]))
+    origin = (region[0], region[2])
+    levels = write_pyramid(work, axes, store_name(path), target.pyramid, origin=origin)
+    if classes is not None:
+        palette = {c[0]: (c[1], c[2], c[3]) for c in source.model.config.classes}
+        write_class_pyramid(work, axes, levels, palette, origin=origin)
     if fate.beside:
         replace_tree(work, path)
     yield Finished(finished, path)
@@ -147,13 +158,20 @@ def _fingerprint(source: TileSource, region: Region, axes: list[Axis]) -> dict[s
         # Colour finer than the model's pixels is its exact level's, upsampled (older stores,
         # all at level 0, keep their fingerprint).
         **({"exact_level": source.exact} if source.exact else {}),
+        # A class model's layer (tiles with class indices): the class map is exported too.
+        **({"classes": True} if source.plan(0).channels == 5 else {}),
     }
 
 
 def _create(
-    path: Path, shape: tuple[int, ...], grid: tuple[int, int], wanted: dict, axes: list[Axis]
-) -> tuple[Any, Any]:
-    """An empty store: level 0 (store order) and the done flags (planes, tiles)."""
+    path: Path,
+    shape: tuple[int, ...],
+    grid: tuple[int, int],
+    wanted: dict,
+    axes: list[Axis],
+    lut: np.ndarray | None,
+) -> tuple[Any, Any, Any]:
+    """An empty store: level 0 (store order), the class map (with ``lut``) and the flags."""
     import zarr
 
     remove_path(path)
@@ -163,20 +181,24 @@ def _create(
     level0 = create_level(
         group, "0", store_shape(shape, position), store_shape(chunks, position), axes
     )
+    classes = None
+    if lut is not None:
+        classes = create_class_level(group, shape[:-1], chunks[:-1], axes, lut.dtype)
     # One writer: the flags of a plane share a chunk.
     done = group.create_group(BOOKKEEPING).create_array(
         "done", shape=grid, chunks=(1, grid[1]), dtype="u1", fill_value=0
     )
     group.attrs[FINGERPRINT_KEY] = wanted
-    return level0, done
+    return level0, classes, done
 
 
-def _open(path: Path, *_args: Any) -> tuple[Any, Any]:
+def _open(path: Path, *_args: Any) -> tuple[Any, Any, Any]:
     """A store holding this export, opened to finish it."""
     import zarr
 
     group = zarr.open_group(str(path), mode="r+")
-    return group["0"], group[f"{BOOKKEEPING}/done"]
+    classes = open_level(group, f"{LABELS}/{CLASSES}")
+    return group["0"], classes, group[f"{BOOKKEEPING}/done"]
 
 
 def _write_tile(
@@ -186,8 +208,12 @@ def _write_tile(
     region: Region,
     level0: Any,
     position: int,
-) -> None:
-    """Write tile ``key``, cut to ``region``, where it lies in the store."""
+) -> tuple[tuple[slice, ...], np.ndarray]:
+    """Write tile ``key``'s colour, cut to ``region``, where it lies in the store.
+
+    Returns where its pixels lie in a plane-shaped array (no channel axis) and their class
+    indices, if the tiles have them (else an empty array).
+    """
     found = None if cache is None else cache.get(key)
     tile = source.compute(key) if found is None else found  # the view's cache is left as is
     ty0, ty1, tx0, tx1 = source.region(key)
@@ -195,6 +221,9 @@ def _write_tile(
     a, b, c, d = max(ty0, y0), min(ty1, y1), max(tx0, x0), min(tx1, x1)
     # The colour: a class model's tiles also carry its class index and confidence.
     part = tile[a - ty0 : b - ty0, c - tx0 : d - tx0, :3][(None,) * len(key.plane)]
-    where = (*(slice(i, i + 1) for i in key.plane), slice(a - y0, b - y0), slice(c - x0, d - x0))
-    where = (*where[:position], slice(None), *where[position:])
+    plane = (*(slice(i, i + 1) for i in key.plane), slice(a - y0, b - y0), slice(c - x0, d - x0))
+    where = (*plane[:position], slice(None), *plane[position:])
     level0[where] = to_store_order(part, position)
+    if tile.shape[-1] < 5:
+        return plane, np.empty(0, np.uint8)
+    return plane, tile[a - ty0 : b - ty0, c - tx0 : d - tx0, 3][(None,) * len(key.plane)]
