@@ -17,7 +17,9 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "quality_real.json"
 FIGURES = REPO / "docs" / "benchmarks"
 SMOKE_DIR = REPO / "benchmarks" / "results" / "smoke"
-SETTINGS = ("dense", "strokes", "sdss")
+SETTINGS = ("dense", "strokes", "sdss", "hubble")
+#: The colour-target settings (a grayscale input and its colour truth, split by columns).
+COLOUR_SETTINGS = ("sdss", "hubble")
 TRAIN_SECTIONS = list(range(14))
 TEST_SECTIONS = list(range(14, 20))
 SDSS_TRAIN_FRACTION = 0.6
@@ -178,10 +180,19 @@ def load_em_setting(name: str, args: argparse.Namespace) -> EMSetting:
     )
 
 
-def load_sdss_setting(args: argparse.Namespace) -> SDSSSetting:
-    """g+r+i as input, the Lupton composite as truth, split at 60 % of the columns."""
-    bands = rd.load_sdss(args.data)
-    gray = (bands["g"] + bands["r"] + bands["i"]).astype(np.float32)
-    truth = rd.lupton_truth(bands)
+def load_sdss_setting(args: argparse.Namespace, name: str = "sdss") -> SDSSSetting:
+    """A colour setting split at 60 % of the columns: training left, held out right.
+
+    ``sdss``: g+r+i as input, the Lupton composite as truth. ``hubble``: the Hubble Deep Field
+    (NASA/STScI, the 8-bit RGB shipped with scikit-image) as truth, its CIE lightness as input.
+    """
+    if name == "hubble":
+        from napari_colorgan.core.synthetic import hubble_deep_field
+
+        gray, truth = hubble_deep_field()
+    else:
+        bands = rd.load_sdss(args.data)
+        gray = (bands["g"] + bands["r"] + bands["i"]).astype(np.float32)
+        truth = rd.lupton_truth(bands)
     cut = round(gray.shape[1] * SDSS_TRAIN_FRACTION)
     return SDSSSetting(gray[:, :cut], truth[:, :cut], gray[:, cut:], truth[:, cut:], cut)

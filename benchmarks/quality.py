@@ -15,6 +15,8 @@ Settings (``--settings``, default all three):
   training sections are unannotated. Same held-out sections.
 - ``sdss``: the g+r+i sum (float32) is the grayscale input, the Lupton RGB composite the
   truth; train on the left 60 % of the columns, judge on the right 40 %.
+- ``hubble``: the Hubble Deep Field (NASA/STScI; the 8-bit RGB shipped with scikit-image) is
+  the truth and its CIE lightness the input, split the same way.
 
 Methods, all learning from the same annotations:
 
@@ -75,6 +77,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _real_data as rd
 from _quality_common import (
+    COLOUR_SETTINGS,
     FIGURES,
     RESULTS,
     SETTINGS,
@@ -218,10 +221,10 @@ def run_em(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
 
 
 def run_sdss(
-    args: argparse.Namespace,
+    args: argparse.Namespace, name: str = "sdss"
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """All methods on the SDSS split."""
-    s = load_sdss_setting(args)
+    """All methods on a colour split: SDSS, or the Hubble Deep Field (``name``)."""
+    s = load_sdss_setting(args, name)
     lightness, ab = sdss_lightness(s)
     preds = {
         "truth": Prediction(s.test_truth),
@@ -240,20 +243,24 @@ def run_sdss(
         info.update(infer_s=infer_s, normalization=model.normalization.to_dict())
         ours[minutes] = colour_scores(rgb, s.test_truth, args.ssim) | info
         preds[f"ours@{minutes:g}"] = Prediction(rgb, info["train_s"])
-        print(f"  [sdss] ours@{minutes:g} min: {info.get('steps', 0)} steps", flush=True)
+        print(f"  [{name}] ours@{minutes:g} min: {info.get('steps', 0)} steps", flush=True)
+    lupton = f"make_lupton_rgb(i, r, g, Q={rd.LUPTON['Q']:g}, stretch={rd.LUPTON['stretch']:g})"
+    hubble = name == "hubble"
     notes = {
-        "input": "g + r + i (float32 nanomaggies)",
-        "truth": f"make_lupton_rgb(i, r, g, Q={rd.LUPTON['Q']:g}, stretch={rd.LUPTON['stretch']:g})",
+        "input": "CIE L* of the RGB (uint8)" if hubble else "g + r + i (float32 nanomaggies)",
+        "truth": "skimage.data.hubble_deep_field() (8-bit RGB)" if hubble else lupton,
         "split": f"train columns [0, {s.cut}), held out [{s.cut}, {s.cut + s.test_input.shape[1]})",
         "baseline_lightness": "isotonic map input -> truth L*, fitted on the training columns",
         "peer_input": "arcsinh(x / MAD of the training columns)",
     }
     caption = "SDSS NGC 6976, held-out right 40 % (truth: make_lupton_rgb Q=10, stretch=0.5)"
+    if hubble:
+        caption = "Hubble Deep Field (scikit-image), held-out right 40 %"
     plot_grid(
         asinh_stretch(s.test_input, s.train_input),
         preds,
         (slice(None), slice(None)),
-        args.figures / "quality_grid_sdss.png",
+        args.figures / f"quality_grid_{name}.png",
         True,
         caption,
     )
@@ -307,7 +314,8 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"[{setting}] running (budgets {args.budgets} min, label {args.label!r})", flush=True
         )
-        result, notes = run_sdss(args) if setting == "sdss" else run_em(setting, args)
+        colour = setting in COLOUR_SETTINGS
+        result, notes = run_sdss(args, setting) if colour else run_em(setting, args)
         print_table(setting, result, args.label)
         merge_results(args.results, setting, result, notes, args)
         print(f"[{setting}] done in {time.perf_counter() - t0:.0f} s", flush=True)
