@@ -36,17 +36,50 @@ import numpy as np
 from class_prior import HELD_OUT, TRAIN, held_out_logits
 
 RESULTS = Path(__file__).parent / "results" / "paint_next.json"
+#: The painters: cells by least confidence or at random; strokes guided by the overlay or not.
+ARMS = ("unsure", "random", "random guided", "unsure unguided")
+GUIDED = ("unsure", "random guided")
 
 
 def paint_cells(
-    classes: np.ndarray, cells: list[tuple[int, int]], side: int, fraction: float, seed: int
+    classes: np.ndarray,
+    cells: list[tuple[int, int]],
+    side: int,
+    fraction: float,
+    seed: int,
+    confidence: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Strokes (y, x) inside each cell (row, col) of ``side`` px, ``fraction`` of its pixels."""
+    """Strokes (y, x) inside each cell (row, col) of ``side`` px, ``fraction`` of its pixels.
+
+    Without ``confidence`` the painter strokes whatever is in the cell
+    (``_real_data.simulate_strokes``); with it, the painter follows the overlay: each stroke
+    starts on one of the cell's least confident pixels (the brightest in the uncertainty
+    layer) and runs along that pixel's true class (:func:`guided_strokes`).
+    """
     labels = np.zeros_like(classes)
     for r, c in cells:
         ys, xs = slice(r * side, (r + 1) * side), slice(c * side, (c + 1) * side)
         rng = np.random.default_rng([seed, r, c])
-        labels[ys, xs], _n = rd.simulate_strokes(classes[ys, xs], rng, fraction)
+        if confidence is None:
+            labels[ys, xs], _n = rd.simulate_strokes(classes[ys, xs], rng, fraction)
+        else:
+            labels[ys, xs] = guided_strokes(classes[ys, xs], confidence[ys, xs], rng, fraction)
+    return labels
+
+
+def guided_strokes(
+    classes: np.ndarray, confidence: np.ndarray, rng: np.random.Generator, fraction: float
+) -> np.ndarray:
+    """Strokes from the least confident tenth of a cell's pixels, each along its true class."""
+    labels = np.zeros_like(classes)
+    order = np.argsort(confidence, axis=None)[: max(1, confidence.size // 10)]
+    budget, painted, tries = fraction * classes.size, 0, 0
+    while painted < budget and tries < 2_000:
+        y, x = np.unravel_index(order[rng.integers(order.size)], classes.shape)
+        region = classes == classes[y, x]
+        path = rd._walk(region, (int(y), int(x)), rng, 60)
+        painted += rd._paint(labels, region, path, int(classes[y, x]), 3)
+        tries += 1
     return labels
 
 
@@ -57,7 +90,7 @@ def choose_cells(model: Any, plane: np.ndarray, arm: str, args: argparse.Namespa
     was_training = model.generator.training
     _rgb, confidence = model.classify_plane(plane)
     model.generator.train(was_training)  # mid-run: training goes on
-    if arm == "unsure":
+    if arm.startswith("unsure"):
         found = least_confident(confidence, args.cells, CELL)
         return [(int(s.y // CELL), int(s.x // CELL)) for s in found], confidence
     rows, cols = plane.shape[0] // CELL, plane.shape[1] // CELL
@@ -102,12 +135,13 @@ def run_arm(arm: str, data: dict[str, np.ndarray], args: argparse.Namespace, see
     for event in events:
         if isinstance(event, StepDone) and event.step == args.base_steps:
             model = events.gi_frame.f_locals["run"].colorizer
-            if arm == "unsure":  # the same model in both arms: scored once
+            if arm == args.arms[0]:  # the same model in all arms: scored once
                 out["before"] = held_out_scores(model, data["held_raw"], data["held_classes"])
                 model.generator.train()
             cells, confidence = choose_cells(model, data["raw"][args.section], arm, args, seed)
             z = args.section
-            labels[z] = paint_cells(data["classes"][z], cells, CELL, args.fraction, seed)
+            guide = confidence if arm in GUIDED else None  # the painter sees the overlay
+            labels[z] = paint_cells(data["classes"][z], cells, CELL, args.fraction, seed, guide)
             painted.put((z,), labels[z])
             out["cells"] = cells
             out["painted_pixels"] = int((labels[z] > 0).sum())
@@ -131,6 +165,7 @@ def main() -> None:
     p.add_argument("--fraction", type=float, default=0.15, help="share of a cell's pixels")
     p.add_argument("--section", type=int, default=6, help="the section painted next")
     p.add_argument("--seed", type=int, nargs="+", default=[0, 1])
+    p.add_argument("--arms", nargs="+", choices=ARMS, default=list(ARMS))
     p.add_argument("--data", type=Path, default=rd.DEFAULT_ROOT)
     args = p.parse_args()
     import torch
@@ -146,9 +181,7 @@ def main() -> None:
     }
     result: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}, "runs": {}}
     for seed in args.seed:
-        result["runs"][str(seed)] = [
-            run_arm(arm, data, args, seed) for arm in ("unsure", "random")
-        ]
+        result["runs"][str(seed)] = [run_arm(arm, data, args, seed) for arm in args.arms]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=1))
     print(f"wrote {RESULTS}")

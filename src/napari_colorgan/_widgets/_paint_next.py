@@ -2,9 +2,9 @@
 
 Each view preview of a class model brings its confidence over the region in view (the same
 forward pass as the preview's colour). With the toggle on, the uncertainty (1 − confidence) is
-laid over the image as a translucent layer, and the least confident cells
-(:func:`~napari_colorgan.core.train.suggest.least_confident`) are marked with squares to paint
-in. Turning the toggle off removes both layers.
+laid over the image as a translucent layer, and the least confident cells, spread over the
+view (:func:`~napari_colorgan.core.train.suggest.least_confident`), are marked with squares to
+paint in. Turning the toggle off removes both layers.
 """
 
 from __future__ import annotations

@@ -2,13 +2,15 @@
 
 Painting where the model already agrees teaches it little; painting where its confidence (the
 top class probability) is lowest corrects what it gets wrong or hesitates on. The view is cut
-into square cells and the cells of lowest mean confidence are suggested, never two side by
-side, so the suggestions spread over the view. ``benchmarks/paint_next.py`` measures what
-painting there gains over painting at random on real EM.
+into square cells, the cells into about as many blocks as suggestions, and each block's cell
+of lowest mean confidence is suggested, so the suggestions spread over the view.
+``benchmarks/paint_next.py`` measures what painting there gains over painting at random on
+real EM.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,20 +59,34 @@ def least_confident(
     Returns
     -------
     list of Suggestion
-        No two suggested cells touch (their neighbours, diagonals included, are passed over).
+        At most one per block of the view (the view cut into about ``count`` blocks).
     """
     means = cell_confidence(confidence, cell)
     side = max(1, min(cell, *np.shape(confidence)))
     if skip is not None:
         means = np.where(cell_confidence(np.asarray(skip) > 0, side) > 0, np.inf, means)
-    taken = np.zeros(means.shape, bool)
-    out: list[Suggestion] = []
-    for flat in np.argsort(means, axis=None, kind="stable"):
-        if len(out) == count:
-            break
-        r, c = np.unravel_index(flat, means.shape)
-        if not np.isfinite(means[r, c]) or taken[r, c]:
-            continue
-        taken[max(r - 1, 0) : r + 2, max(c - 1, 0) : c + 2] = True
-        out.append(Suggestion((r + 0.5) * side, (c + 0.5) * side, float(means[r, c])))
-    return out
+    picks = [(r, c) for r, c in _block_minima(means, count) if np.isfinite(means[r, c])]
+    picks.sort(key=lambda rc: means[rc])
+    return [Suggestion((r + 0.5) * side, (c + 0.5) * side, float(means[r, c])) for r, c in picks]
+
+
+def _block_minima(means: np.ndarray, count: int) -> list[tuple[int, int]]:
+    """The least confident cell of each of about ``count`` blocks tiling the view.
+
+    Spread, not the ``count`` lowest overall: on real EM those cluster on one kind of
+    structure, and painting them raised held-out accuracy less than painting cells spread at
+    random (``benchmarks/paint_next.py``). Blocks without a finite cell give none; when there
+    are more blocks than ``count``, the least confident minima are kept.
+    """
+    rows, cols = means.shape
+    per = max(1, int(np.ceil(np.sqrt(count))))
+    edges_r = np.linspace(0, rows, min(per, rows) + 1).astype(int)
+    edges_c = np.linspace(0, cols, min(per, cols) + 1).astype(int)
+    found = []
+    for r0, r1 in itertools.pairwise(edges_r):
+        for c0, c1 in itertools.pairwise(edges_c):
+            block = means[r0:r1, c0:c1]
+            r, c = np.unravel_index(np.argmin(block), block.shape)
+            found.append((int(r0 + r), int(c0 + c)))
+    found.sort(key=lambda rc: means[rc])
+    return found[:count]
