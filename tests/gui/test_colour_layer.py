@@ -7,6 +7,7 @@ import textwrap
 import threading
 
 import numpy as np
+import pytest
 
 from napari_colorgan import add_colour_layer
 from napari_colorgan.core.infer.graph import colorize
@@ -125,9 +126,12 @@ from napari_colorgan.core.model.colorizer import Colorizer
 from napari_colorgan.core.model.config import ModelConfig
 
 viewer = napari.Viewer(show=False)
-model = Colorizer.from_config(ModelConfig(num_downs=4, ngf=8, tile=64, dropout=False))
+CLASSES = CLASSES_HERE
+config = ModelConfig(num_downs=4, ngf=8, tile=64, dropout=False, classes=CLASSES)
+model = Colorizer.from_config(config)
 gray = np.random.default_rng(0).integers(0, 256, (3, 2048, 2048)).astype(np.uint8)
-layer = add_colour_layer(viewer, gray, model, ColorizeConfig(device="cpu"))
+parts = {"classes": bool(CLASSES), "confidence": bool(CLASSES)}
+layer = add_colour_layer(viewer, gray, model, ColorizeConfig(device="cpu"), **parts)
 tiled = layer.metadata["colorgan_tiles"]
 app = QApplication.instance()
 t0 = time.time()
@@ -146,9 +150,11 @@ print("BUSY", busy, "ALIVE", alive, "CLOSED", tiled.queue.closed, "TILES", len(t
 """
 
 
-def test_a_script_that_closes_its_viewer_exits_with_no_worker_left(tmp_path):
+@pytest.mark.parametrize("classes", ["()", "((1, 255, 0, 0), (2, 0, 0, 255))"])
+def test_a_script_that_closes_its_viewer_exits_with_no_worker_left(tmp_path, classes):
+    # With a class model its class map and confidence layers share the colour's worker.
     script = tmp_path / "close.py"
-    script.write_text(textwrap.dedent(CLOSE_SCRIPT))
+    script.write_text(textwrap.dedent(CLOSE_SCRIPT).replace("CLASSES_HERE", classes))
     done = subprocess.run(
         [sys.executable, str(script)],
         capture_output=True,

@@ -139,7 +139,7 @@ def class_info(model: Any) -> tuple[Any, dict[int, tuple[int, int, int]] | None]
     import numpy as np
 
     from napari_colorgan.core.infer.planner import NO_CLASSES
-    from napari_colorgan.core.model.config import ModelConfig, label_ids
+    from napari_colorgan.core.model.config import ModelConfig, class_palette, label_ids
     from napari_colorgan.core.model.file import read_metadata
 
     if hasattr(model, "config"):
@@ -150,7 +150,7 @@ def class_info(model: Any) -> tuple[Any, dict[int, tuple[int, int, int]] | None]
         return np.dtype(np.uint32), None
     if not config.classes:
         raise ValueError(NO_CLASSES)
-    return label_ids(config).dtype, {c[0]: (c[1], c[2], c[3]) for c in config.classes}
+    return label_ids(config).dtype, class_palette(config)
 
 
 def _levels_of(data: Any) -> tuple[list[Any], dict[str, Any], Any]:

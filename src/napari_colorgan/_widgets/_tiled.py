@@ -119,7 +119,7 @@ class TiledColour:
     def _know_classes(self, model: Any) -> None:
         """The label id of each class index, from the loaded model (checked: it has classes)."""
         from napari_colorgan.core.infer.planner import NO_CLASSES
-        from napari_colorgan.core.model.config import label_ids
+        from napari_colorgan.core.model.config import class_palette, label_ids
 
         if not model.classes:
             raise ValueError(NO_CLASSES)
@@ -129,7 +129,7 @@ class TiledColour:
         table = np.zeros(256, self.label_dtype)
         table[: len(ids)] = ids
         self.label_table = table
-        self.palette = {c[0]: (c[1], c[2], c[3]) for c in model.classes}
+        self.palette = class_palette(model)
 
     def part_levels(self, part: str, label_dtype: Any = np.uint8) -> list[LevelView]:
         """The levels of another part of the tiles (``"classes"``, ``"confidence"``).

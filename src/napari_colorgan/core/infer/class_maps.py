@@ -17,7 +17,7 @@ import dask.array as da
 import numpy as np
 
 from ..model.colorizer import Colorizer
-from ..model.config import ModelConfig, label_ids
+from ..model.config import ModelConfig, class_palette, label_ids
 from .config import ColorizeConfig
 from .graph import build_graph
 from .job import prepare
@@ -51,7 +51,7 @@ def split_blocks(blocks: da.Array, model: ModelConfig) -> ClassMaps:
     lut = label_ids(model)
     labels = blocks[..., 3].map_blocks(lambda b: lut[b], dtype=lut.dtype)
     confidence = blocks[..., 4].map_blocks(decode_confidence, dtype=np.float32)
-    palette = {c[0]: (c[1], c[2], c[3]) for c in model.classes}
+    palette = class_palette(model)
     return ClassMaps(blocks[..., :3], labels, confidence, palette)
 
 

@@ -24,7 +24,7 @@ from ..io.atomic import finish_replacement, remove_path, replace_tree
 from ..io.axes import Axis, image_axes
 from ..io.fingerprint import input_fingerprint
 from ..io.lock import writer_lock
-from ..model.config import label_ids
+from ..model.config import class_palette, label_ids
 from .ome import (
     FINGERPRINT_KEY,
     LAYOUT,
@@ -124,7 +124,7 @@ def _export_locked(
     origin = (region[0], region[2])
     levels = write_pyramid(work, axes, store_name(path), target.pyramid, origin=origin)
     if classes is not None:
-        palette = {c[0]: (c[1], c[2], c[3]) for c in source.model.config.classes}
+        palette = class_palette(source.model.config)
         write_class_pyramid(work, axes, levels, palette, origin=origin)
     if fate.beside:
         replace_tree(work, path)

@@ -29,6 +29,7 @@ from ..io.fingerprint import input_fingerprint
 from ..io.images import damaged_zarr_json
 from ..io.lock import writer_lock
 from ..model.colorizer import Colorizer
+from ..model.config import class_palette
 from ..progress import drive_chunks
 from .config import ColorizeConfig
 from .graph import BlockMaker
@@ -225,7 +226,7 @@ def _colorize_locked(
     if not (flags.all() and _pyramid_written(work, target.pyramid, classes, sure)):  # not a rerun
         levels = write_pyramid(work, axes, store_name(path), downsample=target.pyramid)
         if classes:
-            palette = {c[0]: (c[1], c[2], c[3]) for c in job.model.config.classes}
+            palette = class_palette(job.model.config)
             write_class_pyramid(work, axes, levels, palette)
         if targets.confidence is not None:
             write_confidence_pyramid(work, axes, levels)

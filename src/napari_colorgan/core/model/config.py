@@ -256,3 +256,8 @@ def label_ids(model: ModelConfig) -> np.ndarray:
     """Label id of each class index, in the model's class order, as the smallest uint dtype."""
     ids = [c[0] for c in model.classes]
     return np.asarray(ids, dtype=np.min_scalar_type(max(ids, default=0)))
+
+
+def class_palette(model: ModelConfig) -> dict[int, tuple[int, int, int]]:
+    """Label id to RGB (0-255) of each class, as painted, in the model's class order."""
+    return {c[0]: (c[1], c[2], c[3]) for c in model.classes}
