@@ -34,6 +34,18 @@ def test_package_import_does_not_load_torch():
     assert out.stdout.strip() == "False"
 
 
+def test_configs_and_the_view_bookkeeping_do_not_load_torch():
+    # napari's thread reads these when a colour layer is added; torch loads in the worker.
+    code = (
+        "import sys, napari_colorgan._widgets, napari_colorgan.core.infer.config, "
+        "napari_colorgan.core.train.config, napari_colorgan.core.infer.tile_cache, "
+        "napari_colorgan.core.infer.tile_levels, napari_colorgan.core.model.config; "
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_core_sources_never_import_gui_packages():
     core = Path(__file__).parents[1] / "src" / "napari_colorgan" / "core"
     for path in core.rglob("*.py"):

@@ -138,8 +138,12 @@ def class_info(model: Any) -> tuple[Any, dict[int, tuple[int, int, int]] | None]
     """
     import numpy as np
 
-    from napari_colorgan.core.infer.planner import NO_CLASSES
-    from napari_colorgan.core.model.config import ModelConfig, class_palette, label_ids
+    from napari_colorgan.core.model.config import (
+        NO_CLASSES,
+        ModelConfig,
+        class_palette,
+        label_ids,
+    )
     from napari_colorgan.core.model.file import read_metadata
 
     if hasattr(model, "config"):
@@ -160,7 +164,7 @@ def _levels_of(data: Any) -> tuple[list[Any], dict[str, Any], Any]:
     Export find the colour layer of an input.
     """
     from napari_colorgan.core.infer.input_check import check_input
-    from napari_colorgan.core.infer.tiles import lazy_pyramid
+    from napari_colorgan.core.infer.tile_levels import lazy_pyramid
     from napari_colorgan.core.io.images import open_image
 
     kwargs: dict[str, Any] = {}

@@ -73,8 +73,8 @@ class TiledColour:
         cache_bytes: int = CACHE_BYTES,
         spill: Any = None,
     ) -> None:
+        from napari_colorgan.core.infer.tile_cache import TileCache, TileQueue
         from napari_colorgan.core.infer.tile_spill import SpillStore
-        from napari_colorgan.core.infer.tiles import TileCache, TileQueue
 
         self.gray = list(gray)
         self.input: Any = self.gray[0]  # what the user gave (level 0, before any wrapping)
@@ -118,8 +118,7 @@ class TiledColour:
 
     def _know_classes(self, model: Any) -> None:
         """The label id of each class index, from the loaded model (checked: it has classes)."""
-        from napari_colorgan.core.infer.planner import NO_CLASSES
-        from napari_colorgan.core.model.config import class_palette, label_ids
+        from napari_colorgan.core.model.config import NO_CLASSES, class_palette, label_ids
 
         if not model.classes:
             raise ValueError(NO_CLASSES)
@@ -201,7 +200,7 @@ class TiledColour:
             return _Shown(
                 self._grey(level, plane, ys, xs), (len(ys), len(xs), self.channels), frozenset()
             ).out
-        from napari_colorgan.core.infer.tiles import TileKey
+        from napari_colorgan.core.infer.tile_cache import TileKey
 
         keys = [
             TileKey(level, plane, r, c)
@@ -269,7 +268,8 @@ class TiledColour:
         columns to take for it (nearest neighbour). Also whether the coarsest level's tiles
         cover the whole region.
         """
-        from napari_colorgan.core.infer.tiles import TileKey, nearest
+        from napari_colorgan.core.infer.tile_cache import TileKey
+        from napari_colorgan.core.infer.tile_levels import nearest
 
         found, covered = [], False
         h, w = self.gray[level].shape[-2:]
@@ -294,7 +294,7 @@ class TiledColour:
 
     def coarsest(self, plane: tuple[int, ...]) -> list[Any]:
         """Every tile of ``plane`` at the coarsest level: small, and shown when zoomed out."""
-        from napari_colorgan.core.infer.tiles import TileKey
+        from napari_colorgan.core.infer.tile_cache import TileKey
 
         if self.source is None:
             return []
@@ -329,7 +329,7 @@ class TiledColour:
         Read from up to :data:`GREY_SKIP` levels coarser and upsampled (nearest): a placeholder
         until the colour comes, and a 16x smaller read on napari's thread.
         """
-        from napari_colorgan.core.infer.tiles import nearest, read_now
+        from napari_colorgan.core.infer.tile_levels import nearest, read_now
 
         if not len(ys) or not len(xs):
             return np.zeros((len(ys), len(xs), 3), np.uint8)
@@ -362,7 +362,7 @@ class TiledColour:
 
 def _stretch(level: Any) -> tuple[float, float]:
     """1st and 99th percentiles of a strided sample of the coarsest level."""
-    from napari_colorgan.core.infer.tiles import read_now
+    from napari_colorgan.core.infer.tile_levels import read_now
 
     plane = read_now(level[(0,) * (level.ndim - 2)])
     step = max(1, max(plane.shape) // 256)

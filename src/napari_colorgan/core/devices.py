@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
+
+from .settings import Precision as Precision  # re-exported: where it was defined before
 
 
 def pick_device(device: str | torch.device = "auto") -> torch.device:
@@ -57,7 +57,6 @@ def cpu_has_bf16() -> bool:
 
 #: Compute precision, one meaning for training and inference. ``fp16`` is for inference only
 #: (training in fp16 would need loss scaling).
-Precision = Literal["auto", "fp32", "bf16", "fp16"]
 _DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 T = TypeVar("T")
+
+#: Numeric precision of a run (``"auto"``: see
+#: :func:`~napari_colorgan.core.devices.compute_dtype`). Here, not beside that function, so
+#: configs are read without importing torch.
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
 
 
 def from_plain(cls: type[T], data: dict[str, Any]) -> T:

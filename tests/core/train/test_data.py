@@ -6,7 +6,7 @@ import zarr
 
 from napari_colorgan.core.model.config import InputNormalization
 from napari_colorgan.core.train.data import AnnotatedStack
-from napari_colorgan.core.train.sampler import PatchSampler, split_regions
+from napari_colorgan.core.train.sampler import PatchSampler, signal_anchors, split_regions
 
 NORM = InputNormalization("minmax", 0, 255)
 
@@ -212,3 +212,24 @@ def test_every_outer_index_of_a_4d_stack_is_a_plane():
         normalization=InputNormalization("minmax", 0.0, 255.0),
     )
     assert len(stack.planes) == 6 and stack.annotated == [(1, 2)]
+
+
+def test_signal_sampling_centres_patches_on_rare_colourful_sources():
+    # A grey field with one small coloured star: uniform patches rarely meet it.
+    rng = np.random.default_rng(4)
+    gray = rng.integers(0, 40, (256, 256)).astype(np.uint8)
+    rgb = np.repeat(gray[..., None], 3, -1)
+    rgb[100:104, 180:184] = (250, 120, 20)
+    stack = AnnotatedStack(gray, target=rgb, normalization=NORM)
+    regions = split_regions(stack, 32, 0.0)[0]
+    anchors = signal_anchors(stack, regions[0])
+    assert len(anchors) and set(map(tuple, anchors.tolist())) <= {
+        (y, x) for y in range(100, 104) for x in range(180, 184)
+    }
+
+    def share_with_star(sampling):
+        batch = PatchSampler(stack, regions, 32, sampling).sample(64, np.random.default_rng(0))
+        orange = (batch.target[:, 0] - batch.target[:, 2]) > 0.5  # (b, t, t)
+        return orange.flatten(1).any(1).float().mean().item()
+
+    assert share_with_star("signal") > 0.35 > 0.1 > share_with_star("uniform")

@@ -6,6 +6,7 @@ from napari_colorgan.core.train.losses import (
     GANLoss,
     PerceptualLoss,
     generator_objective,
+    masked_fit,
     masked_l1,
 )
 
@@ -122,3 +123,17 @@ def test_mask_restricts_the_perceptual_loss():
     mask[..., :, :3] = 1  # relu1_1 is a 3x3 conv: the left 3 columns never see the right half
     assert loss(a, b, mask) == 0
     assert loss(a, b) > 0
+
+
+def test_fit_losses_l2_is_squared_error_and_huber_is_l1_far_away():
+    out, target = torch.zeros(1, 2, 2, 2), torch.tensor([0.0, 0.01, 0.5, 1.0]).view(1, 1, 2, 2)
+    target = target.expand(1, 2, 2, 2)
+    assert masked_fit(out, target, kind="l1") == pytest.approx(masked_l1(out, target).item())
+    assert masked_fit(out, target, kind="l2").item() == pytest.approx((0.01**2 + 0.25 + 1) / 4)
+    huber = masked_fit(out, target, kind="huber").item()
+    # Quadratic below δ = 0.05 (0.01² / 2δ), L1 minus δ/2 beyond it: L1's gradient far away.
+    assert huber == pytest.approx((0.01**2 / 0.1 + 0.475 + 0.975) / 4)
+    mask = torch.tensor([1.0, 0, 0, 0]).view(1, 1, 2, 2)
+    assert masked_fit(out, target, mask, "l2").item() == 0.0
+    with pytest.raises(ValueError, match="unknown fit loss 'l3'"):
+        masked_fit(out, target, kind="l3")

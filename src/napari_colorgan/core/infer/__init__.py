@@ -10,8 +10,9 @@ class model's class map and confidence from the same blocks; ``payload`` ships t
 through a graph; ``store_fate`` decides what happens to an output store;
 ``store_check`` checks a store's flags against its chunks and metadata; ``zarr_store`` streams
 into a resumable store (its arrays made or opened by ``store_arrays``) in the OME-Zarr layout of
-``ome``, a class map as the image-label of ``ome_labels``; ``tiles`` computes, caches and orders
-the tiles of any pyramid level that a view-driven colour layer shows (``tile_spill`` keeps those
-dropped from memory on disk, when asked), and ``tile_export`` writes a region of them (or all)
-to a store.
+``ome``, a class map as the image-label of ``ome_labels``; ``tiles`` computes the tiles of any
+pyramid level that a view-driven colour layer shows, ``tile_cache`` keeps them (bounded) and
+orders the work, ``tile_levels`` reads levels for a view (both light enough for napari's
+thread), ``tile_spill`` keeps tiles dropped from memory on disk, when asked, and
+``tile_export`` writes a region of them (or all) to a store.
 """

@@ -15,9 +15,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..devices import Precision
 from ..io.selection import parse_slices
-from ..settings import Settings
+from ..settings import Precision, Settings
 
 #: Largest inference window side accepted (pixels): far beyond any device's memory already.
 MAX_TILE = 16384

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..devices import compute_dtype, dtype_name, pick_device
-from ..model.config import ModelConfig
+from ..model.config import NO_CLASSES, ModelConfig
 from .config import ColorizeConfig
 from .tiling import (
     WINDOWS_LAYOUT,
@@ -25,11 +25,6 @@ from .tiling import (
     smallest_exact_window,
 )
 from .window_size import choose_window, fit_batch
-
-NO_CLASSES = (
-    "this model was trained on colour targets, not on labels: it has no classes to map "
-    "(class maps and confidence need a model trained from a Labels layer)"
-)
 
 #: Output rows ``[y0, y1)`` and columns ``[x0, x1)`` of a plane.
 Region = tuple[int, int, int, int]

@@ -13,11 +13,9 @@ The pieces a view-driven colour layer is built from, none of which knows about a
 
 from __future__ import annotations
 
-import math
 import threading
-from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -25,19 +23,23 @@ from ..model.colorizer import Colorizer
 from .blocks import colorize_block
 from .config import ColorizeConfig
 from .planner import Plan, plan
-from .tile_spill import SpillStore
+from .tile_cache import TileCache, TileKey, TileQueue
+from .tile_levels import lazy_pyramid, nearest, read_now
+
+__all__ = [
+    "TILE",
+    "TileCache",
+    "TileKey",
+    "TileQueue",
+    "TileSource",
+    "compute_queued",
+    "lazy_pyramid",
+    "nearest",
+    "read_now",
+]
 
 #: Tile side in pixels of its level (ilastik's volumina uses 512² too).
 TILE = 512
-
-
-class TileKey(NamedTuple):
-    """One tile: pyramid ``level``, ``plane`` (leading-axes index), tile ``row`` and ``col``."""
-
-    level: int
-    plane: tuple[int, ...]
-    row: int
-    col: int
 
 
 class TileSource:
@@ -186,160 +188,6 @@ class TileSource:
         return np.stack([read_now(source[(z, *plane[1:], ys, xs)]) for z in zs])
 
 
-class TileCache:
-    """Computed tiles within ``limit`` bytes, the least recently used dropped first; thread-safe.
-
-    With a ``spill`` store, tiles dropped from memory are written there and read back when
-    asked for again.
-
-    Attributes
-    ----------
-    evicted
-        How many tiles were dropped to stay within the limit.
-    """
-
-    def __init__(self, limit: int = 512 << 20, spill: SpillStore | None = None) -> None:
-        if limit < 1:
-            raise ValueError(f"the tile cache limit must be >= 1 byte, got {limit}")
-        self.limit = limit
-        self.spill = spill  # where tiles dropped from memory go, if anywhere
-        self.nbytes = 0
-        self.evicted = 0
-        self.closed = False
-        self._tiles: OrderedDict[TileKey, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __contains__(self, key: object) -> bool:
-        with self._lock:
-            if key in self._tiles:
-                return True
-        return self.spill is not None and key in self.spill
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._tiles)
-
-    def get(self, key: TileKey) -> np.ndarray | None:
-        """The tile, marked as just used, or None."""
-        with self._lock:
-            tile = self._tiles.get(key)
-            if tile is not None:
-                self._tiles.move_to_end(key)
-                return tile
-        tile = None if self.spill is None else self.spill.read(key)
-        if tile is not None:
-            self.put(key, tile)  # back in memory: it is in use again
-        return tile
-
-    def put(self, key: TileKey, tile: np.ndarray) -> None:
-        """Keep ``tile``, dropping the least recently used ones beyond the limit.
-
-        Once closed, nothing is kept: a tile that was in flight when its layer went away
-        does not outlive it.
-        """
-        dropped = []
-        with self._lock:
-            if self.closed:
-                return
-            old = self._tiles.pop(key, None)
-            self.nbytes -= 0 if old is None else old.nbytes
-            self._tiles[key] = tile
-            self.nbytes += tile.nbytes
-            while self.nbytes > self.limit and len(self._tiles) > 1:
-                dropped.append(self._tiles.popitem(last=False))
-                self.nbytes -= dropped[-1][1].nbytes
-                self.evicted += 1
-        for gone in dropped if self.spill is not None else ():  # the disk, outside the lock
-            self.spill.write(*gone)
-
-    def clear(self) -> None:
-        """Drop every tile."""
-        with self._lock:
-            self._tiles.clear()
-            self.nbytes = 0
-
-    def close(self) -> None:
-        """Drop every tile and keep none from now on."""
-        with self._lock:
-            self.closed = True
-        self.clear()
-        if self.spill is not None:
-            self.spill.close()
-
-
-class TileQueue:
-    """The tiles to compute, newest view first, its centre first, prefetch last.
-
-    Each :meth:`want` is a new view: what the previous views asked for and this one does not is
-    dropped (counted in ``dropped``), so a pan or zoom never waits behind tiles nobody looks at.
-    Thread-safe: the viewer's thread wants, a worker pops.
-    """
-
-    def __init__(self) -> None:
-        self._order: list[TileKey] = []
-        self._lock = threading.Condition()
-        self.dropped = 0
-        self.closed = False
-
-    def want(
-        self,
-        visible: Iterable[TileKey],
-        centre: tuple[float, float],
-        source: TileSource,
-        prefetch: Iterable[TileKey] = (),
-        skip: Any = (),
-    ) -> None:
-        """Replace the pending tiles with this view's.
-
-        ``visible`` come first, nearest (tile centre to ``centre``, in pixels of their level)
-        first, then ``prefetch``; tiles in ``skip`` (e.g. the cache) are left out.
-        """
-
-        def distance(key: TileKey) -> float:
-            y0, y1, x0, x1 = source.region(key)
-            return math.hypot((y0 + y1) / 2 - centre[0], (x0 + x1) / 2 - centre[1])
-
-        visible, prefetch = list(visible), list(dict.fromkeys(prefetch))
-        in_view = set(visible) | set(prefetch)
-        near = sorted((k for k in visible if k not in skip), key=distance)
-        later = [k for k in prefetch if k not in skip and k not in near]
-        with self._lock:
-            self.dropped += sum(1 for k in self._order if k not in in_view)  # left the view
-            self._order = [*near, *later]
-            self._lock.notify_all()
-
-    def add(self, keys: Iterable[TileKey], skip: Any = ()) -> None:
-        """Queue ``keys`` after the pending ones, keeping those (not a new view: a thumbnail)."""
-        with self._lock:
-            known = set(self._order)
-            self._order += [k for k in dict.fromkeys(keys) if k not in known and k not in skip]
-            self._lock.notify_all()
-
-    def pop(self, most: int = 1, timeout: float | None = None) -> list[TileKey]:
-        """Up to ``most`` tiles, first in order; waits up to ``timeout`` s for some (None: ever).
-
-        Returns an empty list once :meth:`close` was called, or when the wait timed out.
-        """
-        with self._lock:
-            self._lock.wait_for(lambda: self._order or self.closed, timeout)
-            if self.closed:
-                return []
-            taken, self._order = self._order[:most], self._order[most:]
-            return taken
-
-    def pending(self) -> list[TileKey]:
-        """The tiles waiting, in order."""
-        with self._lock:
-            return list(self._order)
-
-    def close(self) -> None:
-        """Wake and end every :meth:`pop`, now and later."""
-        with self._lock:
-            self.closed = True
-            self._order = []
-            self._lock.notify_all()
-
-
 def compute_queued(
     source: TileSource, cache: TileCache, queue: TileQueue, most: int = 4
 ) -> Iterator[list[TileKey]]:
@@ -359,44 +207,3 @@ def compute_queued(
             cache.put(key, source.compute(key, cache))
         if fresh:
             yield fresh
-
-
-def read_now(part: Any) -> np.ndarray:
-    """A small part of an array as numpy, read by the calling thread.
-
-    A dask array is computed with the synchronous scheduler: through dask's shared thread
-    pool, napari's thread would queue behind the tile worker's reads (and the GIL) for a few
-    chunks it can read itself.
-    """
-    compute = getattr(part, "compute", None)
-    return np.asarray(part if compute is None else compute(scheduler="synchronous"))
-
-
-def nearest(start: int, stop: int, size: int, coarse: int) -> np.ndarray:
-    """Indices (stop - start,) in a coarser axis of ``coarse`` px of a finer one's ``start:stop``.
-
-    Nearest neighbour: the one mapping every upsampling of coarser colour or grey uses, so a
-    view and an export of the same tiles agree pixel for pixel.
-    """
-    return np.minimum(np.arange(start, stop) * coarse // size, coarse - 1)
-
-
-def lazy_pyramid(data: Any, smallest: int = 1024) -> list[Any]:
-    """Levels of a single-scale grayscale ``data`` (..., y, x), 2x smaller each, never computed.
-
-    A napari multiscale layer reads only the visible region at the displayed level; a
-    single-scale one reads whole planes. Each level here is a strided view of the full
-    resolution (numpy: no copy; anything else through dask: read where indexed), made down to
-    planes of at most ``smallest`` px: enough for a colour preview when zoomed out.
-    """
-    if not isinstance(data, np.ndarray) and not hasattr(data, "dask"):
-        # Only for arrays that cannot be strided themselves (zarr, memmaps of others): the
-        # import of dask.array costs about a second, on napari's thread when a layer is added.
-        import dask.array as da
-
-        data = da.from_array(data, chunks=getattr(data, "chunks", "auto"))
-    levels, step = [data], 2
-    while max(data.shape[-2:]) // (step // 2) > smallest:
-        levels.append(data[..., ::step, ::step])
-        step *= 2
-    return levels

@@ -252,6 +252,13 @@ class Provenance:
         return _from_dict(cls, data)
 
 
+#: Why a colour model cannot give class maps (one line, for every place that refuses one).
+NO_CLASSES = (
+    "this model was trained on colour targets, not on labels: it has no classes to map "
+    "(class maps and confidence need a model trained from a Labels layer)"
+)
+
+
 def label_ids(model: ModelConfig) -> np.ndarray:
     """Label id of each class index, in the model's class order, as the smallest uint dtype."""
     ids = [c[0] for c in model.classes]

@@ -14,20 +14,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..devices import Precision
 from ..model.config import (
     PRESETS,
     ColorSpace,
     ModelConfig,
     preset,
 )
-from ..settings import Settings
+from ..settings import Precision, Settings
 
 GanMode = Literal["vanilla", "lsgan"]
 Objective = Literal["auto", "color", "classes"]
 ColorSpaceChoice = Literal["auto", "lab", "rgb"]
 NormalizeChoice = Literal["auto", "percentile", "minmax", "asinh", "none"]
 PresetName = Literal["small", "medium", "pix2pix"]
+FitLoss = Literal["l1", "l2", "huber"]
+Sampling = Literal["uniform", "signal"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,13 @@ class TrainConfig(Settings):
         Patches per step.
     gamma, lambda_l1
         ``L_G = γ·(L_cGAN + λ·L1) + (1 − γ)·L_VGG``.
+    fit_loss
+        The colour-fitting term in that sum: ``"l1"`` (pix2pix), ``"l2"`` (squared error) or
+        ``"huber"``. Class models use cross entropy instead.
+    sampling
+        Where colour-target patches are centred: ``"uniform"`` (anywhere) or ``"signal"`` (half
+        of them on the most colourful pixels of the target: rare bright sources are seen as often
+        as the background). Sparse labels always centre patches on their strokes.
     gan_mode
         ``"vanilla"`` (BCE, pix2pix) or ``"lsgan"``.
     adversarial
@@ -112,6 +120,8 @@ class TrainConfig(Settings):
     gamma: float = 0.9
     # λ of pix2pix: the L1 term outweighs the adversarial one a hundred times.
     lambda_l1: float = 100.0
+    fit_loss: FitLoss = "l1"
+    sampling: Sampling = "uniform"
     gan_mode: GanMode = "vanilla"
     adversarial: bool = False
     perceptual_weights: str = "auto"
@@ -133,7 +143,16 @@ class TrainConfig(Settings):
     calibrate: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("preset", "gan_mode", "color_space", "normalize", "objective", "precision"):
+        for name in (
+            "preset",
+            "gan_mode",
+            "color_space",
+            "normalize",
+            "objective",
+            "precision",
+            "fit_loss",
+            "sampling",
+        ):
             allowed = self.choices(name)
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")

@@ -22,13 +22,14 @@ from ..model.vgg import (
     missing_weights_help,
     read_vgg19_state,
 )
-from .config import GanMode
+from .config import FitLoss, GanMode
 
 __all__ = [
     "GANLoss",
     "PerceptualLoss",
     "VGG19Features",
     "generator_objective",
+    "masked_fit",
     "masked_l1",
 ]
 
@@ -85,6 +86,32 @@ def masked_l1(
 ) -> torch.Tensor:
     """Mean absolute error; with ``mask`` (b, 1, h, w) only over the masked pixels."""
     return _weighted_mean((output - target).abs(), mask)
+
+
+#: Huber's threshold in output units (colour in [-1, 1]): about 5 % of the range, below which
+#: the error is squared.
+HUBER_DELTA = 0.05
+
+
+def masked_fit(
+    output: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    kind: FitLoss = "l1",
+) -> torch.Tensor:
+    """The colour-fitting term: mean ``"l1"``, squared (``"l2"``) or ``"huber"`` error.
+
+    L1 predicts the median colour, L2 the mean (what PSNR rewards); Huber is L2 near the target
+    and L1 far from it. ``mask`` (b, 1, h, w) restricts the mean to annotated pixels.
+    """
+    if kind == "l1":
+        return masked_l1(output, target, mask)
+    if kind == "l2":
+        return _weighted_mean((output - target).square(), mask)
+    if kind == "huber":
+        error = F.huber_loss(output, target, reduction="none", delta=HUBER_DELTA)
+        return _weighted_mean(error / HUBER_DELTA, mask)  # /δ: L1's slope far from the target
+    raise ValueError(f"unknown fit loss {kind!r}: choose l1, l2 or huber")
 
 
 class PerceptualLoss(nn.Module):

@@ -102,7 +102,7 @@ class Run:
         tile = config.model_config().tile
         _check_tile(config, tile, stack)
         train_regions, val_regions = split_regions(stack, tile, config.val_fraction)
-        self.sampler = PatchSampler(stack, train_regions, tile)
+        self.sampler = PatchSampler(stack, train_regions, tile, config.sampling)
         #: The training regions at the start (a live run's regions change; these do not).
         self.train_regions = list(train_regions)
         self.n_train, self.n_val = (

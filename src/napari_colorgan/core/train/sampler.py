@@ -13,10 +13,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from .data import AnnotatedStack
+from .anchors import MAX_ANCHORS
+from .data import AnnotatedStack, _rgb01
 
 #: Probability that a patch is centred on an annotated pixel when labels are sparse.
 FOCUS = 0.9
+#: With ``sampling="signal"``: probability that a colour-target patch is centred on one of the
+#: most colourful pixels, and the share of a region's pixels that counts as such.
+SIGNAL_SHARE, SIGNAL_TOP = 0.5, 0.05
 
 
 @dataclass(frozen=True)
@@ -64,14 +68,49 @@ def split_regions(
     return whole, whole  # nothing held out (or too small to split): validation sees training
 
 
-class PatchSampler:
-    """Draw augmented random patches from regions of an :class:`AnnotatedStack`."""
+def signal_anchors(stack: AnnotatedStack, region: Region, seed: int = 0) -> np.ndarray:
+    """(n, 2) rows ``(y, x)``: the most colourful pixels of a colour target's region.
 
-    def __init__(self, stack: AnnotatedStack, regions: list[Region], tile: int) -> None:
+    Colourfulness is the target's RGB spread (max − min), so grey background and white cores
+    rank low and coloured sources high; the top :data:`SIGNAL_TOP` of the region's pixels are
+    kept (at most :data:`~napari_colorgan.core.train.anchors.MAX_ANCHORS`, a seeded subset),
+    read on a grid of at most ~4 MP so a huge plane costs one strided read.
+    """
+    h, w = stack.height, region.x1 - region.x0
+    step = max(1, int(np.ceil(np.sqrt(h * w / 4e6))))
+    window = np.asarray(stack.target[region.plane][::step, region.x0 : region.x1 : step])
+    rgb = _rgb01(window)  # (h', w', 3)
+    spread = rgb.max(-1) - rgb.min(-1)
+    cut = np.quantile(spread, 1 - SIGNAL_TOP)
+    ys, xs = np.nonzero((spread >= cut) & (spread > 0))
+    keep = np.random.default_rng(seed).permutation(ys.size)[:MAX_ANCHORS]
+    return np.stack([ys[keep] * step, xs[keep] * step + region.x0], 1).astype(np.int64)
+
+
+class PatchSampler:
+    """Draw augmented random patches from regions of an :class:`AnnotatedStack`.
+
+    ``sampling="signal"`` centres half of a colour target's patches on its most colourful
+    pixels (:func:`signal_anchors`); labels always centre patches on their strokes.
+    """
+
+    def __init__(
+        self, stack: AnnotatedStack, regions: list[Region], tile: int, sampling: str = "uniform"
+    ) -> None:
         self.stack, self.regions, self.tile = stack, regions, tile
+        self._signal: dict[Region, np.ndarray] | None = None
+        if sampling == "signal" and stack.labels is None:
+            self._signal = {r: signal_anchors(stack, r) for r in regions}
 
     def _position(self, region: Region, rng: np.random.Generator) -> tuple[int, int]:
         t = self.tile
+        if self._signal is not None and rng.random() < SIGNAL_SHARE:
+            rows = self._signal[region]
+            if rows.size:
+                cy, cx = rows[rng.integers(len(rows))]
+                return self._clip(
+                    region, int(cy) - int(rng.integers(t)), int(cx) - int(rng.integers(t))
+                )
         anchors = self.stack.anchors.get(region.plane)
         if anchors is not None and rng.random() < FOCUS:
             inside = anchors[(anchors[:, 1] >= region.x0) & (anchors[:, 1] < region.x1)]
@@ -81,15 +120,20 @@ class PatchSampler:
                 k = rng.choice(np.unique(inside[:, 2]))
                 of_k = inside[inside[:, 2] == k]
                 cy, cx = of_k[rng.integers(len(of_k)), :2]
-                y = int(cy) - int(rng.integers(t))
-                x = int(cx) - int(rng.integers(t))
-                return (
-                    int(np.clip(y, min(0, self.stack.height - t), max(0, self.stack.height - t))),
-                    int(np.clip(x, region.x0, max(region.x0, region.x1 - t))),
+                return self._clip(
+                    region, int(cy) - int(rng.integers(t)), int(cx) - int(rng.integers(t))
                 )
         y = int(rng.integers(max(1, self.stack.height - t + 1)))
         x = region.x0 + int(rng.integers(max(1, region.x1 - region.x0 - t + 1)))
         return y, x
+
+    def _clip(self, region: Region, y: int, x: int) -> tuple[int, int]:
+        """A patch corner moved inside the plane and the region's columns."""
+        t, h = self.tile, self.stack.height
+        return (
+            int(np.clip(y, min(0, h - t), max(0, h - t))),
+            int(np.clip(x, region.x0, max(region.x0, region.x1 - t))),
+        )
 
     def tile_at(self, region: Region, rng: np.random.Generator) -> tuple[Any, ...]:
         """One un-augmented patch of ``region`` at a random position (see ``read_tile``)."""

@@ -23,6 +23,7 @@ from .losses import (
     GANLoss,
     PerceptualLoss,
     generator_objective,
+    masked_fit,
     masked_l1,
 )
 
@@ -183,7 +184,7 @@ class Pix2PixStep(nn.Module):
             with torch.no_grad():  # L1 is only reported for a class model: no graph for it
                 g_l1 = masked_l1(fake_out, real_out, mask)
         else:
-            g_l1 = masked_l1(fake_out, real_out, mask)
+            g_l1 = masked_fit(fake_out, real_out, mask, self.config.fit_loss)
         if self.perceptual.enabled and self.config.gamma < 1:
             fake_rgb = self.colorizer.output_to_rgb(fake_out, x)  # (b, 3, h, w) in [0, 1]
             if mask is not None:
