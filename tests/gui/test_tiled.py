@@ -64,6 +64,24 @@ def test_reads_stay_lazy_and_only_a_plane_in_view_queues_tiles(rng):
     assert not worker.is_alive()
 
 
+def test_while_the_model_loads_each_region_reads_its_grey_once(rng, monkeypatch):
+    # napari slices a new layer five times while adding it: five grey reads were 0.1 s of
+    # the click.
+    tiled = TiledColour(pyramid(rng, planes=1, side=1024), tiny, CPU)
+    reads = []
+    grey = tiled._grey
+    monkeypatch.setattr(tiled, "_grey", lambda *a: reads.append(a) or grey(*a))
+    first = tiled.read(2, (0,), range(0, 256), range(0, 256), ask=True)
+    for _ in range(4):
+        again = tiled.read(2, (0,), range(0, 256), range(0, 256), ask=True)
+        np.testing.assert_array_equal(again, first)
+    assert len(reads) == 1 and tiled.source is None
+    again[:] = 0  # napari keeps what it gets: the kept one is not shared
+    np.testing.assert_array_equal(tiled.read(2, (0,), range(0, 256), range(0, 256), True), first)
+    tiled.read(0, (0,), range(0, 64), range(0, 64), ask=True)
+    assert len(reads) == 2
+
+
 def test_napari_style_indexing_of_a_level(rng):
     tiled = TiledColour(pyramid(rng, planes=3, side=256), tiny, CPU)
     level1 = tiled.levels[1]

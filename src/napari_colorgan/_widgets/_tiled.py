@@ -196,10 +196,10 @@ class TiledColour:
         (a thumbnail).
         """
         source = self.source
-        if source is None or not len(ys) or not len(xs):
-            return _Shown(
-                self._grey(level, plane, ys, xs), (len(ys), len(xs), self.channels), frozenset()
-            ).out
+        if not len(ys) or not len(xs):
+            return np.zeros((len(ys), len(xs), self.channels), np.uint8)
+        if source is None:  # the model is loading: the grey, read once per region
+            return self._kept(level, plane, ys, xs).out.copy()
         from napari_colorgan.core.infer.tile_cache import TileKey
 
         keys = [
@@ -226,8 +226,28 @@ class TiledColour:
         90 ms a refresh on a 1000 px view. Coarser colour is painted anew only when new
         coarser tiles arrived.
         """
-        region = (level, plane, ys.start, ys.stop, xs.start, xs.stop)
         coarse, covered = self._coarser_tiles(level, plane, ys, xs)
+        shown = self._kept(level, plane, ys, xs, coarse, covered)
+        for key in keys:
+            if key not in shown.fine and self._paste(shown.out, key, ys, xs):
+                shown.fine.add(key)
+        return shown
+
+    def _kept(
+        self,
+        level: int,
+        plane: tuple[int, ...],
+        ys: range,
+        xs: range,
+        coarse: Sequence[Any] = (),
+        covered: bool = False,
+    ) -> _Shown:
+        """The region's kept composition, made anew only when its ``coarse`` tiles changed.
+
+        The grey is read once per region (napari slices a new layer's view and coarsest level
+        five times while adding it), and not at all where coarser colour ``covered`` it.
+        """
+        region = (level, plane, ys.start, ys.stop, xs.start, xs.stop)
         shown = self._shown.get(region)
         if shown is None or shown.coarse != frozenset(k for k, *_ in coarse):
             grey = None if shown is None else shown.grey
@@ -241,9 +261,6 @@ class TiledColour:
         self._shown.move_to_end(region)
         while len(self._shown) > SHOWN_KEPT:
             self._shown.popitem(last=False)
-        for key in keys:
-            if key not in shown.fine and self._paste(shown.out, key, ys, xs):
-                shown.fine.add(key)
         return shown
 
     def _paste(self, out: np.ndarray, key: Any, ys: range, xs: range) -> bool:
