@@ -1,7 +1,8 @@
 """A huge section in a real napari: when colour shows, how long napari's thread is blocked, memory.
 
     xvfb-run -a -s "-screen 0 1400x1200x24" python benchmarks/big_view_napari.py \
-        [--side 16384] [--planes 3] [--out DIR] [--shots DIR] [--model FILE]
+        [--side 16384] [--planes 3] [--out DIR] [--shots DIR] [--model FILE] [--classes]
+        [--async-slicing]
 
 Real ssTEM tiled into ``--planes`` sections of ``--side``² px, a 2x zarr pyramid down to 1024 px
 (``big_view.write_pyramid``), opened as napari-ome-zarr opens it: a multiscale image layer of
@@ -21,14 +22,19 @@ session (its slicing of the grey pyramid, its drawing) is the floor the colour l
 For each view: seconds until the first colour shows there (a coarser level's colour upsampled
 counts) and until every tile of the view is computed at the level shown; and the longest time
 napari's thread was blocked (a 10 ms timer's longest gap) while the view changed and filled
-in. Also: how long the call adding the layer took, and the process's peak RSS. A screenshot of
-each view goes to ``--shots``.
+in. Also: how long the call adding the layer took, beside napari's own ``add_image`` of the
+same grey pyramid (the floor of any click that adds a layer), and the process's peak RSS. A
+screenshot of each view goes to ``--shots``. ``--classes`` (a model trained on labels) adds the
+class map and confidence layers too, as the widget's two boxes do. ``--async-slicing`` turns on
+napari's own asynchronous slicing (Preferences > Experimental > Render Layers Asynchronously;
+here through ``NAPARI_ASYNC=1``, so the user's settings file is not touched).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -118,7 +124,20 @@ def napari_alone(viewer: Any, app: Any, ticks: Ticks, side: int, width: int) -> 
     return worst
 
 
-def child(path: Path, shots: Path, model: Path | None) -> None:
+def napari_add(viewer: Any, app: Any, levels: list[Any]) -> float:
+    """Seconds napari's ``add_image`` of the grey pyramid takes (best of two): the click's floor."""
+    times = []
+    for _ in range(2):
+        t0 = time.perf_counter()
+        extra = viewer.add_image(levels, multiscale=True, name="again", contrast_limits=(0, 255))
+        times.append(time.perf_counter() - t0)
+        settle(app, 0.5)
+        viewer.layers.remove(extra)
+        settle(app, 0.5)
+    return min(times)
+
+
+def child(path: Path, shots: Path, model: Path | None, classes: bool) -> None:
     import dask.array as da
     import napari
     import zarr
@@ -130,7 +149,8 @@ def child(path: Path, shots: Path, model: Path | None) -> None:
     levels = [da.from_zarr(group[str(i)]) for i in range(len(list(group.array_keys())))]
     side, planes = levels[0].shape[-1], levels[0].shape[0]
     if model is None:  # random weights: the same speed, but no picture to look at
-        model = Colorizer.from_config(preset("small"), seed=0).save(
+        painted = ((1, 230, 60, 60), (2, 60, 200, 60), (3, 60, 90, 230)) if classes else ()
+        model = Colorizer.from_config(preset("small", classes=painted), seed=0).save(
             Path(tempfile.mkdtemp()) / "small.safetensors"
         )
     viewer = napari.Viewer(show=True)
@@ -146,8 +166,10 @@ def child(path: Path, shots: Path, model: Path | None) -> None:
     ticks.timer.start()
     settle(app, 0.5)
     rows: dict[str, Any] = {"napari_alone_s": napari_alone(viewer, app, ticks, side, width)}
+    rows["napari_add_s"] = napari_add(viewer, app, levels)
     t0 = time.perf_counter()
-    layer = add_colour_layer(viewer, gray, model, ColorizeConfig(device="cpu"))
+    config = ColorizeConfig(device="cpu")
+    layer = add_colour_layer(viewer, gray, model, config, classes=classes, confidence=classes)
     rows["click_s"] = time.perf_counter() - t0
     tiled = layer.metadata["colorgan_tiles"]
     rows["zoomed in"] = watch(app, ticks, layer, tiled, (0,))
@@ -181,10 +203,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="keep the pyramid here (default: temporary)")
     parser.add_argument("--shots", type=Path, default=Path("docs/images"))
     parser.add_argument("--model", type=Path, help="a small-preset model file for the pictures")
+    parser.add_argument("--classes", action="store_true", help="class map and confidence too")
+    parser.add_argument("--async-slicing", action="store_true", help="napari's async slicing")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.child, args.shots, args.model)
+        return child(args.child, args.shots, args.model, args.classes)
     args.shots.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         path = args.out or Path(tmp) / "section.zarr"
@@ -192,10 +216,16 @@ def main() -> None:
             write_pyramid(path, args.planes, args.side)
         cmd = [sys.executable, __file__, "--child", str(path), "--shots", str(args.shots)]
         cmd += ["--model", str(args.model)] if args.model else []
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        cmd += ["--classes"] if args.classes else []
+        env = {**os.environ, "NAPARI_ASYNC": "1" if args.async_slicing else "0"}
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout
     rows = json.loads(out.split("RESULT ", 1)[1])
     print(f"{args.planes} x {args.side}² real ssTEM in napari, small preset, this CPU:")
-    print(f"  the call adding the layer returned in {rows.pop('click_s'):.3f} s")
+    layers = "three layers (colour, class map, confidence)" if args.classes else "the layer"
+    print(
+        f"  the call adding {layers} returned in {rows.pop('click_s'):.3f} s (napari's "
+        f"add_image of the grey pyramid: {rows.pop('napari_add_s'):.3f} s)"
+    )
     alone = rows.pop("napari_alone_s")
     print(f"  the same moves with the grey layer alone: napari blocked <= {alone:.3f} s")
     for name in [k for k, v in rows.items() if isinstance(v, dict)]:

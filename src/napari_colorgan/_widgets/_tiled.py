@@ -92,6 +92,7 @@ class TiledColour:
         self.levels = [LevelView(self, i) for i in range(len(self.gray))]
         self.asked: list[Any] = []  # the tiles the latest view was missing
         self._shown: OrderedDict[tuple[Any, ...], _Shown] = OrderedDict()
+        self._reading = threading.Lock()  # one read at a time composes and keeps regions
         self.low, self.high = _stretch(self.gray[-1])
         # Level 0's pixel size and unit (the layer's scale and units, or the file's), and the
         # level matching the model's training pixels, known once the model is loaded.
@@ -193,8 +194,13 @@ class TiledColour:
 
         Cached tiles where there are; elsewhere a coarser level's cached colour upsampled, or
         the grey of the input. ``ask``: queue the tiles not cached (a view), else only look
-        (a thumbnail).
+        (a thumbnail). Thread-safe: with napari's asynchronous slicing on, views are read in
+        its slicing thread while napari's own thread may read a thumbnail.
         """
+        with self._reading:
+            return self._read(level, plane, ys, xs, ask)
+
+    def _read(self, level: int, plane: tuple[int, ...], ys: range, xs: range, ask: bool) -> Any:
         source = self.source
         if not len(ys) or not len(xs):
             return np.zeros((len(ys), len(xs), self.channels), np.uint8)

@@ -24,6 +24,7 @@ from .checkpoint import CheckpointState, numpy_rng_state, restore_numpy_rng
 from .config import TrainConfig
 from .data import AnnotatedStack
 from .distributed import World, wrap
+from .lightness import fit_to_lightness, lightness_error, paired_sample
 from .losses import PerceptualLoss
 from .preview import RegionSource
 from .resume import annotations_of, check_same_annotations, load_fitting
@@ -33,6 +34,10 @@ from .step import Pix2PixStep, class_weights
 #: Mean |L* difference| (0-100) between a target and the normalised input above which
 #: ``color_space="auto"`` predicts RGB rather than keeping the input's lightness.
 LIGHTNESS_GAP = 8.0
+#: Mean |L* difference| below which a stretch fitted to the target's lightness is used: the
+#: target is the input rescaled (an RGB's lightness, a linear stretch), not a tone curve of
+#: its own (an astronomical composite's, which an RGB model learns).
+LIGHTNESS_FITS = 2.0
 #: Validation tiles drawn once per run (fixed, so their metrics are comparable over time).
 N_VAL_TILES = 4
 #: Tiles the colour calibration measures colourfulness on, at the end of a run.
@@ -42,10 +47,26 @@ N_CALIBRATION_TILES = 16
 def fit_input_normalization(
     image: Any, target: Any, labels: Any, config: TrainConfig
 ) -> InputNormalization:
-    """Statistics of the input grayscale (none needed when the input is an RGB's lightness)."""
+    """Statistics of the input grayscale (none needed when the input is an RGB's lightness).
+
+    With a colour target that a Lab model may learn (``normalize`` and ``color_space`` left to
+    ``auto``, or Lab asked for), the stretch is fitted to the target's lightness when that
+    brings the two within :data:`LIGHTNESS_FITS` (:mod:`.lightness`): the target's lightness
+    is the input's up to scale, and a Lab model's lightness is then the target's.
+    """
     if target is None and labels is None:
         return InputNormalization("none")
-    return fit_normalization(open_image(image), config.normalize)
+    gray = open_image(image)
+    norm = fit_normalization(gray, config.normalize)
+    if target is None or config.normalize != "auto" or config.color_space == "rgb":
+        return norm
+    colour = open_image(target)
+    if tuple(colour.shape) != (*gray.shape, 3):
+        return norm  # refused with a clear message when the stack is built
+    values, lightness = paired_sample(gray, colour)
+    fitted = fit_to_lightness(values, lightness, norm)
+    before, after = (lightness_error(values, lightness, n) for n in (norm, fitted))
+    return fitted if after < min(before, LIGHTNESS_FITS) else norm
 
 
 def _color_space(config: TrainConfig, stack: AnnotatedStack, classes: bool) -> ColorSpace:
