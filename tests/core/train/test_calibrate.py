@@ -1,9 +1,12 @@
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
 
 from napari_colorgan.core.model.colorizer import Colorizer
 from napari_colorgan.core.model.config import ModelConfig
+from napari_colorgan.core.train import calibrate
 from napari_colorgan.core.train.calibrate import fit_chroma_gain
 from napari_colorgan.core.train.config import TrainConfig
 from napari_colorgan.core.train.loop import train
@@ -33,6 +36,24 @@ def test_the_gain_makes_predictions_as_colourful_as_their_targets(space):
     gain = fit_chroma_gain(model, _tiles_saturated_by(model, 2.0))
     assert gain == pytest.approx(2.0, rel=0.05)
     assert model.config.chroma_gain == gain
+
+
+def test_colourfulness_is_not_bought_with_more_than_a_tenth_of_a_db(monkeypatch):
+    # Predictions grey + g·c; targets grey + 1.5·c + noise the model cannot know. Matching the
+    # targets' colourfulness asks for g = 3; the squared error is least at 1.5 and stays within
+    # 0.1 dB of it up to 1.5 + 0.35 here: the factor stops at the last grid step inside, 1.833.
+    rng = np.random.default_rng(0)
+    c = rng.normal(0, 0.1, (4, 8, 8, 3))
+    noise = rng.normal(0, 1.0, c.shape)
+    noise *= np.sqrt(0.35**2 * np.mean(c**2) / (np.mean(noise**2) * (10**0.01 - 1)))
+    target = 0.5 + 1.5 * c + noise
+    fake = SimpleNamespace(gain=1.0)
+    fake.set_chroma_gain = lambda g: setattr(fake, "gain", g)
+    monkeypatch.setattr(calibrate, "_rgb", lambda model, outputs: 0.5 + model.gain * c)
+    known = np.ones(c.shape[:-1], bool)
+    assert calibrate._within_psnr(fake, [], target, known, 3.0) == pytest.approx(1 + 5 / 6)
+    exact = 0.5 + 1.5 * c  # no noise: exactly the least error
+    assert calibrate._within_psnr(fake, [], exact, known, 3.0) == pytest.approx(1.5)
 
 
 def test_a_class_model_keeps_its_exact_tints():

@@ -5,6 +5,10 @@ colour uncertain it hedges towards grey, so whole images come out washed out (on
 NGC 6976: colourfulness 13.4 where the truth has 19.9). One saturation factor, fitted so the
 predictions on annotated tiles are as colourful as their targets, restores the look; class
 models are exempt (they paint exact palette tints).
+
+Matching colourfulness outright cost PSNR where the model is unsure (−1.2 dB on the Hubble Deep
+Field, overshooting its colourfulness by a fifth): the factor now stops where the held-out
+tiles' PSNR would fall by more than :data:`PSNR_TOLERANCE` dB from its best.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ from ..model.colorizer import Colorizer, network_input
 GAIN_RANGE = (0.5, 3.0)
 #: Refinements of the factor (clipping at the gamut makes colourfulness sublinear in it).
 ITERATIONS = 3
+#: Most PSNR (dB) on the calibration tiles given up for colourfulness, from the best factor's.
+PSNR_TOLERANCE = 0.1
+#: Factors tried between 1 and the colourfulness-matching one.
+STEPS = 12
 
 
 @torch.no_grad()
@@ -79,5 +87,28 @@ def fit_chroma_gain(colorizer: Colorizer, tiles: Sequence[tuple]) -> float:
             gain = 1.0
             break
         gain = float(np.clip(gain * wanted / have, *GAIN_RANGE))
+    gain = _within_psnr(colorizer, outputs, target, known, gain)
     colorizer.set_chroma_gain(gain)
     return gain
+
+
+def _within_psnr(
+    colorizer: Colorizer,
+    outputs: list[tuple[torch.Tensor, torch.Tensor]],
+    target: np.ndarray,
+    known: np.ndarray,
+    match: float,
+) -> float:
+    """The factor nearest ``match`` (from 1) whose error is within the PSNR tolerance.
+
+    Squared error on the known pixels of the tiles (``target`` (n, h, w, 3)); the tolerance is
+    counted from the best factor tried, so a model that is too grey may still gain.
+    """
+    gains = np.linspace(1.0, match, STEPS + 1)
+    errors = []
+    for g in gains:
+        colorizer.set_chroma_gain(float(g))
+        errors.append(float(np.mean((_rgb(colorizer, outputs) - target)[known] ** 2)))
+    bound = min(errors) * 10 ** (PSNR_TOLERANCE / 10)
+    allowed = [g for g, e in zip(gains, errors, strict=True) if e <= bound]
+    return float(allowed[-1])
