@@ -39,11 +39,12 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from _gui_probe import Ticks
+from _gui_probe import StackSampler, Ticks
 from big_view import write_pyramid
 
 CANVAS = 1000  # px across the canvas
@@ -137,6 +138,25 @@ def napari_add(viewer: Any, app: Any, levels: list[Any]) -> float:
     return min(times)
 
 
+def late_frames(sampler: StackSampler, top: int = 12) -> list[tuple[str, int]]:
+    """Where napari's thread was while late by > 0.1 s: the innermost frames, most sampled first.
+
+    Each sample is named by its three innermost frames (file:function), so a draw, a slice
+    and our reads are told apart.
+    """
+    from collections import Counter
+
+    def name(line: str) -> str:
+        head = line.strip().splitlines()[0]  # 'File "/.../x.py", line 12, in f'
+        file = head.split('"')[1].rsplit("/", 1)[-1] if '"' in head else head
+        return f"{file}:{head.rsplit(' in ', 1)[-1]}"
+
+    counts = Counter(
+        " < ".join(name(f) for f in reversed(stack[-3:])) for _, stack in sampler.samples
+    )
+    return counts.most_common(top)
+
+
 def child(path: Path, shots: Path, model: Path | None, classes: bool) -> None:
     import dask.array as da
     import napari
@@ -167,6 +187,8 @@ def child(path: Path, shots: Path, model: Path | None, classes: bool) -> None:
     settle(app, 0.5)
     rows: dict[str, Any] = {"napari_alone_s": napari_alone(viewer, app, ticks, side, width)}
     rows["napari_add_s"] = napari_add(viewer, app, levels)
+    sampler = StackSampler(ticks, threading.main_thread().ident)
+    sampler.start()
     t0 = time.perf_counter()
     config = ColorizeConfig(device="cpu")
     layer = add_colour_layer(viewer, gray, model, config, classes=classes, confidence=classes)
@@ -190,6 +212,8 @@ def child(path: Path, shots: Path, model: Path | None, classes: bool) -> None:
     rows["worst_block_s"] = max(r["worst_block_s"] for r in rows.values() if isinstance(r, dict))
     rows["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows["cache_mb"] = tiled.cache.nbytes / 2**20
+    sampler.halt()
+    rows["late_frames"] = late_frames(sampler)
     viewer.close()
     print("RESULT " + json.dumps(rows))
 
@@ -235,6 +259,9 @@ def main() -> None:
             f"  {name:<28} level {r['level']}, {r['tiles']:2d} tiles: first colour {first}, "
             f"all {r['all_tiles_s']:.2f} s; GUI thread blocked <= {r['worst_block_s']:.3f} s"
         )
+    print("  napari's thread late by > 0.1 s, innermost frames (samples every 20 ms):")
+    for frames, count in rows.pop("late_frames"):
+        print(f"    {count:3d}  {frames}")
     print(
         f"  worst GUI block overall {rows['worst_block_s']:.3f} s; peak RSS "
         f"{rows['peak_rss_mb']:.0f} MB (tile cache {rows['cache_mb']:.0f} MB)"

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from napari_colorgan._widgets._common import class_colormap
 from napari_colorgan.core.infer.ome import FINGERPRINT_KEY, LAYOUT
 
 
@@ -66,13 +67,6 @@ def layer_data(path: str | os.PathLike[str]) -> list[tuple[Any, dict[str, Any], 
         }
         layers.append((sure if len(sure) > 1 else sure[0], image, "image"))
     return layers
-
-
-def class_colormap(palette: dict[int, tuple[int, int, int]]) -> dict[Any, Any]:
-    """A Labels layer's colours (napari's direct mapping) from label id to RGB 0-255."""
-    colours: dict[Any, Any] = {None: (0.0, 0.0, 0.0, 0.0), 0: (0.0, 0.0, 0.0, 0.0)}
-    colours.update({i: (*(v / 255 for v in rgb), 1.0) for i, rgb in palette.items()})
-    return colours
 
 
 def get_reader(path: str | list[str]) -> Callable[[Any], list] | None:

@@ -11,6 +11,8 @@ import pytest
 
 from napari_colorgan import add_colour_layer
 from napari_colorgan.core.infer.graph import colorize
+from napari_colorgan.core.model.colorizer import Colorizer
+from napari_colorgan.core.model.config import ModelConfig
 from tests.gui.test_tiled import CPU, tiny
 
 
@@ -262,21 +264,29 @@ viewer = napari.Viewer(show=False)
 grey = viewer.add_image(np.zeros((2, 256, 256), np.uint8), name="g")
 already = [m for m in ("dask.array", "torch") if m in sys.modules]
 sys.meta_path.insert(0, Watch())
-layer = ncg.add_colour_layer(viewer, grey, sys.argv[1])  # a model file, as the widget gives
+classes = len(sys.argv) > 2
+layer = ncg.add_colour_layer(viewer, grey, sys.argv[1], classes=classes, confidence=classes)
 print("ALREADY", already, "ON_MAIN", sorted(set(on_main)))
 viewer.layers.remove(layer)
 viewer.close()
 """
 
 
-def test_the_click_imports_neither_torch_nor_dask_array_on_naparis_thread(tmp_path):
+@pytest.mark.parametrize("classes", [False, True])
+def test_the_click_imports_neither_torch_nor_dask_array_on_naparis_thread(tmp_path, classes):
     # A console user's first ncg.add_colour_layer imported torch on napari's thread (through
-    # the widgets package): a 6 s freeze. Both load in the worker, with the model.
-    path = tiny().save(tmp_path / "m.safetensors")
+    # the widgets package, and with class layers through reading the model's classes): a 6 s
+    # freeze. Both load in the worker, with the model.
+    model = tiny()
+    if classes:
+        config = ModelConfig(num_downs=4, ngf=8, tile=64, classes=((1, 255, 0, 0), (2, 0, 0, 255)))
+        model = Colorizer.from_config(config, seed=1, normalization=model.normalization)
+    path = model.save(tmp_path / "m.safetensors")
     script = tmp_path / "imports.py"
     script.write_text(IMPORT_SCRIPT)
     done = subprocess.run(
-        [sys.executable, str(script), str(path)], capture_output=True, text=True, timeout=180,
+        [sys.executable, str(script), str(path), *(["classes"] if classes else [])],
+        capture_output=True, text=True, timeout=180,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]

@@ -110,7 +110,7 @@ def _add_part(
     Without a ``palette`` yet (a model loader), the class map gets its colours once the
     model is loaded.
     """
-    from napari_colorgan._ome_io import class_colormap
+    from napari_colorgan._widgets._common import class_colormap
 
     levels = tiled.part_levels(part, dtype)
     data = levels if len(levels) > 1 else levels[0]
@@ -324,7 +324,7 @@ def _connect(viewer: Any, parts: list[Any], tiled: TiledColour) -> None:
 
 def _colour_classes(layers: list[Any], tiled: TiledColour) -> None:
     """Give a class map layer made before its model loaded the model's label colours."""
-    from napari_colorgan._ome_io import class_colormap
+    from napari_colorgan._widgets._common import class_colormap
 
     for layer in layers:
         if layer._type_string == "labels" and tiled.palette:

@@ -14,6 +14,18 @@ if TYPE_CHECKING:
 
     from napari_colorgan.core.model.colorizer import Colorizer
 
+
+def class_colormap(palette: dict[int, tuple[int, int, int]]) -> dict[Any, Any]:
+    """A Labels layer's colours (napari's direct mapping) from label id to RGB 0-255.
+
+    Here, not beside the OME-Zarr reader that also uses it: that module imports dask.array,
+    which napari's thread must not load when a colour layer is added.
+    """
+    colours: dict[Any, Any] = {None: (0.0, 0.0, 0.0, 0.0), 0: (0.0, 0.0, 0.0, 0.0)}
+    colours.update({i: (*(v / 255 for v in rgb), 1.0) for i, rgb in palette.items()})
+    return colours
+
+
 #: The colorizer trained most recently in this napari session (offered by the Colorize widget).
 SESSION: dict[str, Any] = {"model": None, "snapshot": None}
 

@@ -47,12 +47,16 @@ class LevelView:
         return self.shape[0]
 
     def convert(self, tiles: np.ndarray) -> np.ndarray:
-        """Composed tile channels (..., y, x, 3 or 5) as this part: colour, ids, confidence."""
+        """Composed tile channels (..., y, x, 3 or 5) as this part: colour, ids, confidence.
+
+        Always a new contiguous array: ``tiles`` may be the kept composition, and OpenGL
+        would otherwise copy a strided colour on napari's thread at each texture upload.
+        """
         if self.part == "colour":
-            return tiles[..., :3]
+            return tiles[..., :3].copy()
         if self.part == "classes":
             return self.parent.label_table[tiles[..., 3]]
-        return tiles[..., 4].astype(np.float32) / np.float32(255)
+        return np.multiply(tiles[..., 4], np.float32(1 / 255), dtype=np.float32)
 
 
 class _Selection:
@@ -93,7 +97,7 @@ class _Selection:
         view = ask and all(len(r) == 1 for r in planes)  # one plane: what is on screen
         parent, level = self.view.parent, self.view.level
         parts = [
-            self.view.convert(parent.read(level, plane, span_y, span_x, ask=view))
+            self.view.convert(parent.read(level, plane, span_y, span_x, view, copy=False))
             for plane in itertools.product(*planes)
         ]
         shape = (*(len(r) for r in planes), *parts[0].shape)

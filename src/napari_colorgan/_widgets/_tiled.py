@@ -189,23 +189,34 @@ class TiledColour:
         meta = np.empty((0,) * len(chunks), view.dtype)
         return da.map_blocks(plane, chunks=chunks, dtype=view.dtype, meta=meta)
 
-    def read(self, level: int, plane: tuple[int, ...], ys: range, xs: range, ask: bool) -> Any:
+    def read(
+        self,
+        level: int,
+        plane: tuple[int, ...],
+        ys: range,
+        xs: range,
+        ask: bool,
+        copy: bool = True,
+    ) -> Any:
         """Colour (len(ys), len(xs), 3) of a region: tiles, coarser colour, or grey.
 
         Cached tiles where there are; elsewhere a coarser level's cached colour upsampled, or
         the grey of the input. ``ask``: queue the tiles not cached (a view), else only look
-        (a thumbnail). Thread-safe: with napari's asynchronous slicing on, views are read in
-        its slicing thread while napari's own thread may read a thumbnail.
+        (a thumbnail). ``copy=False``: the region's kept composition itself, to be converted
+        (copied) at once and never kept, as the layer's levels do. Thread-safe: with napari's
+        asynchronous slicing on, views are read in its slicing thread while napari's own
+        thread may read a thumbnail.
         """
         with self._reading:
-            return self._read(level, plane, ys, xs, ask)
+            out = self._read(level, plane, ys, xs, ask)
+        return out.copy() if copy else out  # napari keeps what it gets; the kept one changes
 
     def _read(self, level: int, plane: tuple[int, ...], ys: range, xs: range, ask: bool) -> Any:
         source = self.source
         if not len(ys) or not len(xs):
             return np.zeros((len(ys), len(xs), self.channels), np.uint8)
         if source is None:  # the model is loading: the grey, read once per region
-            return self._kept(level, plane, ys, xs).out.copy()
+            return self._kept(level, plane, ys, xs).out
         from napari_colorgan.core.infer.tile_cache import TileKey
 
         keys = [
@@ -220,7 +231,7 @@ class TiledColour:
             centre = ((ys.start + ys.stop) / 2, (xs.start + xs.stop) / 2)
             self.asked = missing
             self.queue.want(missing, centre, source, self.coarsest(plane), skip=self.cache)
-        return shown.out.copy()  # napari keeps what it gets; the kept one is pasted on
+        return shown.out
 
     def _compose(
         self, level: int, plane: tuple[int, ...], ys: range, xs: range, keys: list[Any]
@@ -262,7 +273,7 @@ class TiledColour:
             shape = (len(ys), len(xs), self.channels)
             shown = _Shown(grey, shape, frozenset(k for k, *_ in coarse))
             for _key, tile, (a, b, c, d), rows, cols in coarse:  # coarsest first: finer wins
-                shown.out[a:b, c:d] = tile[rows][:, cols]
+                shown.out[a:b, c:d] = tile[np.ix_(rows, cols)]  # one gather, not two
             self._shown[region] = shown
         self._shown.move_to_end(region)
         while len(self._shown) > SHOWN_KEPT:
@@ -347,7 +358,7 @@ class TiledColour:
         )
 
     def _grey(self, level: int, plane: tuple[int, ...], ys: range, xs: range) -> np.ndarray:
-        """The input's grey (y, x, 3) uint8, one stretch for every tile and level.
+        """The input's grey (y, x, 1) uint8, one stretch for every tile and level.
 
         Read from up to :data:`GREY_SKIP` levels coarser and upsampled (nearest): a placeholder
         until the colour comes, and a 16x smaller read on napari's thread.
@@ -355,7 +366,7 @@ class TiledColour:
         from napari_colorgan.core.infer.tile_levels import nearest, read_now
 
         if not len(ys) or not len(xs):
-            return np.zeros((len(ys), len(xs), 3), np.uint8)
+            return np.zeros((len(ys), len(xs), 1), np.uint8)
         src = min(level + GREY_SKIP, len(self.gray) - 1)
         (h, w), (hs, ws) = self.gray[level].shape[-2:], self.gray[src].shape[-2:]
         iy, ix = nearest(ys.start, ys.stop, h, hs), nearest(xs.start, xs.stop, w, ws)
@@ -368,7 +379,7 @@ class TiledColour:
             grey = self._table(raw.dtype)[raw]
         else:
             grey = self._stretched(raw.astype(np.float32))
-        return np.repeat(grey[..., None], 3, -1)
+        return grey[..., None]  # (y, x, 1): broadcast where it is pasted, not copied thrice
 
     def _stretched(self, values: np.ndarray) -> np.ndarray:
         """Float values to uint8 grey, the 1st-99th percentile stretch of the input."""

@@ -103,6 +103,44 @@ def _reject_pickle(path: Path) -> None:
         )
 
 
+#: Largest safetensors header read (the format's own limit).
+_MAX_HEADER = 100 << 20
+
+
+def _safetensors_metadata(path: Path) -> dict[str, Any]:
+    """The ``__metadata__`` of a safetensors file, read from its header alone.
+
+    Read by hand rather than through ``safetensors.safe_open``, which imports torch: napari's
+    thread reads a model's classes when a colour layer is added, and torch takes seconds to
+    import. Checks as safetensors does that the tensors' bytes fill the rest of the file.
+    """
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        head = fh.read(8)
+        if len(head) < 8:
+            raise ValueError("shorter than a safetensors header")
+        length = int.from_bytes(head, "little")
+        if length > min(size - 8, _MAX_HEADER):
+            raise ValueError(f"header of {length} bytes in a file of {size}")
+        try:
+            header = json.loads(fh.read(length))
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise ValueError(f"header is not JSON ({err})") from None
+    if not isinstance(header, dict):
+        raise ValueError("header is not a JSON object")
+    ends = [
+        int(v["data_offsets"][1])
+        for k, v in header.items()
+        if k != "__metadata__" and isinstance(v, dict) and "data_offsets" in v
+    ]
+    if 8 + length + max(ends, default=0) != size:
+        raise ValueError(f"its tensors do not fill the file ({size} bytes)")
+    metadata = header.get("__metadata__") or {}
+    if not isinstance(metadata, dict):
+        raise ValueError("__metadata__ is not a JSON object")
+    return metadata
+
+
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and validate the metadata of a model file without loading its weights.
 
@@ -118,16 +156,13 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     ValueError
         The file is truncated, corrupt, not a napari-colorgan model, or from a newer version.
     """
-    from safetensors import safe_open
-
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file not found: {path}")
     _reject_pickle(path)
     try:
-        with safe_open(str(path), framework="pt") as fh:
-            raw = fh.metadata() or {}
-    except Exception as err:  # safetensors reports corruption with several exception types
+        raw = _safetensors_metadata(path)
+    except ValueError as err:
         raise ValueError(
             f"{path} is not a readable napari-colorgan model file (truncated or corrupt?): {err}"
         ) from None
