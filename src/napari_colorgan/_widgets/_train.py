@@ -140,7 +140,12 @@ class TrainWidget(Container):
         self._batch = SpinBox(label="batch size", min=1, max=256, value=_DEFAULT("batch_size"))
         self._gamma = FloatSpinBox(label="γ", min=0.0, max=1.0, step=0.05, value=_DEFAULT("gamma"))
         self._lambda = FloatSpinBox(
-            label="λ (L1)", min=0.0, max=1000.0, value=_DEFAULT("lambda_l1")
+            label="λ (fit)", min=0.0, max=1000.0, value=_DEFAULT("lambda_l1")
+        )
+        self._fit = ComboBox(
+            label="fit loss",
+            choices=list(TrainConfig.choices("fit_loss")),
+            value=_DEFAULT("fit_loss"),
         )
         self._critic = CheckBox(
             text="PatchGAN critic (full pix2pix objective)", value=_DEFAULT("adversarial")
@@ -159,6 +164,7 @@ class TrainWidget(Container):
             self._batch,
             self._gamma,
             self._lambda,
+            self._fit,
             self._critic,
             self._vgg,
             self._vgg_download,
@@ -180,6 +186,7 @@ class TrainWidget(Container):
             batch_size=self._batch.value,
             gamma=self._gamma.value,
             lambda_l1=self._lambda.value,
+            fit_loss=self._fit.value,
             adversarial=self._critic.value,
             perceptual_weights=self._vgg.value,
             # Previews on a clock, not every N steps: the first comes seconds after Start

@@ -28,6 +28,8 @@ CONFIG_OPTIONS = (
     "minutes",
     "gamma",
     "lambda_l1",
+    "fit_loss",
+    "sampling",
     "gan_mode",
     "perceptual_weights",
     "color_space",
@@ -63,7 +65,19 @@ def add_parser(sub: Any) -> None:
     budget.add_argument("--steps", type=int, help=_default("steps"))
     budget.add_argument("--minutes", type=float, help="wall-clock budget instead of steps")
     p.add_argument("--gamma", type=float, help=f"share of the pix2pix terms {_default('gamma')}")
-    p.add_argument("--lambda-l1", type=float, help=f"L1 weight {_default('lambda_l1')}")
+    p.add_argument(
+        "--lambda-l1", type=float, help=f"weight λ of the fitting term {_default('lambda_l1')}"
+    )
+    p.add_argument(
+        "--fit-loss",
+        choices=TrainConfig.choices("fit_loss"),
+        help=f"colour-fitting term (l1: pix2pix's) {_default('fit_loss')}",
+    )
+    p.add_argument(
+        "--sampling",
+        choices=TrainConfig.choices("sampling"),
+        help=f"colour-target patches anywhere or half on colourful pixels {_default('sampling')}",
+    )
     p.add_argument("--gan-mode", choices=TrainConfig.choices("gan_mode"))
     p.add_argument(
         "--perceptual-weights",
