@@ -20,7 +20,6 @@ import numpy as np
 
 if TYPE_CHECKING:
     from .tile_spill import SpillStore
-    from .tiles import TileSource
 
 
 class TileKey(NamedTuple):
@@ -131,14 +130,15 @@ class TileQueue:
         self,
         visible: Iterable[TileKey],
         centre: tuple[float, float],
-        source: TileSource,
+        source: Any,
         prefetch: Iterable[TileKey] = (),
         skip: Any = (),
     ) -> None:
         """Replace the pending tiles with this view's.
 
-        ``visible`` come first, nearest (tile centre to ``centre``, in pixels of their level)
-        first, then ``prefetch``; tiles in ``skip`` (e.g. the cache) are left out.
+        ``visible`` come first, nearest (tile centre to ``centre``, in pixels of their level,
+        from ``source``, the :class:`~napari_colorgan.core.infer.tiles.TileSource`) first,
+        then ``prefetch``; tiles in ``skip`` (e.g. the cache) are left out.
         """
 
         def distance(key: TileKey) -> float:

@@ -63,7 +63,10 @@ def fit_input_normalization(
     colour = open_image(target)
     if tuple(colour.shape) != (*gray.shape, 3):
         return norm  # refused with a clear message when the stack is built
-    values, lightness = paired_sample(gray, colour)
+    try:
+        values, lightness = paired_sample(gray, colour)
+    except ValueError:
+        return norm  # a bad target: the stack refuses it naming the file
     fitted = fit_to_lightness(values, lightness, norm)
     before, after = (lightness_error(values, lightness, n) for n in (norm, fitted))
     return fitted if after < min(before, LIGHTNESS_FITS) else norm
