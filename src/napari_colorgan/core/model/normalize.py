@@ -22,6 +22,22 @@ MAX_SAMPLES = 2_000_000
 DARK_MEDIAN = 0.1
 
 
+def sample_windows(shape: tuple[int, ...], max_samples: int, window: int) -> list[tuple]:
+    """Indices of up to ``max_samples / window**2`` random windows of an array of ``shape``.
+
+    Seeded, so statistics measured on them are reproducible; each window touches few chunks.
+    """
+    rng = np.random.default_rng(0)
+    lead, (h, w) = shape[:-2], shape[-2:]
+    wy, wx = min(window, h), min(window, w)
+    windows = []
+    for _ in range(max(1, max_samples // (wy * wx))):
+        plane = tuple(int(rng.integers(n)) for n in lead)
+        y, x = int(rng.integers(h - wy + 1)), int(rng.integers(w - wx + 1))
+        windows.append((*plane, slice(y, y + wy), slice(x, x + wx)))
+    return windows
+
+
 def _sample(data: Any, max_samples: int = MAX_SAMPLES, window: int = 256) -> np.ndarray:
     """Finite float64 values of ``data``: all of it if small, else random windows of it.
 
@@ -36,15 +52,9 @@ def _sample(data: Any, max_samples: int = MAX_SAMPLES, window: int = 256) -> np.
     if size <= max_samples:
         sample = np.asarray(data)
     else:
-        rng = np.random.default_rng(0)
-        lead, (h, w) = data.shape[:-2], data.shape[-2:]
-        wy, wx = min(window, h), min(window, w)
-        pieces = []
-        for _ in range(max(1, max_samples // (wy * wx))):
-            plane = tuple(int(rng.integers(n)) for n in lead)
-            y, x = int(rng.integers(h - wy + 1)), int(rng.integers(w - wx + 1))
-            pieces.append(np.asarray(data[(*plane, slice(y, y + wy), slice(x, x + wx))]))
-        sample = np.stack(pieces)
+        sample = np.stack(
+            [np.asarray(data[w]) for w in sample_windows(data.shape, max_samples, window)]
+        )
     sample = sample.astype(np.float64, copy=False).ravel()
     return sample[np.isfinite(sample)]
 

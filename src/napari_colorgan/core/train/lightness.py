@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..model.config import InputNormalization
-from ..model.normalize import apply_normalization
+from ..model.normalize import apply_normalization, sample_windows
 from .data import _lightness, _rgb01
 
 #: Most pixel pairs read (random windows of a large stack).
@@ -31,19 +31,12 @@ def paired_sample(
     All pixels when few, else random windows (seeded) at the same places in both, so a huge
     stack costs a bounded read. Pixels whose input is not finite are left out.
     """
-    lead, (h, w) = image.shape[:-2], image.shape[-2:]
     if int(np.prod(image.shape)) <= max_pairs:
         values, rgb = np.asarray(image), np.asarray(target)
-    else:
-        rng = np.random.default_rng(0)
-        wy, wx = min(window, h), min(window, w)
-        pieces: list[tuple[np.ndarray, np.ndarray]] = []
-        for _ in range(max(1, max_pairs // (wy * wx))):
-            plane = tuple(int(rng.integers(n)) for n in lead)
-            y, x = int(rng.integers(h - wy + 1)), int(rng.integers(w - wx + 1))
-            where = (*plane, slice(y, y + wy), slice(x, x + wx))
-            pieces.append((np.asarray(image[where]), np.asarray(target[where])))
-        values, rgb = np.stack([p[0] for p in pieces]), np.stack([p[1] for p in pieces])
+    else:  # the same windows as the input statistics, read in both
+        windows = sample_windows(tuple(image.shape), max_pairs, window)
+        values = np.stack([np.asarray(image[w]) for w in windows])
+        rgb = np.stack([np.asarray(target[w]) for w in windows])
     values = values.astype(np.float64).ravel()
     lightness = _lightness(_rgb01(np.ascontiguousarray(rgb)).reshape(-1, 3)).astype(np.float64)
     keep = np.isfinite(values)
