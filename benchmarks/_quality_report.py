@@ -39,9 +39,11 @@ def print_table(setting: str, result: dict[str, Any], label: str) -> None:
     """One row per method: PSNR, gain, SSIM, class acc, macro-F1, colourfulness, train time."""
     ref = result["reference"]
     base = ref["mean chroma"]["psnr"]
-    rows = [(k, v) for k, v in ref.items()] + [
-        (f"ours [{label}] @{m:g} min", v) for m, v in result["ours"].items()
-    ]
+    rows = [(k, v) for k, v in ref.items()]
+    for m, v in result["ours"].items():
+        rows.append((f"ours [{label}] @{m:g} min", v))
+        if "flips" in v:  # the same model with test-time flips
+            rows.append((f"  + {v['flips']['n']} flips", v["flips"] | {"steps": v.get("steps")}))
     head = f"{'method':<28} {'PSNR':>6} {'gain':>6} {'SSIM':>6} {'acc':>6} {'macroF1':>7} {'colourf':>7} {'train s':>8} {'steps':>6}"
     print(f"\n== {setting} ==  (truth colourfulness {ref['truth']['colorfulness']:.1f})")
     print(head)

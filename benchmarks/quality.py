@@ -68,6 +68,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -146,15 +147,39 @@ def train_ours(
     return model, info
 
 
-def colorize(model: Any, planes: np.ndarray) -> tuple[np.ndarray, float]:
+def colorize(model: Any, planes: np.ndarray, flips: int = 1) -> tuple[np.ndarray, float]:
     """Held-out planes through ``napari_colorgan.colorize`` (one dask thread); RGB and seconds."""
     import dask
 
     import napari_colorgan as ncg
 
     with Timer() as t, dask.config.set(scheduler="synchronous"):
-        rgb = np.asarray(ncg.colorize(planes, model, device="cpu"))
+        rgb = np.asarray(ncg.colorize(planes, model, device="cpu", flips=flips))
     return rgb, t.wall
+
+
+def score_ours(
+    model: Any,
+    planes: np.ndarray,
+    score: Callable[[np.ndarray], dict[str, Any]],
+    info: dict[str, Any],
+    args: argparse.Namespace,
+    tag: str,
+) -> tuple[dict[str, Any], np.ndarray]:
+    """One trained model scored on the held-out planes, and again with ``--flips``; its RGB.
+
+    The model is saved under ``--save-models`` as ``{tag}.safetensors`` first, so it can be
+    scored again later without training it again.
+    """
+    if args.save_models:
+        args.save_models.mkdir(parents=True, exist_ok=True)
+        model.save(args.save_models / f"{tag}.safetensors")
+    rgb, infer_s = colorize(model, planes)
+    scores = score(rgb) | info | {"infer_s": infer_s}
+    if args.flips > 1:
+        flipped, flip_s = colorize(model, planes, args.flips)
+        scores["flips"] = {"n": args.flips, **score(flipped), "infer_s": flip_s}
+    return scores, rgb
 
 
 # ---- the settings ----------------------------------------------------------------------------------
@@ -195,16 +220,15 @@ def run_em(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
             labels=setting.train_labels,
             palette=rd.EM_PALETTE,
         )
-        rgb, infer_s = colorize(model, setting.test_raw)
         n = model.normalization
         info.update(
-            infer_s=infer_s,
             normalization=n.to_dict(),
             lightness_matches_truth=bool(
                 n.method == "percentile" and (n.low, n.high) == (low, high)
             ),
         )
-        ours[minutes] = score(rgb) | info
+        tag = f"{name}-{args.label}-{minutes:g}min"
+        ours[minutes], rgb = score_ours(model, setting.test_raw, score, info, args, tag)
         preds[f"ours@{minutes:g}"] = Prediction(rgb, info["train_s"])
         print(f"  [{name}] ours@{minutes:g} min: {info.get('steps', 0)} steps", flush=True)
     notes = {
@@ -239,9 +263,15 @@ def run_sdss(
     ours = {}
     for minutes in args.budgets:
         model, info = train_ours(s.train_input, minutes, args.config, target=s.train_truth)
-        rgb, infer_s = colorize(model, s.test_input)
-        info.update(infer_s=infer_s, normalization=model.normalization.to_dict())
-        ours[minutes] = colour_scores(rgb, s.test_truth, args.ssim) | info
+        info.update(normalization=model.normalization.to_dict())
+        ours[minutes], rgb = score_ours(
+            model,
+            s.test_input,
+            lambda rgb: colour_scores(rgb, s.test_truth, args.ssim),
+            info,
+            args,
+            f"{name}-{args.label}-{minutes:g}min",
+        )
         preds[f"ours@{minutes:g}"] = Prediction(rgb, info["train_s"])
         print(f"  [{name}] ours@{minutes:g} min: {info.get('steps', 0)} steps", flush=True)
     lupton = f"make_lupton_rgb(i, r, g, Q={rd.LUPTON['Q']:g}, stretch={rd.LUPTON['stretch']:g})"
@@ -286,6 +316,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="class stratification of the peer's training pixels when there are more than 200k",
     )
     p.add_argument("--seed", type=int, default=0, help="strokes and pixel sampling")
+    p.add_argument(
+        "--flips",
+        type=int,
+        default=1,
+        choices=(1, 2, 4, 8),
+        help="also score each trained model with this many test-time flips",
+    )
+    p.add_argument("--save-models", type=Path, default=None, help="folder to save models in")
     p.add_argument("--no-ssim", dest="ssim", action="store_false", help="skip SSIM")
     p.add_argument("--smoke", action="store_true", help="tiny, fast pipeline check")
     p.add_argument("--results", type=Path, default=None, help=f"JSON (default {RESULTS})")

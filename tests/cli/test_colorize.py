@@ -186,3 +186,22 @@ def test_a_colour_model_has_no_class_map_to_write(setup, tmp_path, capsys):
     code, _, err = run(capsys, *args, "-o", tmp_path / "c.tif", "--classes")
     assert code != 0 and "trained on colour targets, not on labels" in err
     assert not (tmp_path / "c.tif").exists()
+
+
+def test_colorize_with_flips_averages_views_as_the_api_does(setup, tmp_path, capsys):
+    import napari_colorgan as ncg
+
+    out = tmp_path / "flipped.zarr"
+    args = ["--device", "cpu", "--tile", "128", "--overlap", "64", "--flips", "4"]
+    code, _, _ = run(
+        capsys, "colorize", setup["input"], "-o", out, "--model", setup["model"], *args
+    )
+    assert code == 0
+    level0 = np.asarray(open_multiscale(out)[0])
+    api = ncg.colorize(setup["stack"], setup["m"], tile=128, overlap=64, device="cpu", flips=4)
+    np.testing.assert_array_equal(level0, np.asarray(api))
+    with pytest.raises(SystemExit):  # argparse names the choices
+        main(
+            ["colorize", setup["input"], "-o", str(out), "--model", setup["model"], "--flips", "3"]
+        )
+    assert "--flips: invalid choice: 3" in capsys.readouterr().err

@@ -212,6 +212,15 @@ def test_train_widget_defaults_are_the_training_config_defaults(viewer):
     assert tuple(w._preset.choices) == TrainConfig.choices("preset")
 
 
+def test_colorize_widget_defaults_are_the_colorize_config_defaults_flips_one_pick_away(viewer):
+    from napari_colorgan.core.infer.config import ColorizeConfig
+
+    w = ColorizeWidget(viewer)
+    assert w._config() == ColorizeConfig()
+    w._flips.value = 8
+    assert w._config().flips == 8
+
+
 def test_the_critic_is_one_tick_away_in_the_train_widget(viewer):
     w = TrainWidget(viewer)
     assert w._config().adversarial is False  # the default, as in TrainConfig

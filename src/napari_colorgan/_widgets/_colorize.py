@@ -51,6 +51,7 @@ class ColorizeWidget(Container):
     """Pick a grayscale layer and a model; preview, colorize lazily, or export to zarr."""
 
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
+        from napari_colorgan.core.infer.config import FLIPS
         from napari_colorgan.core.infer.config import ColorizeConfig as C
 
         super().__init__()
@@ -69,6 +70,9 @@ class ColorizeWidget(Container):
         )
         self._tile = SpinBox(label="tile (0 = fit memory)", min=0, max=8192, step=32, value=0)
         self._overlap = SpinBox(label="overlap (0 = default)", min=0, max=4096, step=16, value=0)
+        self._flips = ComboBox(
+            label="test-time flips (x compute)", choices=FLIPS, value=C.default("flips")
+        )
         self._cache = SpinBox(
             label="colour cache (MB)", min=16, max=1 << 20, step=64, value=CACHE_BYTES >> 20
         )
@@ -93,6 +97,7 @@ class ColorizeWidget(Container):
                 self._precision,
                 self._tile,
                 self._overlap,
+                self._flips,
                 self._cache,
                 self._spill,
                 self._preview,
@@ -107,7 +112,10 @@ class ColorizeWidget(Container):
                 self._status,
             ]
         )
-        fold_advanced(self, [self._precision, self._tile, self._overlap, self._cache, self._spill])
+        fold_advanced(
+            self,
+            [self._precision, self._tile, self._overlap, self._flips, self._cache, self._spill],
+        )
         self._preview.changed.connect(guarded(self.preview))
         self._colorize.changed.connect(guarded(self.colorize))
         self._export.changed.connect(guarded(self.export))
@@ -166,6 +174,7 @@ class ColorizeWidget(Container):
             overlap=self._overlap.value or None,
             device=self._device.value,
             precision=self._precision.value,
+            flips=self._flips.value,
         )
 
     # ---- actions -------------------------------------------------------------------------

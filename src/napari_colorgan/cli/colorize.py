@@ -16,6 +16,7 @@ TIFF_SUFFIXES = (".tif", ".tiff")
 
 def add_parser(sub: Any) -> None:
     """Register the ``colorize`` subcommand; defaults and choices come from ``ColorizeConfig``."""
+    from napari_colorgan.core.infer.config import FLIPS
     from napari_colorgan.core.infer.config import ColorizeConfig as C
 
     p = sub.add_parser("colorize", help="colorize a grayscale image or stack")
@@ -34,6 +35,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--precision", default=C.default("precision"), choices=C.choices("precision"))
     p.add_argument(
         "--block-size", type=int, default=C.default("block_size"), help="output chunk side in px"
+    )
+    p.add_argument(
+        "--flips",
+        type=int,
+        default=C.default("flips"),
+        choices=FLIPS,
+        help="test-time flips: views of each window averaged (that many times the compute)",
     )
     p.add_argument(
         "--classes",
@@ -83,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         precision=args.precision,
         block_size=args.block_size,
         slices=args.slices,
+        flips=args.flips,
     )
     if args.confidence and args.classes is False:
         raise CLIError("--confidence is the class map's: leave out --no-classes")

@@ -14,6 +14,7 @@ from ..color import to_uint8
 from ..devices import compute_dtype, out_of_memory_message, pick_device
 from ..model.colorizer import Colorizer, network_input
 from ..model.normalize import apply_normalization
+from .flips import flipped_mean
 from .payload import ModelPayload, cached_model
 from .planner import Plan
 from .tiling import AxisWindow, TilePlan, round_up
@@ -72,7 +73,9 @@ def _device_session(
             if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             try:
-                raw = model.generator(network_input(x))  # (b, 2|3|K, s, s)
+                raw = flipped_mean(
+                    model.generator, network_input(x), plan.flips
+                )  # (b, 2|3|K, s, s)
             except torch.OutOfMemoryError:
                 # As training does: name the settings to lower, for scripts, CLI and GUI alike.
                 raise MemoryError(out_of_memory_message(dev, "batch_size or tile")) from None

@@ -52,6 +52,8 @@ class Plan:
     channels
         Output channels of a block: 3 (RGB), or 5 with the class index and confidence
         (:attr:`ColorizeConfig.classes`).
+    flips
+        Views of each window averaged (:attr:`ColorizeConfig.flips`).
     """
 
     tiling: TilePlan
@@ -63,6 +65,7 @@ class Plan:
     why: str = field(default="", compare=False, repr=False)
     notice: str | None = field(default=None, compare=False, repr=False)
     channels: int = 3
+    flips: int = 1
 
     def block_edges(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """Output blocks' row and column edges (one block per plane below ``block_size``)."""
@@ -81,11 +84,17 @@ class Plan:
         return ya, yb, xa, xb
 
     def record(self) -> dict[str, int]:
-        """The tiling a store records; passed back to :func:`plan` as ``stored``."""
+        """The tiling a store records; passed back to :func:`plan` as ``stored``.
+
+        Flips are recorded only when there are some, so stores begun before they existed
+        keep their fingerprint and still resume.
+        """
+        flips = {"flips": self.flips} if self.flips != 1 else {}
         return {
             "tile": self.tiling.tile,
             "overlap": self.tiling.overlap,
             "windows": WINDOWS_LAYOUT,
+            **flips,
         }
 
     def describe(self) -> str:
@@ -98,7 +107,9 @@ class Plan:
             f"{t.mode} tiling: {len(rows)}x{len(cols)} windows of up to "
             f"{max(w.size for w in rows)}x{max(w.size for w in cols)} px a plane (overlap >= "
             f"{t.overlap} px), {self.batch_size} per pass, computing "
-            f"{t.cost(self.height, self.width):.2f}x the output pixels; {dev}, {dtype}"
+            f"{t.cost(self.height, self.width):.2f}x the output pixels"
+            + (f", each window seen {self.flips} ways" if self.flips > 1 else "")
+            + f"; {dev}, {dtype}"
         )
 
 
@@ -164,7 +175,8 @@ def plan(
         )
     channels = 5 if config.classes else 3
     return Plan(
-        tiling, height, width, batch, config.device, config.precision, why, notice, channels
+        tiling, height, width, batch, config.device, config.precision, why, notice, channels,
+        config.flips,
     )  # fmt: skip
 
 
