@@ -49,3 +49,13 @@ def test_napari_colormap_floats_become_0_255():
     assert labels_palette_from_colormap({0: [0, 0, 0, 0], 1: [1.0, 0.5, 0.0, 1.0]}) == {
         1: (255, 128, 0)
     }
+
+
+def test_palette_tables_are_made_once_and_cannot_be_changed_by_a_caller():
+    from napari_colorgan.core.annotations import palette_lut
+
+    ab, known = palette_lut({1: (255, 0, 0), 2: (0, 255, 0)}, 3)
+    assert palette_lut({2: (0, 255, 0), 1: (255, 0, 0)}, 3)[0] is ab  # order does not matter
+    assert known.tolist() == [False, True, True, False]
+    with pytest.raises(ValueError, match="read-only"):
+        ab[1] = 0

@@ -48,6 +48,18 @@ def test_sparse_strokes_are_found_by_the_sampler():
     assert (batch.mask.flatten(1).sum(1) > 0).float().mean() > 0.7
 
 
+def test_strokes_painted_after_the_first_batch_are_sampled_too():
+    image, labels = stack_with_labels(h=256, w=256)
+    palette = {1: (255, 0, 0), 2: (0, 255, 0), 3: (0, 0, 255)}
+    stack = AnnotatedStack(image, labels=labels, palette=palette, normalization=NORM)
+    sampler = PatchSampler(stack, split_regions(stack, 32, 0.0)[0], 32)
+    sampler.sample(8, np.random.default_rng(0))  # the anchors are grouped by class now
+    labels[1, 200:204, 100:200] = 3  # a new class, far from the others, painted in place
+    stack.rescan((1,), labels[1])  # as napari's Labels layer does during a live run
+    batch = sampler.sample(64, np.random.default_rng(1))
+    assert (batch.classes == 2).any()  # class index 2 is label 3
+
+
 @pytest.mark.parametrize("kind", ["numpy", "dask", "zarr", "tiff", "npy"])
 def test_rgb_target_from_any_array_kind(kind, tmp_path):
     rng = np.random.default_rng(1)

@@ -5,8 +5,9 @@ every window decision (:func:`plan`), with ``tiling`` laying windows along an ax
 where the receptive field allows, blended otherwise) and ``window_size`` choosing the default
 window from the device's memory; ``job`` resolves a model, an input and a plan once into a
 :class:`ColorizeJob` (``input_check`` refuses what cannot be colorized); ``blocks`` colorizes
-one block of a plane on the device (``flips`` averaging a window's mirrored and turned views); ``graph`` builds the lazy dask array and ``class_maps`` a
-class model's class map and confidence from the same blocks; ``payload`` ships the model once
+one block of a plane on the device (``flips`` averaging a window's mirrored and turned views);
+``graph`` builds the lazy dask array and ``class_maps`` a class model's class map and
+confidence from the same blocks; ``payload`` ships the model once
 through a graph; ``store_fate`` decides what happens to an output store;
 ``store_check`` checks a store's flags against its chunks and metadata; ``zarr_store`` streams
 into a resumable store (its arrays made or opened by ``store_arrays``) in the OME-Zarr layout of
