@@ -23,7 +23,10 @@ For each view: seconds until the first colour shows there (a coarser level's col
 counts) and until every tile of the view is computed at the level shown; and the longest time
 napari's thread was blocked (a 10 ms timer's longest gap) while the view changed and filled
 in. Also: how long the call adding the layer took, beside napari's own ``add_image`` of the
-same grey pyramid (the floor of any click that adds a layer), and the process's peak RSS. A
+same grey pyramid (the floor of any click that adds a layer), how long a refresh of the grey
+layer alone blocks napari (the floor of each colour refresh: one per batch of tiles arriving),
+the number of blocks over 50 and 100 ms with and without the colour layer, and the process's
+peak RSS. A
 screenshot of each view goes to ``--shots``. ``--classes`` (a model trained on labels) adds the
 class map and confidence layers too, as the widget's two boxes do. ``--async-slicing`` turns on
 napari's own asynchronous slicing (Preferences > Experimental > Render Layers Asynchronously;
@@ -141,6 +144,22 @@ def napari_alone(viewer: Any, app: Any, ticks: Ticks, side: int, width: int) -> 
     return blocks(ticks, start, time.perf_counter())
 
 
+def napari_repaint(app: Any, ticks: Ticks, layer: Any) -> list[float]:
+    """napari's thread blocked by a refresh of the grey layer alone (five, sorted).
+
+    What any refresh costs here, however little changed: napari re-slices the view, uploads
+    its texture and Qt composes the window in software GL. The colour layer refreshes once
+    per batch of tiles arriving, so this is the floor of each of its blocks.
+    """
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        layer.refresh()
+        settle(app, 0.3)
+        times.append(ticks.longest_gap(t0)[0])
+    return sorted(times)
+
+
 def napari_add(viewer: Any, app: Any, levels: list[Any]) -> float:
     """Seconds napari's ``add_image`` of the grey pyramid takes (best of two): the click's floor."""
     times = []
@@ -204,6 +223,7 @@ def child(path: Path, shots: Path, model: Path | None, classes: bool) -> None:
     rows: dict[str, Any] = {"planes": planes, "side": side}
     rows["napari_alone"] = napari_alone(viewer, app, ticks, side, width)
     rows["napari_add_s"] = napari_add(viewer, app, levels)
+    rows["napari_repaint_s"] = napari_repaint(app, ticks, gray)
     sampler = StackSampler(ticks, threading.main_thread().ident)
     sampler.start()
     t0 = time.perf_counter()
@@ -275,6 +295,11 @@ def main() -> None:
     )
     alone = rows.pop("napari_alone")
     print(f"  the same moves with the grey layer alone: napari blocked <= {alone['max_s']:.3f} s")
+    repaint = rows.pop("napari_repaint_s")
+    print(
+        f"  a refresh of the grey layer alone blocks napari for {repaint[2]:.3f} s (median of "
+        f"5; {repaint[0]:.3f}-{repaint[-1]:.3f} s)"
+    )
     for name in [k for k, v in rows.items() if isinstance(v, dict) and "tiles" in v]:
         r = rows[name]
         first = "-" if r["first_colour_s"] is None else f"{r['first_colour_s']:.2f} s"

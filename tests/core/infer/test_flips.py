@@ -74,3 +74,13 @@ def test_a_store_records_flips_only_when_there_are_some():
     assert "flips" not in plan(m.config, (64, 64), ColorizeConfig(device="cpu")).record()
     four = plan(m.config, (64, 64), ColorizeConfig(device="cpu", flips=4))
     assert four.record()["flips"] == 4 and "seen 4 ways" in four.describe()
+
+
+def test_a_store_is_not_resumed_with_other_flips(tmp_path, rng):
+    from napari_colorgan.core.infer.zarr_store import colorize_to_zarr
+
+    m, plane = model(), rng.integers(0, 256, (2, 64, 64)).astype(np.uint8)
+    path = colorize_to_zarr(plane, tmp_path / "out.zarr", m, device="cpu")
+    with pytest.raises(ValueError, match="other test-time flips"):
+        colorize_to_zarr(plane, path, m, device="cpu", flips=2)
+    colorize_to_zarr(plane, path, m, device="cpu")  # the same settings finish it

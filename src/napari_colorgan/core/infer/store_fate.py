@@ -107,6 +107,7 @@ _DIFFERENCES = {
     "tile": "tiling",
     "overlap": "tiling",
     "windows": "tiling",
+    "flips": "test-time flips",
     "chunks": "chunking",
     "axes": "axis names",
     "region": "region",
