@@ -3,6 +3,7 @@
 import threading
 
 import numpy as np
+import pytest
 
 from napari_colorgan._widgets._tiled import TiledColour
 from napari_colorgan.core.infer.config import ColorizeConfig
@@ -80,6 +81,26 @@ def test_while_the_model_loads_each_region_reads_its_grey_once(rng, monkeypatch)
     np.testing.assert_array_equal(tiled.read(2, (0,), range(0, 256), range(0, 256), True), first)
     tiled.read(0, (0,), range(0, 64), range(0, 64), ask=True)
     assert len(reads) == 2
+
+
+def test_over_its_own_input_layer_the_colour_is_rgba_and_reads_no_grey(rng, monkeypatch):
+    # The input layer shows through where nothing is computed yet: no grey read on napari's
+    # thread (on a plane change it was most of what our reads cost).
+    from napari_colorgan.core.infer.tiles import TileKey, TileSource
+
+    tiled = TiledColour(pyramid(rng, planes=1, side=1024), tiny, CPU, see_through=True)
+    monkeypatch.setattr(tiled, "_grey", lambda *a: pytest.fail("the grey was read"))
+    assert tiled.levels[0].shape == (1, 1024, 1024, 4)
+    loading = np.asarray(tiled.levels[0][0, :64, :64])
+    assert loading.shape == (64, 64, 4) and not loading.any()  # transparent while it loads
+    tiled.source = TileSource(tiled.gray, tiny(), CPU)
+    key = TileKey(0, (0,), 0, 0)
+    tiled.cache.put(key, tiled.source.compute(key))
+    _, y1, _, x1 = tiled.source.region(key)  # the first tile: from (0, 0)
+    view = np.asarray(tiled.levels[0][0, : y1 + 8, : x1 + 8])
+    np.testing.assert_array_equal(view[:y1, :x1, :3], tiled.cache.get(key))
+    assert (view[:y1, :x1, 3] == 255).all() and not view[y1:, :, 3].any()
+    assert np.asarray(tiled.colorized()[0, :8, :8]).shape == (8, 8, 3)  # exports stay RGB
 
 
 def test_napari_style_indexing_of_a_level(rng):

@@ -64,7 +64,9 @@ def add_colour_layer(
     Returns
     -------
     napari.layers.Image
-        An RGB multiscale layer (single-scale when the input has one small level). Level 0
+        A multiscale layer (single-scale when the input has one small level): RGBA when
+        ``data`` is a layer of this viewer (transparent where no colour is computed yet, so
+        that layer shows through), else RGB (the input's grey there). Level 0
         is the exact colorization, equal to :func:`~napari_colorgan.colorize`; coarser levels
         are previews colorized at their own resolution. The class layers, when asked for,
         are in ``layer.metadata["colorgan_parts"]``.
@@ -79,7 +81,9 @@ def add_colour_layer(
     settings = _config(config, classes or confidence)
     # Before anything is added: a colour model is refused now.
     dtype, palette = class_info(model) if settings.classes else (None, None)
-    tiled = TiledColour(levels, _loader(model), settings, cache_bytes, spill_to)
+    # The input's own layer in this viewer shows where no colour is computed yet.
+    see_through = any(layer is data for layer in viewer.layers)
+    tiled = TiledColour(levels, _loader(model), settings, cache_bytes, spill_to, see_through)
     tiled.input, tiled.pixel = given, pixel
     kwargs["name"] = name or kwargs.get("name", "colour")
     many = len(levels) > 1

@@ -28,7 +28,8 @@ class LevelView:
     def __init__(self, parent: Any, level: int, part: str = "colour") -> None:
         self.parent, self.level, self.part = parent, level, part
         plane = tuple(parent.gray[level].shape)
-        self.shape = (*plane, 3) if part == "colour" else plane
+        rgba = getattr(parent, "see_through", False)
+        self.shape = (*plane, 4 if rgba else 3) if part == "colour" else plane
         self.dtype = np.dtype(
             {"colour": np.uint8, "classes": parent.label_dtype, "confidence": np.float32}[part]
         )
@@ -53,8 +54,13 @@ class LevelView:
         would otherwise copy a strided colour on napari's thread at each texture upload.
         """
         if self.part == "colour":
+            # A view's composition ends with its alpha channel when the layer is RGBA; tiles
+            # assembled for an export have none.
+            alpha = self.shape[-1] == 4 and tiles.shape[-1] == self.parent.width
+            if tiles.shape[-1] == 3 or (alpha and tiles.shape[-1] == 4):
+                return tiles.copy()
             # Of five channels, a gather: a strided copy of three was 5x slower (15 ms a view).
-            return tiles.copy() if tiles.shape[-1] == 3 else tiles[..., [0, 1, 2]]
+            return tiles[..., [0, 1, 2, -1] if alpha else [0, 1, 2]]
         if self.part == "classes":
             return np.take(self.parent.label_table, tiles[..., 3])
         return np.multiply(tiles[..., 4], np.float32(1 / 255), dtype=np.float32)
@@ -106,7 +112,7 @@ class _Selection:
         keep = tuple(slice(None) if isinstance(a, range) else 0 for a in lead)
         local = (_local(ys, span_y), _local(xs, span_x))
         if colour:
-            local += (_local(self.axes[-1], range(3)),)
+            local += (_local(self.axes[-1], range(self.view.shape[-1])),)
         return out[(*keep, *local)]
 
 

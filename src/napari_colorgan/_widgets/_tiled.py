@@ -18,12 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from napari_colorgan._widgets._grey import GreyPlaceholder
 from napari_colorgan._widgets._level_view import NOT_YET, LevelView
 
 #: Bytes of colour tiles kept (the user can set it).
 CACHE_BYTES = 512 << 20
-#: The grey shown until colour comes is read this many levels coarser (at most).
-GREY_SKIP = 2
 #: Regions whose composed colour is kept between refreshes (a view per level, a thumbnail).
 SHOWN_KEPT = 4
 
@@ -36,10 +35,18 @@ class _Shown:
     """
 
     def __init__(
-        self, grey: np.ndarray | None, shape: tuple[int, ...], coarse: frozenset[Any]
+        self,
+        grey: np.ndarray | None,
+        shape: tuple[int, ...],
+        coarse: frozenset[Any],
+        see_through: bool = False,
     ) -> None:
         self.grey = grey  # None where coarser colour covers the whole region
-        self.out = np.empty(shape, np.uint8)
+        if see_through:  # transparent (last channel 0) until tiles are pasted
+            self.out = np.zeros(shape, np.uint8)
+            self.out[..., 3:-1] = (NOT_YET, 0)[: shape[-1] - 4]
+        else:
+            self.out = np.empty(shape, np.uint8)
         if grey is not None:
             self.out[..., :3] = grey
             self.out[..., 3:] = (NOT_YET, 0)[: shape[-1] - 3]
@@ -63,6 +70,10 @@ class TiledColour:
     spill
         A folder to keep tiles dropped from memory in (a zarr scratch folder inside it,
         removed with the layer); None: they are dropped.
+    see_through
+        The colour is RGBA, transparent where no colour is computed yet (the input's own
+        layer shows through, at full resolution): no grey is read for the view. Else RGB,
+        the input's grey (read coarser) where no colour is computed yet.
     """
 
     def __init__(
@@ -72,6 +83,7 @@ class TiledColour:
         config: Any,
         cache_bytes: int = CACHE_BYTES,
         spill: Any = None,
+        see_through: bool = False,
     ) -> None:
         from napari_colorgan.core.infer.tile_cache import TileCache, TileQueue
         from napari_colorgan.core.infer.tile_spill import SpillStore
@@ -85,6 +97,9 @@ class TiledColour:
         self._loading = threading.Lock()
         #: Tile channels: RGB, and with ``config.classes`` the class index and confidence.
         self.channels = 5 if getattr(config, "classes", False) else 3
+        #: Channels of a composed view: the tiles', and an alpha one when ``see_through``.
+        self.see_through = see_through
+        self.width = self.channels + see_through
         # Label id of each class index (NOT_YET: 0), known once the model is loaded.
         self.label_table = np.zeros(256, np.uint8)
         self.label_dtype = np.dtype(np.uint8)
@@ -93,12 +108,11 @@ class TiledColour:
         self.asked: list[Any] = []  # the tiles the latest view was missing
         self._shown: OrderedDict[tuple[Any, ...], _Shown] = OrderedDict()
         self._reading = threading.Lock()  # one read at a time composes and keeps regions
-        self.low, self.high = _stretch(self.gray[-1])
+        self._placeholder = GreyPlaceholder(self.gray)
         # Level 0's pixel size and unit (the layer's scale and units, or the file's), and the
         # level matching the model's training pixels, known once the model is loaded.
         self.pixel: tuple[float, str | None] = (1.0, None)
         self.exact = 0
-        self._tables: dict[np.dtype, np.ndarray] = {}  # grey of each 8/16-bit value
 
     def ready_source(self) -> Any:
         """The tile source, the model loaded first if need be (call it in a worker)."""
@@ -214,7 +228,7 @@ class TiledColour:
     def _read(self, level: int, plane: tuple[int, ...], ys: range, xs: range, ask: bool) -> Any:
         source = self.source
         if not len(ys) or not len(xs):
-            return np.zeros((len(ys), len(xs), self.channels), np.uint8)
+            return np.zeros((len(ys), len(xs), self.width), np.uint8)
         if source is None:  # the model is loading: the grey, read once per region
             return self._kept(level, plane, ys, xs).out
         from napari_colorgan.core.infer.tile_cache import TileKey
@@ -268,12 +282,15 @@ class TiledColour:
         shown = self._shown.get(region)
         if shown is None or shown.coarse != frozenset(k for k, *_ in coarse):
             grey = None if shown is None else shown.grey
-            if grey is None and not covered:  # no need to read the input where colour covers
+            # No need to read the input where colour covers it, or where it shows through.
+            if grey is None and not covered and not self.see_through:
                 grey = self._grey(level, plane, ys, xs)
-            shape = (len(ys), len(xs), self.channels)
-            shown = _Shown(grey, shape, frozenset(k for k, *_ in coarse))
+            shape = (len(ys), len(xs), self.width)
+            shown = _Shown(grey, shape, frozenset(k for k, *_ in coarse), self.see_through)
+            n = self.channels
             for _key, tile, (a, b, c, d), rows, cols in coarse:  # coarsest first: finer wins
-                shown.out[a:b, c:d] = tile[np.ix_(rows, cols)]  # one gather, not two
+                shown.out[a:b, c:d, :n] = tile[np.ix_(rows, cols)]  # one gather, not two
+                shown.out[a:b, c:d, n:] = 255  # opaque, when there is an alpha channel
             self._shown[region] = shown
         self._shown.move_to_end(region)
         while len(self._shown) > SHOWN_KEPT:
@@ -288,9 +305,9 @@ class TiledColour:
         y0, y1, x0, x1 = self.source.region(key)
         a, b = max(y0, ys.start), min(y1, ys.stop)
         c, d = max(x0, xs.start), min(x1, xs.stop)
-        out[a - ys.start : b - ys.start, c - xs.start : d - xs.start] = tile[
-            a - y0 : b - y0, c - x0 : d - x0
-        ]
+        where = out[a - ys.start : b - ys.start, c - xs.start : d - xs.start]
+        where[..., : self.channels] = tile[a - y0 : b - y0, c - x0 : d - x0]
+        where[..., self.channels :] = 255  # opaque, when there is an alpha channel
         return True
 
     def _coarser_tiles(
@@ -358,47 +375,5 @@ class TiledColour:
         )
 
     def _grey(self, level: int, plane: tuple[int, ...], ys: range, xs: range) -> np.ndarray:
-        """The input's grey (y, x, 1) uint8, one stretch for every tile and level.
-
-        Read from up to :data:`GREY_SKIP` levels coarser and upsampled (nearest): a placeholder
-        until the colour comes, and a 16x smaller read on napari's thread.
-        """
-        from napari_colorgan.core.infer.tile_levels import nearest, read_now
-
-        if not len(ys) or not len(xs):
-            return np.zeros((len(ys), len(xs), 1), np.uint8)
-        src = min(level + GREY_SKIP, len(self.gray) - 1)
-        (h, w), (hs, ws) = self.gray[level].shape[-2:], self.gray[src].shape[-2:]
-        iy, ix = nearest(ys.start, ys.stop, h, hs), nearest(xs.start, xs.stop, w, ws)
-        raw = read_now(
-            self.gray[src][(*plane, slice(iy[0], iy[-1] + 1), slice(ix[0], ix[-1] + 1))]
-        )
-        if src != level:
-            raw = raw[iy - iy[0]][:, ix - ix[0]]
-        if raw.dtype in (np.uint8, np.uint16):  # one table lookup a pixel: napari's thread
-            grey = self._table(raw.dtype)[raw]
-        else:
-            grey = self._stretched(raw.astype(np.float32))
-        return grey[..., None]  # (y, x, 1): broadcast where it is pasted, not copied thrice
-
-    def _stretched(self, values: np.ndarray) -> np.ndarray:
-        """Float values to uint8 grey, the 1st-99th percentile stretch of the input."""
-        scale = 255 / max(self.high - self.low, 1e-12)
-        return np.clip((values - self.low) * scale, 0, 255).astype(np.uint8)
-
-    def _table(self, dtype: np.dtype) -> np.ndarray:
-        """The grey of every value of an 8/16-bit ``dtype``, made once (not at each read)."""
-        if dtype not in self._tables:
-            values = np.arange(np.iinfo(dtype).max + 1, dtype=np.float32)
-            self._tables[dtype] = self._stretched(values)
-        return self._tables[dtype]
-
-
-def _stretch(level: Any) -> tuple[float, float]:
-    """1st and 99th percentiles of a strided sample of the coarsest level."""
-    from napari_colorgan.core.infer.tile_levels import read_now
-
-    plane = read_now(level[(0,) * (level.ndim - 2)])
-    step = max(1, max(plane.shape) // 256)
-    low, high = np.nanpercentile(plane[::step, ::step].astype(np.float32), (1, 99))
-    return float(low), float(high)
+        """The input's grey (y, x, 1) uint8 of a region, from :class:`GreyPlaceholder`."""
+        return self._placeholder.read(level, plane, ys, xs)
