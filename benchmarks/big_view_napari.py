@@ -31,6 +31,8 @@ screenshot of each view goes to ``--shots``. ``--classes`` (a model trained on l
 class map and confidence layers too, as the widget's two boxes do. ``--async-slicing`` turns on
 napari's own asynchronous slicing (Preferences > Experimental > Render Layers Asynchronously;
 here through ``NAPARI_ASYNC=1``, so the user's settings file is not touched).
+``--see-through`` makes the colour layer RGBA over the grey (``add_colour_layer(...,
+see_through=True)``).
 """
 
 from __future__ import annotations
@@ -192,7 +194,9 @@ def late_frames(sampler: StackSampler, top: int = 12) -> list[tuple[str, int]]:
     return counts.most_common(top)
 
 
-def child(path: Path, shots: Path, model: Path | None, classes: bool) -> None:
+def child(
+    path: Path, shots: Path, model: Path | None, classes: bool, see_through: bool = False
+) -> None:
     import dask.array as da
     import napari
     import zarr
@@ -228,7 +232,9 @@ def child(path: Path, shots: Path, model: Path | None, classes: bool) -> None:
     sampler.start()
     t0 = time.perf_counter()
     config = ColorizeConfig(device="cpu")
-    layer = add_colour_layer(viewer, gray, model, config, classes=classes, confidence=classes)
+    layer = add_colour_layer(
+        viewer, gray, model, config, classes=classes, confidence=classes, see_through=see_through
+    )
     rows["click_s"] = time.perf_counter() - t0
     tiled = layer.metadata["colorgan_tiles"]
     rows["zoomed in"] = watch(app, ticks, layer, tiled, (0,))
@@ -271,10 +277,13 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="a small-preset model file for the pictures")
     parser.add_argument("--classes", action="store_true", help="class map and confidence too")
     parser.add_argument("--async-slicing", action="store_true", help="napari's async slicing")
+    parser.add_argument(
+        "--see-through", action="store_true", help="an RGBA colour layer over the grey"
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.child, args.shots, args.model, args.classes)
+        return child(args.child, args.shots, args.model, args.classes, args.see_through)
     args.shots.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         path = args.out or Path(tmp) / "section.zarr"
@@ -283,6 +292,7 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--child", str(path), "--shots", str(args.shots)]
         cmd += ["--model", str(args.model)] if args.model else []
         cmd += ["--classes"] if args.classes else []
+        cmd += ["--see-through"] if args.see_through else []
         env = {**os.environ, "NAPARI_ASYNC": "1" if args.async_slicing else "0"}
         out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout
     rows = json.loads(out.split("RESULT ", 1)[1])

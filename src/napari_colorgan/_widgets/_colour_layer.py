@@ -31,6 +31,7 @@ def add_colour_layer(
     name: str | None = None,
     classes: bool = False,
     confidence: bool = False,
+    see_through: bool = False,
 ) -> Any:
     """Add a colour layer computed where the viewer looks, off napari's thread; returns it.
 
@@ -60,13 +61,17 @@ def add_colour_layer(
         classes``, label ids and colours as painted) and its confidence (an image ``NAME
         confidence``, the top class probability, 0-1), computed with the colour from the same
         tiles, as :func:`~napari_colorgan.classify` gives them.
+    see_through
+        When ``data`` is a layer of this viewer: an RGBA layer, transparent where no colour
+        is computed yet, so that layer shows through at its own resolution and no grey is
+        read on napari's thread (the click and a plane change block napari less; zoomed out,
+        napari's larger RGBA texture blocks it more: see the benchmarks page).
 
     Returns
     -------
     napari.layers.Image
-        A multiscale layer (single-scale when the input has one small level): RGBA when
-        ``data`` is a layer of this viewer (transparent where no colour is computed yet, so
-        that layer shows through), else RGB (the input's grey there). Level 0
+        A multiscale layer (single-scale when the input has one small level): RGB, the
+        input's grey where no colour is computed yet (RGBA with ``see_through``). Level 0
         is the exact colorization, equal to :func:`~napari_colorgan.colorize`; coarser levels
         are previews colorized at their own resolution. The class layers, when asked for,
         are in ``layer.metadata["colorgan_parts"]``.
@@ -82,7 +87,7 @@ def add_colour_layer(
     # Before anything is added: a colour model is refused now.
     dtype, palette = class_info(model) if settings.classes else (None, None)
     # The input's own layer in this viewer shows where no colour is computed yet.
-    see_through = any(layer is data for layer in viewer.layers)
+    see_through = see_through and any(layer is data for layer in viewer.layers)
     tiled = TiledColour(levels, _loader(model), settings, cache_bytes, spill_to, see_through)
     tiled.input, tiled.pixel = given, pixel
     kwargs["name"] = name or kwargs.get("name", "colour")
