@@ -62,10 +62,8 @@ def add_colour_layer(
         confidence``, the top class probability, 0-1), computed with the colour from the same
         tiles, as :func:`~napari_colorgan.classify` gives them.
     see_through
-        When ``data`` is a layer of this viewer: an RGBA layer, transparent where no colour
-        is computed yet, so that layer shows through at its own resolution and no grey is
-        read on napari's thread (the click and a plane change block napari less; zoomed out,
-        napari's larger RGBA texture blocks it more: see the benchmarks page).
+        When ``data`` is a layer of this viewer: RGBA, transparent (that layer showing) where
+        no colour is computed yet; no grey read on napari's thread (see the benchmarks page).
 
     Returns
     -------
@@ -80,16 +78,14 @@ def add_colour_layer(
     --------
     >>> layer = ncg.add_colour_layer(viewer, viewer.layers["section"], "model.safetensors")
     """
-    pixel = pixel_of(data)
     levels, kwargs, given = _levels_of(data)
-    cache_bytes = max(1, int(cache_mb * 2**20))
     settings = _config(config, classes or confidence)
     # Before anything is added: a colour model is refused now.
     dtype, palette = class_info(model) if settings.classes else (None, None)
-    # The input's own layer in this viewer shows where no colour is computed yet.
     see_through = see_through and any(layer is data for layer in viewer.layers)
+    cache_bytes = max(1, int(cache_mb * 2**20))
     tiled = TiledColour(levels, _loader(model), settings, cache_bytes, spill_to, see_through)
-    tiled.input, tiled.pixel = given, pixel
+    tiled.input, tiled.pixel = given, pixel_of(data)
     kwargs["name"] = name or kwargs.get("name", "colour")
     many = len(levels) > 1
     added = viewer.add_image(
