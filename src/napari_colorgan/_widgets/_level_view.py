@@ -57,10 +57,11 @@ class LevelView:
             # A view's composition ends with its alpha channel when the layer is RGBA; tiles
             # assembled for an export have none.
             alpha = self.shape[-1] == 4 and tiles.shape[-1] == self.parent.width
-            if tiles.shape[-1] == 3 or (alpha and tiles.shape[-1] == 4):
+            keep = [0, 1, 2, -1] if alpha else [0, 1, 2]
+            if tiles.shape[-1] == len(keep):
                 return tiles.copy()
-            # Of five channels, a gather: a strided copy of three was 5x slower (15 ms a view).
-            return tiles[..., [0, 1, 2, -1] if alpha else [0, 1, 2]]
+            # Of more channels, a gather: a strided copy of three was 5x slower (15 ms a view).
+            return tiles[..., keep]
         if self.part == "classes":
             return np.take(self.parent.label_table, tiles[..., 3])
         return np.multiply(tiles[..., 4], np.float32(1 / 255), dtype=np.float32)

@@ -26,22 +26,21 @@ VIEWS: tuple[tuple[bool, bool, bool], ...] = (
 )
 
 
-def _apply(x: torch.Tensor, view: tuple[bool, bool, bool]) -> torch.Tensor:
-    """``x`` (b, c, h, w) seen in ``view``."""
-    transpose, rows, cols = view
-    if transpose:
-        x = x.transpose(-2, -1)
-    dims = [d for d, on in ((-2, rows), (-1, cols)) if on]
+def _mirrored(x: torch.Tensor, view: tuple[bool, bool, bool]) -> torch.Tensor:
+    """``x`` (b, c, h, w) with the rows and columns ``view`` mirrors flipped."""
+    dims = [d for d, on in ((-2, view[1]), (-1, view[2])) if on]
     return x.flip(dims) if dims else x
+
+
+def _apply(x: torch.Tensor, view: tuple[bool, bool, bool]) -> torch.Tensor:
+    """``x`` (b, c, h, w) seen in ``view``: transposed first, then mirrored."""
+    return _mirrored(x.transpose(-2, -1) if view[0] else x, view)
 
 
 def _undo(y: torch.Tensor, view: tuple[bool, bool, bool]) -> torch.Tensor:
     """The output ``y`` (b, k, h, w) of a view brought back to the window's own orientation."""
-    transpose, rows, cols = view
-    dims = [d for d, on in ((-2, rows), (-1, cols)) if on]
-    if dims:
-        y = y.flip(dims)
-    return y.transpose(-2, -1) if transpose else y
+    y = _mirrored(y, view)
+    return y.transpose(-2, -1) if view[0] else y
 
 
 def flipped_mean(
