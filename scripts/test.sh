@@ -35,10 +35,13 @@ echo "== ruff"
 .venv/bin/ruff format --check .
 echo "== plugin manifest"
 .venv/bin/npe2 validate napari-colorgan
+# The wheel and the site are only checked, not kept: a CI machine may keep its /tmp between runs.
+scratch=$(mktemp -d)
 echo "== sdist and wheel"
-.venv/bin/python -m build --outdir "$(mktemp -d)" . > /dev/null
+.venv/bin/python -m build --outdir "$scratch/dist" . > /dev/null
 echo "== documentation"
 export NO_MKDOCS_2_WARNING=1
-.venv/bin/mkdocs build --strict --quiet --site-dir "$(mktemp -d)"
+.venv/bin/mkdocs build --strict --quiet --site-dir "$scratch/site"
+rm -rf "$scratch"
 echo "== pytest"
 exec xvfb-run -a -s "-screen 0 1280x1024x24" .venv/bin/python -m pytest "$@"

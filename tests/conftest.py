@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 import torch
@@ -12,11 +14,21 @@ from napari_colorgan.core.model.config import InputNormalization, ModelConfig
 
 @pytest.fixture(autouse=True)
 def _no_user_state(monkeypatch, tmp_path_factory):
-    """Keep the user's VGG19 weights, torch hub cache and recent-model list out of the tests."""
+    """Keep the user's VGG19 weights, torch hub cache and recent-model list out of the tests.
+
+    The folders go when the test ends: a test that installs weights leaves 77 MB, and CI's
+    disk filled part-way through the suite when every test's folders were kept.
+    """
+    folders = {"TORCH_HOME": "torch_home", "NAPARI_COLORGAN_CONFIG_DIR": "config"}
+    folders["NAPARI_COLORGAN_CACHE"] = "cache"
+    made = []
     monkeypatch.delenv("NAPARI_COLORGAN_VGG19", raising=False)
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path_factory.mktemp("torch_home")))
-    monkeypatch.setenv("NAPARI_COLORGAN_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
-    monkeypatch.setenv("NAPARI_COLORGAN_CACHE", str(tmp_path_factory.mktemp("cache")))
+    for variable, name in folders.items():
+        made.append(tmp_path_factory.mktemp(name))
+        monkeypatch.setenv(variable, str(made[-1]))
+    yield
+    for path in made:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
