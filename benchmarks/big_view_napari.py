@@ -14,7 +14,11 @@ does: the model loads in the worker. On a canvas about 1000 px across, as a user
 * zoomed in at the centre of plane 0 (level 0, the exact colorization);
 * a pan of 3000 px;
 * zoomed out to the whole section (a preview at the coarsest level);
-* zoomed in again, on the next plane.
+* zoomed in again at the centre;
+* the next plane.
+
+Each view's time starts before its move: napari slices the layers on its own thread as the
+camera or plane changes, and that block counts.
 
 The same moves are made first with the grey layer alone: napari's own worst block in the same
 session (its slicing of the grey pyramid, its drawing) is the floor the colour layer adds to.
@@ -62,6 +66,26 @@ def settle(app: Any, seconds: float) -> None:
         time.sleep(0.005)
 
 
+#: (start, seconds) of each read of the colour layer on napari's thread: our share of its blocks.
+READS: list[tuple[float, float]] = []
+
+
+def time_reads() -> None:
+    """Record every read napari makes of the colour layer's levels on its own thread."""
+    from napari_colorgan._widgets import _level_view
+
+    read = _level_view._Selection.read
+
+    def timed(self: Any, ask: bool) -> Any:
+        t0 = time.perf_counter()
+        out = read(self, ask)
+        if threading.current_thread() is threading.main_thread():
+            READS.append((t0, time.perf_counter() - t0))
+        return out
+
+    _level_view._Selection.read = timed
+
+
 def view_keys(layer: Any, tiled: Any, plane: tuple[int, ...]) -> list[Any]:
     """The tiles of the level napari shows that meet the canvas."""
     from napari_colorgan.core.infer.tiles import TileKey
@@ -80,9 +104,14 @@ def coloured(tiled: Any, keys: list[Any]) -> bool:
     return bool(coarsest) and keys[0].level < coarsest[0].level and coarsest[0] in tiled.cache
 
 
-def watch(app: Any, ticks: Ticks, layer: Any, tiled: Any, plane: tuple[int, ...]) -> dict:
-    """Wait for the view to fill in; seconds to first colour and to all tiles, worst block."""
+def watch(
+    app: Any, ticks: Ticks, layer: Any, tiled: Any, plane: tuple[int, ...], move: Any = None
+) -> dict:
+    """Make the ``move``, wait for the view to fill in; seconds to first colour and to all
+    tiles, worst block (the move's own slicing on napari's thread included)."""
     t0, first = time.perf_counter(), None
+    if move is not None:
+        move()
     while time.perf_counter() - t0 < 300:
         app.processEvents()
         keys = view_keys(layer, tiled, plane) if tiled.source is not None else []
@@ -101,7 +130,9 @@ def watch(app: Any, ticks: Ticks, layer: Any, tiled: Any, plane: tuple[int, ...]
         )
     settle(app, 0.3)  # the last refresh lands
     block, _ = ticks.longest_gap(t0)
+    ours = [took for at, took in READS if at >= t0]
     return {
+        "reads": {"n": len(ours), "max_s": max(ours, default=0.0), "sum_s": sum(ours)},
         "level": layer.data_level,
         "tiles": len(keys),
         "first_colour_s": first,
@@ -131,13 +162,16 @@ def blocks(ticks: Ticks, since: float, until: float) -> dict[str, Any]:
 def napari_alone(viewer: Any, app: Any, ticks: Ticks, side: int, width: int) -> dict[str, Any]:
     """The same moves with the grey layer alone: napari's own blocks, for comparison."""
     centre, zoom = (0, side / 2, side / 2), width / CANVAS
+
+    def zoom_in() -> None:
+        viewer.camera.zoom, viewer.camera.center = zoom, centre
+
     moves = [
         lambda: setattr(viewer.camera, "center", (0, side / 2, side / 2 + 3000)),
         lambda: setattr(viewer.camera, "zoom", 0.95 * width / side),
-        lambda: setattr(viewer.camera, "zoom", zoom),
+        zoom_in,
         lambda: viewer.dims.set_current_step(0, 1),
         lambda: viewer.dims.set_current_step(0, 0),
-        lambda: setattr(viewer.camera, "center", centre),
     ]
     start = time.perf_counter()
     for move in moves:
@@ -228,6 +262,7 @@ def child(
     rows["napari_alone"] = napari_alone(viewer, app, ticks, side, width)
     rows["napari_add_s"] = napari_add(viewer, app, levels)
     rows["napari_repaint_s"] = napari_repaint(app, ticks, gray)
+    time_reads()
     sampler = StackSampler(ticks, threading.main_thread().ident)
     sampler.start()
     t0 = time.perf_counter()
@@ -239,21 +274,30 @@ def child(
     tiled = layer.metadata["colorgan_tiles"]
     rows["zoomed in"] = watch(app, ticks, layer, tiled, (0,))
     viewer.screenshot(str(shots / "big_view_zoomed_in.png"), canvas_only=True)
-    viewer.camera.center = (0, side / 2, side / 2 + 3000)
-    rows["after a 3000 px pan"] = watch(app, ticks, layer, tiled, (0,))
+    settle(app, 0.3)  # the screenshot's own block ends before the next move
+    pan = lambda: setattr(viewer.camera, "center", (0, side / 2, side / 2 + 3000))
+    rows["after a 3000 px pan"] = watch(app, ticks, layer, tiled, (0,), pan)
     viewer.screenshot(str(shots / "big_view_pan.png"), canvas_only=True)
-    viewer.camera.zoom = 0.95 * width / side
-    rows["zoomed out, whole section"] = watch(app, ticks, layer, tiled, (0,))
+    settle(app, 0.3)
+    out = lambda: setattr(viewer.camera, "zoom", 0.95 * width / side)
+    rows["zoomed out, whole section"] = watch(app, ticks, layer, tiled, (0,), out)
     viewer.screenshot(str(shots / "big_view_zoomed_out.png"), canvas_only=True)
+    settle(app, 0.3)
     if planes > 1:
-        viewer.camera.zoom = width / CANVAS
-        viewer.camera.center = (1, side / 2, side / 2)
-        viewer.dims.set_current_step(0, 1)
-        rows["next plane, zoomed in"] = watch(app, ticks, layer, tiled, (1,))
+
+        def zoom_in() -> None:
+            viewer.camera.zoom = width / CANVAS
+            viewer.camera.center = (0, side / 2, side / 2)
+
+        rows["zoomed in again"] = watch(app, ticks, layer, tiled, (0,), zoom_in)
+        settle(app, 0.3)
+        step = lambda: viewer.dims.set_current_step(0, 1)
+        rows["next plane, zoomed in"] = watch(app, ticks, layer, tiled, (1,), step)
         viewer.screenshot(str(shots / "big_view_next_plane.png"), canvas_only=True)
     # Screenshots block napari's thread by design: the worst block is the views' own.
     views = [r for r in rows.values() if isinstance(r, dict) and "worst_block_s" in r]
     rows["worst_block_s"] = max(r["worst_block_s"] for r in views)
+    rows["views"] = len(views)
     # Summed over the views' own moves (each watched until filled in, screenshots after).
     counts = [r["blocks"] for r in views]
     rows["with_colour"] = {k: sum(c[k] for c in counts) for k in counts[0] if k != "max_s"}
@@ -294,7 +338,10 @@ def main() -> None:
         cmd += ["--classes"] if args.classes else []
         cmd += ["--see-through"] if args.see_through else []
         env = {**os.environ, "NAPARI_ASYNC": "1" if args.async_slicing else "0"}
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout
+        run = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if run.returncode:
+            sys.exit(f"the viewer's process failed ({run.returncode}):\n{run.stderr[-3000:]}")
+        out = run.stdout
     rows = json.loads(out.split("RESULT ", 1)[1])
     planes, side = rows.pop("planes"), rows.pop("side")
     print(f"{planes} x {side}² real ssTEM in napari, small preset, this CPU:")
@@ -317,6 +364,11 @@ def main() -> None:
             f"  {name:<28} level {r['level']}, {r['tiles']:2d} tiles: first colour {first}, "
             f"all {r['all_tiles_s']:.2f} s; GUI thread blocked <= {r['worst_block_s']:.3f} s"
         )
+        ours = r["reads"]
+        print(
+            f"  {'':<28} our reads on napari's thread: {ours['n']}, longest "
+            f"{1000 * ours['max_s']:.0f} ms, {1000 * ours['sum_s']:.0f} ms in all"
+        )
     print("  napari's thread late by > 0.1 s, innermost frames (samples every 20 ms):")
     for frames, count in rows.pop("late_frames"):
         print(f"    {count:3d}  {frames}")
@@ -325,8 +377,8 @@ def main() -> None:
         f"{rows['peak_rss_mb']:.0f} MB (tile cache {rows['cache_mb']:.0f} MB)"
     )
     for name, b in (
-        ("grey layer alone, 6 moves", alone),
-        ("colour layer, 4 views", rows["with_colour"]),
+        ("grey layer alone, 5 moves", alone),
+        (f"colour layer, {rows['views']} views", rows["with_colour"]),
     ):
         print(
             f"  {name:<26} blocks > 50 ms: {b['over_50ms']:3d}, > 100 ms: {b['over_100ms']:3d} "

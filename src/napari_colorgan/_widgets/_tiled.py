@@ -19,39 +19,13 @@ from typing import Any
 import numpy as np
 
 from napari_colorgan._widgets._grey import GreyPlaceholder
-from napari_colorgan._widgets._level_view import NOT_YET, LevelView
+from napari_colorgan._widgets._level_view import LevelView
+from napari_colorgan._widgets._shown import Shown
 
 #: Bytes of colour tiles kept (the user can set it).
 CACHE_BYTES = 512 << 20
 #: Regions whose composed colour is kept between refreshes (a view per level, a thumbnail).
 SHOWN_KEPT = 4
-
-
-class _Shown:
-    """A region's composed tiles: its grey, and which tiles were painted on it.
-
-    Channels as the tiles': RGB, then for a class model the class index (:data:`NOT_YET`
-    until a tile comes) and the confidence (0).
-    """
-
-    def __init__(
-        self,
-        grey: np.ndarray | None,
-        shape: tuple[int, ...],
-        coarse: frozenset[Any],
-        see_through: bool = False,
-    ) -> None:
-        self.grey = grey  # None where coarser colour covers the whole region
-        if see_through:  # transparent (last channel 0) until tiles are pasted
-            self.out = np.zeros(shape, np.uint8)
-            self.out[..., 3:-1] = (NOT_YET, 0)[: shape[-1] - 4]
-        else:
-            self.out = np.empty(shape, np.uint8)
-        if grey is not None:
-            self.out[..., :3] = grey
-            self.out[..., 3:] = (NOT_YET, 0)[: shape[-1] - 3]
-        self.coarse = coarse  # coarser tiles upsampled on it
-        self.fine: set[Any] = set()  # tiles of its own level pasted on it
 
 
 class TiledColour:
@@ -106,7 +80,7 @@ class TiledColour:
         self.palette: dict[int, tuple[int, int, int]] = {}  # label id: RGB, as painted
         self.levels = [LevelView(self, i) for i in range(len(self.gray))]
         self.asked: list[Any] = []  # the tiles the latest view was missing
-        self._shown: OrderedDict[tuple[Any, ...], _Shown] = OrderedDict()
+        self._shown: OrderedDict[tuple[Any, ...], Shown] = OrderedDict()
         self._reading = threading.Lock()  # one read at a time composes and keeps regions
         self._placeholder = GreyPlaceholder(self.gray)
         # Level 0's pixel size and unit (the layer's scale and units, or the file's), and the
@@ -167,7 +141,22 @@ class TiledColour:
         yield []
         # One tile at a time: a new view waits for one tile at most, and each tile shows as
         # soon as it is done.
-        yield from compute_queued(source, self.cache, self.queue, most=1)
+        for keys in compute_queued(source, self.cache, self.queue, most=1):
+            self.prepare(keys)
+            yield keys
+
+    def prepare(self, keys: list[Any]) -> None:
+        """Paint tiles just cached onto the kept views of their plane (call it in the worker).
+
+        napari then re-reads a view at its refresh and finds it composed: its thread only
+        copies it out, instead of pasting tiles and upsampling coarser colour itself.
+        """
+        planes = {key.plane for key in keys}
+        with self._reading:
+            for region, shown in list(self._shown.items()):
+                level, plane, y0, y1, x0, x1 = region
+                if plane in planes and shown.keys:
+                    self._compose(level, plane, range(y0, y1), range(x0, x1), shown.keys)
 
     def close(self) -> None:
         """End the worker (after the tile in progress) and free the cache."""
@@ -216,14 +205,14 @@ class TiledColour:
 
         Cached tiles where there are; elsewhere a coarser level's cached colour upsampled, or
         the grey of the input. ``ask``: queue the tiles not cached (a view), else only look
-        (a thumbnail). ``copy=False``: the region's kept composition itself, to be converted
-        (copied) at once and never kept, as the layer's levels do. Thread-safe: with napari's
+        (a thumbnail). ``copy=False``: the region's kept composition itself, which tiles are
+        painted on later (the layer's levels give it to napari). Thread-safe: with napari's
         asynchronous slicing on, views are read in its slicing thread while napari's own
         thread may read a thumbnail.
         """
         with self._reading:
             out = self._read(level, plane, ys, xs, ask)
-        return out.copy() if copy else out  # napari keeps what it gets; the kept one changes
+        return out.copy() if copy else out
 
     def _read(self, level: int, plane: tuple[int, ...], ys: range, xs: range, ask: bool) -> Any:
         source = self.source
@@ -249,7 +238,7 @@ class TiledColour:
 
     def _compose(
         self, level: int, plane: tuple[int, ...], ys: range, xs: range, keys: list[Any]
-    ) -> _Shown:
+    ) -> Shown:
         """The region's colour, kept: a refresh pastes only the tiles cached since.
 
         napari re-reads the whole view at each refresh (each time tiles arrive); reading the
@@ -259,8 +248,9 @@ class TiledColour:
         """
         coarse, covered = self._coarser_tiles(level, plane, ys, xs)
         shown = self._kept(level, plane, ys, xs, coarse, covered)
+        shown.keys = keys
         for key in keys:
-            if key not in shown.fine and self._paste(shown.out, key, ys, xs):
+            if key not in shown.fine and self._paste(shown, key, ys, xs):
                 shown.fine.add(key)
         return shown
 
@@ -272,7 +262,7 @@ class TiledColour:
         xs: range,
         coarse: Sequence[Any] = (),
         covered: bool = False,
-    ) -> _Shown:
+    ) -> Shown:
         """The region's kept composition, made anew only when its ``coarse`` tiles changed.
 
         The grey is read once per region (napari slices a new layer's view and coarsest level
@@ -286,28 +276,25 @@ class TiledColour:
             if grey is None and not covered and not self.see_through:
                 grey = self._grey(level, plane, ys, xs)
             shape = (len(ys), len(xs), self.width)
-            shown = _Shown(grey, shape, frozenset(k for k, *_ in coarse), self.see_through)
-            n = self.channels
+            shown = Shown(grey, shape, frozenset(k for k, *_ in coarse), self.see_through)
             for _key, tile, (a, b, c, d), rows, cols in coarse:  # coarsest first: finer wins
-                shown.out[a:b, c:d, :n] = tile[np.ix_(rows, cols)]  # one gather, not two
-                shown.out[a:b, c:d, n:] = 255  # opaque, when there is an alpha channel
+                shown.paint_upsampled((a, b, c, d), tile, rows, cols)
             self._shown[region] = shown
         self._shown.move_to_end(region)
         while len(self._shown) > SHOWN_KEPT:
             self._shown.popitem(last=False)
         return shown
 
-    def _paste(self, out: np.ndarray, key: Any, ys: range, xs: range) -> bool:
-        """Copy cached tile ``key`` into ``out`` (region ``ys``, ``xs``); False if not cached."""
+    def _paste(self, shown: Shown, key: Any, ys: range, xs: range) -> bool:
+        """Paint cached tile ``key`` on ``shown`` (region ``ys``, ``xs``); False if not cached."""
         tile = self.cache.get(key)
         if tile is None:
             return False
         y0, y1, x0, x1 = self.source.region(key)
         a, b = max(y0, ys.start), min(y1, ys.stop)
         c, d = max(x0, xs.start), min(x1, xs.stop)
-        where = out[a - ys.start : b - ys.start, c - xs.start : d - xs.start]
-        where[..., : self.channels] = tile[a - y0 : b - y0, c - x0 : d - x0]
-        where[..., self.channels :] = 255  # opaque, when there is an alpha channel
+        where = (a - ys.start, b - ys.start, c - xs.start, d - xs.start)
+        shown.paint(where, tile[a - y0 : b - y0, c - x0 : d - x0])
         return True
 
     def _coarser_tiles(

@@ -1,0 +1,84 @@
+"""A region of the view-driven colour layer as composed, kept between napari's reads.
+
+Grey (or transparent), coarser colour upsampled on it, then its own level's tiles pasted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from napari_colorgan._widgets._level_view import NOT_YET
+
+
+class Shown:
+    """A region's composed tiles: its grey, and which tiles were painted on it.
+
+    Channels as the tiles': RGB, then for a class model the class index (:data:`NOT_YET`
+    until a tile comes) and the confidence (0).
+    """
+
+    def __init__(
+        self,
+        grey: np.ndarray | None,
+        shape: tuple[int, ...],
+        coarse: frozenset[Any],
+        see_through: bool = False,
+    ) -> None:
+        self.grey = grey  # None where coarser colour covers the whole region
+        if see_through:  # transparent (last channel 0) until tiles are pasted
+            self.out = np.zeros(shape, np.uint8)
+            self.out[..., 3:-1] = (NOT_YET, 0)[: shape[-1] - 4]
+        else:
+            self.out = np.empty(shape, np.uint8)
+        if grey is not None:
+            self.out[..., :3] = grey
+            self.out[..., 3:] = (NOT_YET, 0)[: shape[-1] - 3]
+        self.coarse = coarse  # coarser tiles upsampled on it
+        self.fine: set[Any] = set()  # tiles of its own level pasted on it
+        self.keys: list[Any] = []  # the tiles of its own level that cover it
+        # RGBA of a colour model: painted as 4-byte pixels. Writing RGB into every 4 bytes
+        # and alpha into the 4th took 40-120 ms for a 2048² view, on napari's thread.
+        self._pixels = self.out.view(np.uint32)[..., 0] if shape[-1] == 4 else None
+
+    def paint(self, where: tuple[int, int, int, int], tile: np.ndarray) -> None:
+        """Paint tile channels (y, x, 3 or 5) on rows ``a:b``, columns ``c:d``, opaque."""
+        a, b, c, d = where
+        if self._pixels is not None:
+            self._pixels[a:b, c:d] = opaque(tile)
+            return
+        n = tile.shape[-1]
+        self.out[a:b, c:d, :n] = tile
+        self.out[a:b, c:d, n:] = 255  # opaque, when there is an alpha channel
+
+    def paint_upsampled(
+        self, where: tuple[int, int, int, int], tile: np.ndarray, rows: Any, cols: Any
+    ) -> None:
+        """Paint ``tile``'s ``rows`` and ``cols`` (nearest neighbour) on ``where``, opaque."""
+        if self._pixels is not None:
+            a, b, c, d = where
+            self._pixels[a:b, c:d] = upsampled(opaque(tile), rows, cols)
+        else:
+            self.paint(where, upsampled(tile, rows, cols))
+
+
+def opaque(rgb: np.ndarray) -> np.ndarray:
+    """RGB (y, x, 3) uint8 as (y, x) uint32 pixels: the bytes R, G, B, 255 of RGBA."""
+    pixels = np.empty((*rgb.shape[:2], 4), np.uint8)
+    pixels[..., :3] = rgb
+    pixels[..., 3] = 255
+    return pixels.view(np.uint32)[..., 0]
+
+
+def upsampled(tile: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``tile[np.ix_(rows, cols)]`` for sorted ``rows``, about 4x faster (54 -> 14 ms for 2048²).
+
+    The columns of the rows needed are gathered first (on the small tile), then whole rows
+    are copied, instead of gathering every pixel of the large result one by one.
+    """
+    if not len(rows) or not len(cols):
+        return tile[np.ix_(rows, cols)]
+    first = int(rows[0])
+    narrow = np.take(tile[first : int(rows[-1]) + 1], cols, axis=1)
+    return np.take(narrow, rows - first, axis=0)

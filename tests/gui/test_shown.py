@@ -1,0 +1,29 @@
+"""A region's composition: the fast nearest-neighbour upsampling equals numpy's gather."""
+
+import numpy as np
+import pytest
+
+from napari_colorgan._widgets._shown import Shown, upsampled
+
+
+@pytest.mark.parametrize("channels", [3, 5])
+def test_upsampled_equals_the_gather_of_every_pixel(rng, channels):
+    tile = rng.integers(0, 256, (64, 48, channels)).astype(np.uint8)
+    rows = np.sort(rng.integers(5, 40, 90))  # part of the tile, rows repeated
+    cols = np.sort(rng.integers(0, 48, 70))
+    assert np.array_equal(upsampled(tile, rows, cols), tile[np.ix_(rows, cols)])
+    assert upsampled(tile, rows[:0], cols).shape == (0, 70, channels)
+
+
+@pytest.mark.parametrize("see_through", [False, True])
+def test_painted_pixels_are_the_tiles_and_opaque(rng, see_through):
+    shown = Shown(None, (40, 50, 3 + see_through), frozenset(), see_through)
+    tile = rng.integers(0, 256, (20, 30, 3)).astype(np.uint8)
+    shown.paint((5, 25, 10, 40), tile)
+    np.testing.assert_array_equal(shown.out[5:25, 10:40, :3], tile)
+    rows, cols = np.arange(10) // 2, np.arange(8) // 2
+    shown.paint_upsampled((30, 40, 0, 8), tile, rows, cols)
+    np.testing.assert_array_equal(shown.out[30:40, 0:8, :3], tile[np.ix_(rows, cols)])
+    if see_through:  # opaque where painted, transparent elsewhere
+        assert (shown.out[5:25, 10:40, 3] == 255).all() and (shown.out[30:40, :8, 3] == 255).all()
+        assert shown.out[0, 0, 3] == 0 and shown.out[..., 3].sum() == 255 * (600 + 80)
