@@ -35,8 +35,8 @@ screenshot of each view goes to ``--shots``. ``--classes`` (a model trained on l
 class map and confidence layers too, as the widget's two boxes do. ``--async-slicing`` turns on
 napari's own asynchronous slicing (Preferences > Experimental > Render Layers Asynchronously;
 here through ``NAPARI_ASYNC=1``, so the user's settings file is not touched).
-``--see-through`` makes the colour layer RGBA over the grey (``add_colour_layer(...,
-see_through=True)``).
+``--opaque`` makes the colour layer RGB with its own grey placeholder
+(``add_colour_layer(..., see_through=False)``) instead of RGBA over the grey layer.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from _gui_probe import StackSampler, Ticks
 from big_view import write_pyramid
 
@@ -196,17 +197,31 @@ def napari_repaint(app: Any, ticks: Ticks, layer: Any) -> list[float]:
     return sorted(times)
 
 
-def napari_add(viewer: Any, app: Any, levels: list[Any]) -> float:
-    """Seconds napari's ``add_image`` of the grey pyramid takes (best of two): the click's floor."""
-    times = []
+def napari_add(
+    viewer: Any, app: Any, ticks: Ticks, levels: list[Any], kind: str = "grey"
+) -> dict[str, float]:
+    """napari's own cost of adding a layer (best of two each): the click's floor.
+
+    ``add_s``: its ``add_image`` of the grey pyramid. ``grey_after_s`` (or ``rgba_after_s``,
+    an RGBA pyramid of zeros of the same size: a layer like the colour layer, with nothing to
+    compute): the longest block after the call, while napari makes the layer's controls and
+    draws it the first time: the floor of the first view.
+    """
+    import dask.array as da
+
+    if kind == "rgba":
+        levels = [da.zeros((*lv.shape, 4), np.uint8, chunks=(1, 1024, 1024, 4)) for lv in levels]
+    times: dict[str, list[float]] = {"add_s": [], f"{kind}_after_s": []}
     for _ in range(2):
         t0 = time.perf_counter()
-        extra = viewer.add_image(levels, multiscale=True, name="again", contrast_limits=(0, 255))
-        times.append(time.perf_counter() - t0)
+        extra = viewer.add_image(levels, multiscale=True, name="again", rgb=kind == "rgba")
+        t1 = time.perf_counter()
+        times["add_s"].append(t1 - t0)
         settle(app, 0.5)
+        times[f"{kind}_after_s"].append(ticks.longest_gap(t1)[0])
         viewer.layers.remove(extra)
         settle(app, 0.5)
-    return min(times)
+    return {k: min(v) for k, v in times.items()}
 
 
 def late_frames(sampler: StackSampler, top: int = 12) -> list[tuple[str, int]]:
@@ -229,7 +244,7 @@ def late_frames(sampler: StackSampler, top: int = 12) -> list[tuple[str, int]]:
 
 
 def child(
-    path: Path, shots: Path, model: Path | None, classes: bool, see_through: bool = False
+    path: Path, shots: Path, model: Path | None, classes: bool, see_through: bool = True
 ) -> None:
     import dask.array as da
     import napari
@@ -260,7 +275,7 @@ def child(
     settle(app, 0.5)
     rows: dict[str, Any] = {"planes": planes, "side": side}
     rows["napari_alone"] = napari_alone(viewer, app, ticks, side, width)
-    rows["napari_add_s"] = napari_add(viewer, app, levels)
+    rows["napari_add"] = napari_add(viewer, app, ticks, levels)
     rows["napari_repaint_s"] = napari_repaint(app, ticks, gray)
     time_reads()
     sampler = StackSampler(ticks, threading.main_thread().ident)
@@ -306,6 +321,10 @@ def child(
     rows["cache_mb"] = tiled.cache.nbytes / 2**20
     sampler.halt()
     rows["late_frames"] = late_frames(sampler)
+    viewer.layers.remove(layer)  # after the peak: napari's RGBA pyramid of zeros costs memory
+    settle(app, 0.5)
+    rgba = napari_add(viewer, app, ticks, levels, "rgba")
+    rows["napari_add"]["rgba_after_s"] = rgba["rgba_after_s"]
     viewer.close()
     print("RESULT " + json.dumps(rows))
 
@@ -322,12 +341,12 @@ def main() -> None:
     parser.add_argument("--classes", action="store_true", help="class map and confidence too")
     parser.add_argument("--async-slicing", action="store_true", help="napari's async slicing")
     parser.add_argument(
-        "--see-through", action="store_true", help="an RGBA colour layer over the grey"
+        "--opaque", action="store_true", help="an RGB colour layer with its own grey"
     )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.child, args.shots, args.model, args.classes, args.see_through)
+        return child(args.child, args.shots, args.model, args.classes, not args.opaque)
     args.shots.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         path = args.out or Path(tmp) / "section.zarr"
@@ -336,7 +355,7 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--child", str(path), "--shots", str(args.shots)]
         cmd += ["--model", str(args.model)] if args.model else []
         cmd += ["--classes"] if args.classes else []
-        cmd += ["--see-through"] if args.see_through else []
+        cmd += ["--opaque"] if args.opaque else []
         env = {**os.environ, "NAPARI_ASYNC": "1" if args.async_slicing else "0"}
         run = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if run.returncode:
@@ -348,7 +367,12 @@ def main() -> None:
     layers = "three layers (colour, class map, confidence)" if args.classes else "the layer"
     print(
         f"  the call adding {layers} returned in {rows.pop('click_s'):.3f} s (napari's "
-        f"add_image of the grey pyramid: {rows.pop('napari_add_s'):.3f} s)"
+        f"add_image of the grey pyramid: {rows['napari_add']['add_s']:.3f} s)"
+    )
+    print(
+        "  napari then blocked making the controls and drawing a new layer: "
+        f"{rows['napari_add']['grey_after_s']:.3f} s (grey), "
+        f"{rows.pop('napari_add')['rgba_after_s']:.3f} s (an RGBA pyramid of zeros)"
     )
     alone = rows.pop("napari_alone")
     print(f"  the same moves with the grey layer alone: napari blocked <= {alone['max_s']:.3f} s")

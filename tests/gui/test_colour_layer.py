@@ -206,7 +206,8 @@ def test_an_exported_view_or_rectangle_holds_the_pixels_the_layer_showed(
         y0, x0 = (np.asarray(exported.translate[-2:]) / 5).round().astype(int)
         y1, x1 = y0 + level0.shape[1], x0 + level0.shape[2]
         shown = np.asarray(layer.data[0][1, y0:y1, x0:x1])  # what the colour layer shows
-        np.testing.assert_array_equal(level0[1], shown)
+        np.testing.assert_array_equal(level0[1], shown[..., :3])
+        assert (shown[..., 3] == 255).all()  # all of it colour, opaque
         if name == "rectangle":
             assert (y0, y1, x0, x1) == (600, 900, 1200, 1500)
         else:  # the view: about 1000 px across, around the camera's centre
@@ -293,14 +294,15 @@ def test_the_click_imports_neither_torch_nor_dask_array_on_naparis_thread(tmp_pa
     assert "ALREADY [] ON_MAIN []" in done.stdout, done.stdout + done.stderr[-2000:]
 
 
-def test_see_through_gives_an_rgba_layer_over_its_input(make_napari_viewer, qtbot, rng):
+def test_over_its_input_the_layer_is_rgba_and_see_through(make_napari_viewer, qtbot, rng):
     viewer = make_napari_viewer()
     levels = [rng.integers(0, 256, (1, 1024, 1024)).astype(np.uint8)]
     levels.append(levels[0][:, ::2, ::2].copy())
     gray = viewer.add_image(levels, multiscale=True, name="section")
     viewer.camera.center, viewer.camera.zoom = (0, 200, 200), 4
-    layer = add_colour_layer(viewer, gray, tiny(), CPU, see_through=True)
+    layer = add_colour_layer(viewer, gray, tiny(), CPU)
     assert [d.shape for d in layer.data] == [(1, 1024, 1024, 4), (1, 512, 512, 4)]
+    assert np.asarray(layer.data[1][0, :64, :64])[..., 3].max() == 0  # nothing computed there
     tiled = layer.metadata["colorgan_tiles"]
     qtbot.waitUntil(lambda: bool(level0_keys(tiled)) and not tiled.queue.pending(), timeout=60_000)
     key = sorted(level0_keys(tiled))[0]
@@ -308,4 +310,5 @@ def test_see_through_gives_an_rgba_layer_over_its_input(make_napari_viewer, qtbo
     shown = np.asarray(layer.data[0][0, y0:y1, x0:x1])
     assert (shown[..., 3] == 255).all()
     np.testing.assert_array_equal(shown[..., :3], tiled.cache.get(key))
-    assert add_colour_layer(viewer, levels, tiny(), CPU, see_through=True).data[0].shape[-1] == 3
+    assert add_colour_layer(viewer, levels, tiny(), CPU).data[0].shape[-1] == 3  # not a layer
+    assert add_colour_layer(viewer, gray, tiny(), CPU, see_through=False).data[0].shape[-1] == 3

@@ -43,10 +43,10 @@ def test_train_stop_resume_save_colorize_export_evaluate(viewer, qtbot, tmp_path
     col._image.value = viewer.layers["em"]
     col._device.value = "cpu"
     layer = col.colorize()
-    assert layer.rgb and layer.data.shape == (8, 256, 256, 3)
-    for z in (1, 5):  # browse: planes fill in with colour (grey until then)
+    assert layer.rgb and layer.data.shape == (8, 256, 256, 4)  # RGBA over the "em" layer
+    for z in (1, 5):  # browse: planes fill in with colour (see-through until then)
         viewer.dims.set_current_step(0, z)
-        qtbot.waitUntil(lambda z=z: np.ptp(np.asarray(layer.data[z]), axis=-1).max() > 0)
+        qtbot.waitUntil(lambda z=z: np.ptp(np.asarray(layer.data[z])[..., :3], -1).max() > 0)
 
     col.preview()
     qtbot.waitUntil(lambda: "em preview" in viewer.layers, timeout=60_000)
@@ -176,8 +176,8 @@ def test_dask_and_multiscale_layers_colorize_at_full_resolution(viewer, qtbot, t
     col._model_file.value, col._device.value = path, "cpu"
     col._image.value = viewer.layers["lazy em"]
     layer = col.colorize()
-    assert layer.data.shape == (*em.shape, 3)
-    assert np.asarray(layer.data[3]).std() > 0  # grey at once, stretched
+    assert layer.data.shape == (*em.shape, 4)
+    assert np.asarray(layer.data[3])[..., 3].max() == 0  # see-through at once: "lazy em" shows
     tiles = layer.metadata["colorgan_tiles"]
     qtbot.waitUntil(lambda: tiles.source is not None, timeout=60_000)
     np.asarray(layer.data[3])  # a view of plane 3 asks for its tiles
@@ -185,7 +185,7 @@ def test_dask_and_multiscale_layers_colorize_at_full_resolution(viewer, qtbot, t
     # A pyramid gets a pyramid: colour computed where napari looks, at the level it shows.
     col._image.value = viewer.layers["pyramid em"]
     layer = col.colorize()
-    assert layer.multiscale and [d.shape for d in layer.data] == [(*em.shape, 3), (8, 128, 128, 3)]
+    assert layer.multiscale and [d.shape for d in layer.data] == [(*em.shape, 4), (8, 128, 128, 4)]
     tiles = layer.metadata["colorgan_tiles"]
     qtbot.waitUntil(lambda: len(tiles.cache) > 0, timeout=60_000)
 
@@ -295,11 +295,11 @@ def test_browsing_a_colour_layer_never_runs_the_model_on_the_gui_thread(
     for z in (0, 4, 7):
         viewer.dims.set_current_step(0, z)
         shown = np.asarray(layer.data[z])  # what napari draws: grey or colour, never waits
-        assert shown.shape == (256, 256, 3)
+        assert shown.shape == (256, 256, 4)
         qtbot.waitUntil(lambda z=z: plane_done(z), timeout=60_000)
     assert threads and threading.main_thread() not in threads
     final = np.asarray(layer.data[4])
-    np.testing.assert_array_equal(final, np.asarray(tiles.colorized()[4]))  # the colour shown
+    np.testing.assert_array_equal(final[..., :3], np.asarray(tiles.colorized()[4]))  # as shown
 
 
 def test_training_progress_shows_in_the_activity_dock(viewer, qtbot, monkeypatch):
