@@ -98,11 +98,15 @@ def view_keys(layer: Any, tiled: Any, plane: tuple[int, ...]) -> list[Any]:
 
 
 def coloured(tiled: Any, keys: list[Any]) -> bool:
-    """Whether some colour shows in the view: one of its tiles, or a coarser level's."""
-    if any(k in tiled.cache for k in keys):
-        return True
-    coarsest = tiled.coarsest(keys[0].plane) if keys else []
-    return bool(coarsest) and keys[0].level < coarsest[0].level and coarsest[0] in tiled.cache
+    """Whether colour is painted on the view: its tiles or coarser colour, on the kept
+    composition napari reads at its next refresh (at most ``REFRESH_MS`` later)."""
+    if not keys:
+        return False
+    with tiled._reading:
+        return any(
+            region[:2] == (keys[0].level, keys[0].plane) and (shown.coarse or shown.fine)
+            for region, shown in tiled._shown.items()
+        )
 
 
 def watch(

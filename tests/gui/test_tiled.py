@@ -103,6 +103,32 @@ def test_over_its_own_input_layer_the_colour_is_rgba_and_reads_no_grey(rng, monk
     assert np.asarray(tiled.colorized()[0, :8, :8]).shape == (8, 8, 3)  # exports stay RGB
 
 
+def test_a_see_through_view_leaves_coarser_colour_to_the_worker(rng):
+    # Upsampling coarser colour into a new large view on napari's thread blocked it 50-90 ms:
+    # the view is transparent at once, and the worker paints the coarser colour on it.
+    from napari_colorgan.core.infer.tiles import TileKey, TileSource
+
+    tiled = TiledColour(pyramid(rng, planes=1, side=1024), tiny, CPU, see_through=True)
+    tiled.source = TileSource(tiled.gray, tiny(), CPU)
+    coarse = TileKey(2, (0,), 0, 0)  # level 2 (256²): one tile covers the plane
+    tiled.cache.put(coarse, tiled.source.compute(coarse))
+
+    def view():  # napari's read of the view, as at each refresh
+        return np.asarray(tiled.levels[0][0, :800, :800])
+
+    assert not view()[..., 3].any()  # transparent, nothing upsampled
+    fine = TileKey(0, (0,), 0, 0)
+    tiled.cache.put(fine, tiled.source.compute(fine))
+    tiled.prepare([fine])  # the worker, after computing a tile of the plane
+    shown = view()
+    assert (shown[..., 3] == 255).all()  # coarser colour everywhere, and the tile
+    _, y1, _, x1 = tiled.source.region(fine)
+    assert y1 < 800 and x1 < 800
+    np.testing.assert_array_equal(shown[:y1, :x1, :3], tiled.cache.get(fine))
+    upsampled = tiled.cache.get(coarse).repeat(4, 0).repeat(4, 1)
+    np.testing.assert_array_equal(shown[y1:, x1:, :3], upsampled[y1:800, x1:800])
+
+
 def test_napari_style_indexing_of_a_level(rng):
     tiled = TiledColour(pyramid(rng, planes=3, side=256), tiny, CPU)
     level1 = tiled.levels[1]

@@ -226,7 +226,10 @@ class TiledColour:
             TileKey(level, plane, r, c)
             for r, c in source.covering(level, (ys.start, ys.stop), (xs.start, xs.stop))
         ]
-        shown = self._compose(level, plane, ys, xs, keys)
+        # A view of a see-through layer leaves coarser colour to the worker (painted with the
+        # next tile it computes): a new 2048² view upsampled here blocked napari 50-90 ms.
+        now = not (ask and self.see_through)
+        shown = self._compose(level, plane, ys, xs, keys, coarse_now=now)
         missing = [k for k in keys if k not in shown.fine]
         if ask and level == len(self.levels) - 1:  # the thumbnail too: keep the view's tiles
             self.queue.add(missing, skip=self.cache)
@@ -237,16 +240,24 @@ class TiledColour:
         return shown.out
 
     def _compose(
-        self, level: int, plane: tuple[int, ...], ys: range, xs: range, keys: list[Any]
+        self,
+        level: int,
+        plane: tuple[int, ...],
+        ys: range,
+        xs: range,
+        keys: list[Any],
+        coarse_now: bool = True,
     ) -> Shown:
         """The region's colour, kept: a refresh pastes only the tiles cached since.
 
         napari re-reads the whole view at each refresh (each time tiles arrive); reading the
         grey and upsampling coarser colour again each time kept its thread busy for up to
         90 ms a refresh on a 1000 px view. Coarser colour is painted anew only when new
-        coarser tiles arrived.
+        coarser tiles arrived, and not at all without ``coarse_now`` (:meth:`prepare` does).
         """
-        coarse, covered = self._coarser_tiles(level, plane, ys, xs)
+        coarse, covered = None, False
+        if coarse_now:
+            coarse, covered = self._coarser_tiles(level, plane, ys, xs)
         shown = self._kept(level, plane, ys, xs, coarse, covered)
         shown.keys = keys
         for key in keys:
@@ -260,17 +271,20 @@ class TiledColour:
         plane: tuple[int, ...],
         ys: range,
         xs: range,
-        coarse: Sequence[Any] = (),
+        coarse: Sequence[Any] | None = (),
         covered: bool = False,
     ) -> Shown:
         """The region's kept composition, made anew only when its ``coarse`` tiles changed.
 
         The grey is read once per region (napari slices a new layer's view and coarsest level
         five times while adding it), and not at all where coarser colour ``covered`` it.
+        ``coarse`` None: as kept, or made without coarser colour.
         """
         region = (level, plane, ys.start, ys.stop, xs.start, xs.stop)
         shown = self._shown.get(region)
-        if shown is None or shown.coarse != frozenset(k for k, *_ in coarse):
+        if coarse is None:
+            coarse = () if shown is None else None
+        if coarse is not None and (shown is None or shown.coarse != {k for k, *_ in coarse}):
             grey = None if shown is None else shown.grey
             # No need to read the input where colour covers it, or where it shows through.
             if grey is None and not covered and not self.see_through:
