@@ -27,3 +27,20 @@ def test_painted_pixels_are_the_tiles_and_opaque(rng, see_through):
     if see_through:  # opaque where painted, transparent elsewhere
         assert (shown.out[5:25, 10:40, 3] == 255).all() and (shown.out[30:40, :8, 3] == 255).all()
         assert shown.out[0, 0, 3] == 0 and shown.out[..., 3].sum() == 255 * (600 + 80)
+
+
+def test_a_part_is_converted_once_until_the_next_paint(rng):
+    shown = Shown(None, (8, 8, 5), frozenset())
+    calls = []
+
+    def classes(out):
+        calls.append(1)
+        return out[..., 3].copy()
+
+    first = shown.as_part("classes", classes)
+    assert shown.as_part("classes", classes) is first and len(calls) == 1  # a refresh: kept
+    shown.paint((0, 4, 0, 4), rng.integers(0, 256, (4, 4, 5)).astype(np.uint8))
+    again = Shown(None, (8, 8, 5), frozenset())
+    again.convert_parts(shown)  # a composition replacing it converts what was read of it
+    assert len(calls) == 2 and "classes" in again.parts
+    assert shown.as_part("classes", classes) is not first and len(calls) == 3  # painted since

@@ -108,7 +108,9 @@ class _Selection:
         view = ask and all(len(r) == 1 for r in planes)  # one plane: what is on screen
         parent, level = self.view.parent, self.view.level
         parts = [
-            self.view.convert(parent.read(level, plane, span_y, span_x, view, copy=False))
+            parent.read(
+                level, plane, span_y, span_x, view, part=self.view.part, convert=self.view.convert
+            )
             for plane in itertools.product(*planes)
         ]
         shape = (*(len(r) for r in planes), *parts[0].shape)

@@ -26,6 +26,8 @@ from napari_colorgan._widgets._shown import Shown
 CACHE_BYTES = 512 << 20
 #: Regions whose composed colour is kept between refreshes (a view per level, a thumbnail).
 SHOWN_KEPT = 4
+#: The most recently read regions the worker paints new tiles on (the view, the thumbnail).
+PREPARED = 2
 
 
 class TiledColour:
@@ -148,15 +150,22 @@ class TiledColour:
     def prepare(self, keys: list[Any]) -> None:
         """Paint tiles just cached onto the kept views of their plane (call it in the worker).
 
-        napari then re-reads a view at its refresh and finds it composed: its thread only
-        copies it out, instead of pasting tiles and upsampling coarser colour itself.
+        napari then re-reads a view at its refresh and finds it composed, and converted for
+        the parts read before (a class model's class map, confidence): its thread takes it as
+        it is, instead of pasting tiles, upsampling coarser colour and converting itself.
         """
         planes = {key.plane for key in keys}
+        composed = []
         with self._reading:
-            for region, shown in list(self._shown.items()):
+            # The view and the thumbnail: regions read before them are views left behind.
+            for region, shown in list(self._shown.items())[-PREPARED:]:
                 level, plane, y0, y1, x0, x1 = region
                 if plane in planes and shown.keys:
-                    self._compose(level, plane, range(y0, y1), range(x0, x1), shown.keys)
+                    ys, xs = range(y0, y1), range(x0, x1)
+                    composed.append((self._compose(level, plane, ys, xs, shown.keys), shown))
+        # Converted outside the lock: napari's reads meanwhile convert only what they need.
+        for new, old in composed:
+            new.convert_parts(old, self._reading)
 
     def close(self) -> None:
         """End the worker (after the tile in progress) and free the cache."""
@@ -200,26 +209,32 @@ class TiledColour:
         xs: range,
         ask: bool,
         copy: bool = True,
+        part: str = "colour",
+        convert: Callable[[np.ndarray], Any] | None = None,
     ) -> Any:
         """Colour (len(ys), len(xs), 3) of a region: tiles, coarser colour, or grey.
 
         Cached tiles where there are; elsewhere a coarser level's cached colour upsampled, or
         the grey of the input. ``ask``: queue the tiles not cached (a view), else only look
         (a thumbnail). ``copy=False``: the region's kept composition itself, which tiles are
-        painted on later (the layer's levels give it to napari). Thread-safe: with napari's
+        painted on later. ``convert``: that composition as ``part``, kept with it until tiles
+        are painted on it (the layer's levels give it to napari). Thread-safe: with napari's
         asynchronous slicing on, views are read in its slicing thread while napari's own
         thread may read a thumbnail.
         """
         with self._reading:
-            out = self._read(level, plane, ys, xs, ask)
-        return out.copy() if copy else out
+            if not len(ys) or not len(xs):
+                out = np.zeros((len(ys), len(xs), self.width), np.uint8)
+                return out if convert is None else convert(out)
+            shown = self._read(level, plane, ys, xs, ask)
+            if convert is not None:
+                return shown.as_part(part, convert)
+        return shown.out.copy() if copy else shown.out
 
-    def _read(self, level: int, plane: tuple[int, ...], ys: range, xs: range, ask: bool) -> Any:
+    def _read(self, level: int, plane: tuple[int, ...], ys: range, xs: range, ask: bool) -> Shown:
         source = self.source
-        if not len(ys) or not len(xs):
-            return np.zeros((len(ys), len(xs), self.width), np.uint8)
         if source is None:  # the model is loading: the grey, read once per region
-            return self._kept(level, plane, ys, xs).out
+            return self._kept(level, plane, ys, xs)
         from napari_colorgan.core.infer.tile_cache import TileKey
 
         keys = [
@@ -237,7 +252,7 @@ class TiledColour:
             centre = ((ys.start + ys.stop) / 2, (xs.start + xs.stop) / 2)
             self.asked = missing
             self.queue.want(missing, centre, source, self.coarsest(plane), skip=self.cache)
-        return shown.out
+        return shown
 
     def _compose(
         self,
