@@ -62,16 +62,14 @@ def add_colour_layer(
         confidence``, the top class probability, 0-1), computed with the colour from the same
         tiles, as :func:`~napari_colorgan.classify` gives them.
     see_through
-        When ``data`` is a layer of this viewer: RGBA, transparent where no colour is computed
-        yet, so that layer shows there at full resolution and no grey is read on napari's
-        thread. False: RGB, the input's grey (read coarser) where no colour is computed yet.
+        When ``data`` is a layer of this viewer: RGBA, transparent (that layer showing) where no
+        colour is computed yet. False: RGB, the input's grey there.
 
     Returns
     -------
     napari.layers.Image
-        A multiscale layer (single-scale when the input has one small level): RGBA over its
-        input layer (``see_through``), else RGB with the input's grey where no colour is
-        computed yet. Level 0
+        A multiscale layer (single-scale when the input has one small level), RGBA or RGB
+        (``see_through``). Level 0
         is the exact colorization, equal to :func:`~napari_colorgan.colorize`; coarser levels
         are previews colorized at their own resolution. The class layers, when asked for,
         are in ``layer.metadata["colorgan_parts"]``.
