@@ -69,10 +69,9 @@ def add_colour_layer(
     -------
     napari.layers.Image
         A multiscale layer (single-scale when the input has one small level), RGBA or RGB
-        (``see_through``). Level 0
-        is the exact colorization, equal to :func:`~napari_colorgan.colorize`; coarser levels
-        are previews colorized at their own resolution. The class layers, when asked for,
-        are in ``layer.metadata["colorgan_parts"]``.
+        (``see_through``). Level 0 is the exact colorization, equal to
+        :func:`~napari_colorgan.colorize`; coarser levels are previews colorized at their own
+        resolution. The class layers, when asked for, are in ``layer.metadata["colorgan_parts"]``.
 
     Examples
     --------
