@@ -212,15 +212,15 @@ class TiledColour:
         part: str = "colour",
         convert: Callable[[np.ndarray], Any] | None = None,
     ) -> Any:
-        """Colour (len(ys), len(xs), 3) of a region: tiles, coarser colour, or grey.
+        """Colour (len(ys), len(xs), :attr:`width`) of a region: tiles, coarser colour, or grey.
 
         Cached tiles where there are; elsewhere a coarser level's cached colour upsampled, or
-        the grey of the input. ``ask``: queue the tiles not cached (a view), else only look
-        (a thumbnail). ``copy=False``: the region's kept composition itself, which tiles are
-        painted on later. ``convert``: that composition as ``part``, kept with it until tiles
-        are painted on it (the layer's levels give it to napari). Thread-safe: with napari's
-        asynchronous slicing on, views are read in its slicing thread while napari's own
-        thread may read a thumbnail.
+        the grey of the input (transparent, see-through). ``ask``: queue the tiles not cached
+        (a view), else only look (a thumbnail). ``copy=False``: the region's kept composition
+        itself, which tiles are painted on later. ``convert``: that composition as ``part``,
+        kept with it until tiles are painted on it (the layer's levels give it to napari).
+        Thread-safe: with napari's asynchronous slicing on, views are read in its slicing
+        thread while napari's own thread may read a thumbnail.
         """
         with self._reading:
             if not len(ys) or not len(xs):
