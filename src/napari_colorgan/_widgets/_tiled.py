@@ -208,7 +208,6 @@ class TiledColour:
         ys: range,
         xs: range,
         ask: bool,
-        copy: bool = True,
         part: str = "colour",
         convert: Callable[[np.ndarray], Any] | None = None,
     ) -> Any:
@@ -216,9 +215,9 @@ class TiledColour:
 
         Cached tiles where there are; elsewhere a coarser level's cached colour upsampled, or
         the grey of the input (transparent, see-through). ``ask``: queue the tiles not cached
-        (a view), else only look (a thumbnail). ``copy=False``: the region's kept composition
-        itself, which tiles are painted on later. ``convert``: that composition as ``part``,
-        kept with it until tiles are painted on it (the layer's levels give it to napari).
+        (a view), else only look (a thumbnail). A copy, or with ``convert`` the region's kept
+        composition as ``part``, kept with it until tiles are painted on it (the layer's levels
+        give it to napari as it is).
         Thread-safe: with napari's asynchronous slicing on, views are read in its slicing
         thread while napari's own thread may read a thumbnail.
         """
@@ -229,7 +228,7 @@ class TiledColour:
             shown = self._read(level, plane, ys, xs, ask)
             if convert is not None:
                 return shown.as_part(part, convert)
-        return shown.out.copy() if copy else shown.out
+        return shown.out.copy()
 
     def _read(self, level: int, plane: tuple[int, ...], ys: range, xs: range, ask: bool) -> Shown:
         source = self.source
@@ -297,16 +296,15 @@ class TiledColour:
         """
         region = (level, plane, ys.start, ys.stop, xs.start, xs.stop)
         shown = self._shown.get(region)
-        if coarse is None:
-            coarse = () if shown is None else None
-        if coarse is not None and (shown is None or shown.coarse != {k for k, *_ in coarse}):
+        painted = frozenset(k for k, *_ in coarse or ())
+        if shown is None or (coarse is not None and shown.coarse != painted):
             grey = None if shown is None else shown.grey
             # No need to read the input where colour covers it, or where it shows through.
             if grey is None and not covered and not self.see_through:
                 grey = self._grey(level, plane, ys, xs)
             shape = (len(ys), len(xs), self.width)
-            shown = Shown(grey, shape, frozenset(k for k, *_ in coarse), self.see_through)
-            for _key, tile, (a, b, c, d), rows, cols in coarse:  # coarsest first: finer wins
+            shown = Shown(grey, shape, painted, self.see_through)
+            for _key, tile, (a, b, c, d), rows, cols in coarse or ():  # coarsest first
                 shown.paint_upsampled((a, b, c, d), tile, rows, cols)
             self._shown[region] = shown
         self._shown.move_to_end(region)
