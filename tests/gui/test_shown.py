@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from napari_colorgan._widgets._shown import Shown, upsampled
+from napari_colorgan._widgets._shown import Blank, Shown, upsampled
 
 
 @pytest.mark.parametrize("channels", [3, 5])
@@ -44,3 +44,25 @@ def test_a_part_is_converted_once_until_the_next_paint(rng):
     again.convert_parts(shown)  # a composition replacing it converts what was read of it
     assert len(calls) == 2 and "classes" in again.parts
     assert shown.as_part("classes", classes) is not first and len(calls) == 3  # painted since
+
+
+def test_unpainted_see_through_regions_share_one_read_only_blank(rng):
+    # A new view's own 2048² RGBA buffer cost napari's thread up to 27 ms: until painted on,
+    # views show one shared transparent buffer.
+    blank = Blank()
+    first = Shown(None, (40, 50, 4), frozenset(), True, blank)
+    second = Shown(None, (30, 60, 4), frozenset(), True, blank)
+    assert first.blank and np.shares_memory(first.out, second.out)
+    assert not first.out.any() and first.out.flags.c_contiguous
+    with pytest.raises(ValueError):
+        first.out[0, 0, 0] = 1
+    first.paint((0, 10, 0, 10), rng.integers(0, 256, (10, 10, 3)).astype(np.uint8))
+    assert not first.blank and not np.shares_memory(first.out, second.out)
+    assert (first.out[:10, :10, 3] == 255).all() and not second.out.any()
+    blank.reserve(1 << 20)  # the worker maps zeros for views up to 1 MB: shared, not grown
+    large, small = (
+        Shown(None, s, frozenset(), True, blank).out for s in ((512, 512, 4), (8, 8, 4))
+    )
+    assert np.shares_memory(large, small) and not large.any()
+    classes = Shown(None, (8, 8, 6), frozenset(), True, blank)  # a class model's: its own
+    assert not classes.blank and (classes.out[..., 3] == 255).all()

@@ -129,6 +129,36 @@ def test_a_see_through_view_leaves_coarser_colour_to_the_worker(rng):
     np.testing.assert_array_equal(shown[y1:, x1:, :3], upsampled[y1:800, x1:800])
 
 
+def test_the_worker_upsamples_coarser_colour_outside_the_lock_napari_reads_with(rng):
+    # napari's read of a view waited up to 68 ms for the worker composing a 2048² region
+    # (zoomed out): the new composition is made unlocked, then swapped in.
+    from napari_colorgan._widgets import _shown
+    from napari_colorgan.core.infer.tiles import TileKey, TileSource
+
+    tiled = TiledColour(pyramid(rng, planes=1, side=1024), tiny, CPU, see_through=True)
+    tiled.source = TileSource(tiled.gray, tiny(), CPU)
+    np.asarray(tiled.levels[0][0, :800, :800])  # the view napari shows
+    locked = []
+    paint = _shown.Shown.paint_upsampled
+
+    def watched(self, *args):
+        locked.append(tiled._reading.locked())
+        paint(self, *args)
+
+    _shown.Shown.paint_upsampled = watched
+    try:
+        for key in (TileKey(2, (0,), 0, 0), TileKey(0, (0,), 0, 0)):
+            tiled.cache.put(key, tiled.source.compute(key))
+            tiled.prepare([key])
+    finally:
+        _shown.Shown.paint_upsampled = paint
+    assert locked == [False]  # the coarse tile, once
+    shown = np.asarray(tiled.levels[0][0, :800, :800])
+    assert (shown[..., 3] == 255).all()
+    _, y1, _, x1 = tiled.source.region(TileKey(0, (0,), 0, 0))
+    np.testing.assert_array_equal(shown[:y1, :x1, :3], tiled.cache.get(TileKey(0, (0,), 0, 0)))
+
+
 def test_napari_style_indexing_of_a_level(rng):
     tiled = TiledColour(pyramid(rng, planes=3, side=256), tiny, CPU)
     level1 = tiled.levels[1]

@@ -6,6 +6,7 @@ Grey (or transparent), coarser colour upsampled on it, then its own level's tile
 from __future__ import annotations
 
 import contextlib
+import mmap
 from collections.abc import Callable
 from typing import Any
 
@@ -27,9 +28,12 @@ class Shown:
         shape: tuple[int, ...],
         coarse: frozenset[Any],
         see_through: bool = False,
+        blank: Blank | None = None,
     ) -> None:
         self.grey = grey  # None where coarser colour covers the whole region
-        if see_through:  # transparent (last channel 0) until tiles are pasted
+        if see_through and blank is not None and shape[-1] == 4:
+            self.out = blank.take(shape)  # its own buffer once painted on
+        elif see_through:  # transparent (last channel 0) until tiles are pasted
             self.out = np.zeros(shape, np.uint8)
             self.out[..., 3:-1] = (NOT_YET, 0)[: shape[-1] - 4]
         else:
@@ -43,9 +47,22 @@ class Shown:
         # RGBA of a colour model: painted as 4-byte pixels. Writing RGB into every 4 bytes
         # and alpha into the 4th took 40-120 ms for a 2048² view, on napari's thread.
         self._pixels = self.out.view(np.uint32)[..., 0] if shape[-1] == 4 else None
+        if self.blank:
+            self._pixels = None
         self.version = 0  # paints so far: a conversion made before the last one is stale
         #: Per part (class map, confidence...): (version, converted, how to convert).
         self.parts: dict[str, tuple[int, Any, Callable[[np.ndarray], Any]]] = {}
+
+    @property
+    def blank(self) -> bool:
+        """Whether nothing is painted yet on a see-through region: its pixels are shared."""
+        return not self.out.flags.writeable
+
+    def _own(self) -> None:
+        """A buffer of its own instead of the shared blank one, before the first paint."""
+        if self.blank:
+            self.out = np.zeros(self.out.shape, np.uint8)
+            self._pixels = self.out.view(np.uint32)[..., 0]
 
     def as_part(self, part: str, convert: Callable[[np.ndarray], Any]) -> Any:
         """``convert(out)``, kept until the next paint.
@@ -79,6 +96,7 @@ class Shown:
     def paint(self, where: tuple[int, int, int, int], tile: np.ndarray) -> None:
         """Paint tile channels (y, x, 3 or 5) on rows ``a:b``, columns ``c:d``, opaque."""
         a, b, c, d = where
+        self._own()
         self.version += 1
         if self._pixels is not None:
             self._pixels[a:b, c:d] = opaque(tile)
@@ -91,12 +109,49 @@ class Shown:
         self, where: tuple[int, int, int, int], tile: np.ndarray, rows: Any, cols: Any
     ) -> None:
         """Paint ``tile``'s ``rows`` and ``cols`` (nearest neighbour) on ``where``, opaque."""
+        self._own()
         if self._pixels is not None:
             a, b, c, d = where
             self.version += 1
             self._pixels[a:b, c:d] = upsampled(opaque(tile), rows, cols)
         else:
             self.paint(where, upsampled(tile, rows, cols))
+
+
+class Blank:
+    """Transparent RGBA for see-through regions nothing is painted on yet, one buffer shared.
+
+    A new view's own buffer cost napari's thread up to 27 ms for 2048 x 1532 RGBA (glibc's
+    calloc zeroes a recycled heap block in full); a region gets its own when first painted on,
+    mostly by the worker. The shared zeros are the kernel's zero page, read-only: no memory
+    used (:meth:`reserve` them in a worker, where mapping them costs about 4 ms per 16 MB).
+    """
+
+    def __init__(self) -> None:
+        self._zeros = np.zeros(0, np.uint8)
+
+    def reserve(self, nbytes: int) -> None:
+        """Map at least ``nbytes`` of zeros."""
+        if self._zeros.size < nbytes:
+            self._zeros = zero_pages(nbytes)
+
+    def take(self, shape: tuple[int, ...]) -> np.ndarray:
+        """Zeros of ``shape`` (uint8, read-only, contiguous: uploaded to OpenGL as they are)."""
+        n = int(np.prod(shape))
+        self.reserve(n + n // 4)  # a larger view: room for views a little larger still
+        return self._zeros[:n].reshape(shape)
+
+
+def zero_pages(nbytes: int) -> np.ndarray:
+    """``nbytes`` read-only zeros, each page mapped (read once) to the kernel's zero page."""
+    if not hasattr(mmap, "MAP_PRIVATE"):  # Windows: plain zeros
+        zeros = np.zeros(nbytes, np.uint8)
+        zeros.flags.writeable = False
+        return zeros
+    pages = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ)
+    zeros = np.frombuffer(pages, np.uint8)
+    zeros[:: mmap.PAGESIZE].max()  # each page's first read maps it: here, not at an upload
+    return zeros
 
 
 def opaque(rgb: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 
 from napari_colorgan._widgets._grey import GreyPlaceholder
 from napari_colorgan._widgets._level_view import LevelView
-from napari_colorgan._widgets._shown import Shown
+from napari_colorgan._widgets._shown import Blank, Shown
 
 #: Bytes of colour tiles kept (the user can set it).
 CACHE_BYTES = 512 << 20
@@ -28,6 +28,8 @@ CACHE_BYTES = 512 << 20
 SHOWN_KEPT = 4
 #: The most recently read regions the worker paints new tiles on (the view, the thumbnail).
 PREPARED = 2
+#: Zeros mapped for see-through views before anything is painted: a 4096² RGBA view.
+BLANK_BYTES = 64 << 20
 
 
 class TiledColour:
@@ -85,6 +87,7 @@ class TiledColour:
         self._shown: OrderedDict[tuple[Any, ...], Shown] = OrderedDict()
         self._reading = threading.Lock()  # one read at a time composes and keeps regions
         self._placeholder = GreyPlaceholder(self.gray)
+        self._blank = Blank()  # what see-through regions show before anything is painted
         # Level 0's pixel size and unit (the layer's scale and units, or the file's), and the
         # level matching the model's training pixels, known once the model is loaded.
         self.pixel: tuple[float, str | None] = (1.0, None)
@@ -104,6 +107,8 @@ class TiledColour:
                 source.exact = self.exact = exact_level(widths, self.pixel, source.model)
                 for level in range(len(self.gray)):  # planning a level takes up to 0.2 s:
                     source.plan(level)  # here, not in napari's thread at its first read
+                if self.see_through:
+                    self._blank.reserve(BLANK_BYTES)  # likewise
                 self.source = source
             return self.source
 
@@ -155,17 +160,46 @@ class TiledColour:
         it is, instead of pasting tiles, upsampling coarser colour and converting itself.
         """
         planes = {key.plane for key in keys}
-        composed = []
         with self._reading:
             # The view and the thumbnail: regions read before them are views left behind.
-            for region, shown in list(self._shown.items())[-PREPARED:]:
-                level, plane, y0, y1, x0, x1 = region
-                if plane in planes and shown.keys:
-                    ys, xs = range(y0, y1), range(x0, x1)
-                    composed.append((self._compose(level, plane, ys, xs, shown.keys), shown))
-        # Converted outside the lock: napari's reads meanwhile convert only what they need.
+            regions = [
+                (region, shown)
+                for region, shown in list(self._shown.items())[-PREPARED:]
+                if region[1] in planes and shown.keys
+            ]
+        composed = []
+        for region, old in regions:
+            # Made outside the lock napari's reads take: composing a 2048² region anew (its
+            # coarser colour changed) held it up to 68 ms, napari's thread waiting.
+            fresh = self._recomposed(region, old)
+            with self._reading:
+                if self._shown.get(region) is not old:
+                    continue  # left behind meanwhile
+                shown = old if fresh is None else fresh
+                self._shown[region] = shown
+                self._paste_fine(shown, range(*region[2:4]), range(*region[4:6]))
+            composed.append((shown, old))
+        # Converted outside the lock too: napari's reads meanwhile convert only what they need.
         for new, old in composed:
             new.convert_parts(old, self._reading)
+
+    def _recomposed(self, region: tuple[Any, ...], old: Shown) -> Shown | None:
+        """``region`` composed anew with its level's cached tiles, or None.
+
+        Anew if its coarser colour changed since ``old``, or ``old`` is blank with tiles to
+        paint (the new one gets its own buffer here, not at napari's read).
+        """
+        level, plane, y0, y1, x0, x1 = region
+        ys, xs = range(y0, y1), range(x0, x1)
+        coarse, covered = self._coarser_tiles(level, plane, ys, xs)
+        if old.coarse == frozenset(k for k, *_ in coarse) and not (
+            old.blank and any(k not in old.fine and k in self.cache for k in old.keys)
+        ):
+            return None
+        fresh = self._made(region, old.grey, coarse, covered)
+        fresh.keys = old.keys
+        self._paste_fine(fresh, ys, xs)
+        return fresh
 
     def close(self) -> None:
         """End the worker (after the tile in progress) and free the cache."""
@@ -274,9 +308,7 @@ class TiledColour:
             coarse, covered = self._coarser_tiles(level, plane, ys, xs)
         shown = self._kept(level, plane, ys, xs, coarse, covered)
         shown.keys = keys
-        for key in keys:
-            if key not in shown.fine and self._paste(shown, key, ys, xs):
-                shown.fine.add(key)
+        self._paste_fine(shown, ys, xs)
         return shown
 
     def _kept(
@@ -299,18 +331,33 @@ class TiledColour:
         painted = frozenset(k for k, *_ in coarse or ())
         if shown is None or (coarse is not None and shown.coarse != painted):
             grey = None if shown is None else shown.grey
-            # No need to read the input where colour covers it, or where it shows through.
-            if grey is None and not covered and not self.see_through:
-                grey = self._grey(level, plane, ys, xs)
-            shape = (len(ys), len(xs), self.width)
-            shown = Shown(grey, shape, painted, self.see_through)
-            for _key, tile, (a, b, c, d), rows, cols in coarse or ():  # coarsest first
-                shown.paint_upsampled((a, b, c, d), tile, rows, cols)
+            shown = self._made(region, grey, coarse or (), covered)
             self._shown[region] = shown
         self._shown.move_to_end(region)
         while len(self._shown) > SHOWN_KEPT:
             self._shown.popitem(last=False)
         return shown
+
+    def _made(
+        self, region: tuple[Any, ...], grey: Any, coarse: Sequence[Any], covered: bool
+    ) -> Shown:
+        """A new composition of ``region``: its grey, then ``coarse`` tiles upsampled on it."""
+        level, plane, y0, y1, x0, x1 = region
+        # No need to read the input where colour covers it, or where it shows through.
+        if grey is None and not covered and not self.see_through:
+            grey = self._grey(level, plane, range(y0, y1), range(x0, x1))
+        painted = frozenset(k for k, *_ in coarse)
+        shape = (y1 - y0, x1 - x0, self.width)
+        shown = Shown(grey, shape, painted, self.see_through, self._blank)
+        for _key, tile, where, rows, cols in coarse:  # coarsest first
+            shown.paint_upsampled(where, tile, rows, cols)
+        return shown
+
+    def _paste_fine(self, shown: Shown, ys: range, xs: range) -> None:
+        """Paint the cached tiles of its own level not yet on ``shown`` (region ``ys``, ``xs``)."""
+        for key in shown.keys:
+            if key not in shown.fine and self._paste(shown, key, ys, xs):
+                shown.fine.add(key)
 
     def _paste(self, shown: Shown, key: Any, ys: range, xs: range) -> bool:
         """Paint cached tile ``key`` on ``shown`` (region ``ys``, ``xs``); False if not cached."""
