@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import mmap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -173,3 +173,44 @@ def upsampled(tile: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarra
     first = int(rows[0])
     narrow = np.take(tile[first : int(rows[-1]) + 1], cols, axis=1)
     return np.take(narrow, rows - first, axis=0)
+
+
+def coarser_tiles(
+    source: Any,
+    cache: Any,
+    sizes: Sequence[tuple[int, ...]],
+    level: int,
+    plane: tuple[int, ...],
+    ys: range,
+    xs: range,
+) -> tuple[list[tuple[Any, np.ndarray, tuple[int, int, int, int], Any, Any]], bool]:
+    """Cached tiles of levels coarser than ``level`` over a region, coarsest first, to upsample.
+
+    ``source`` is the tile source, ``cache`` the tile cache, ``sizes`` each level's (y, x).
+    Each: key, tile, where it goes in the region (a, b, c, d), and the tile's rows and
+    columns to take for it (nearest neighbour). Also whether the coarsest level's tiles
+    cover the whole region.
+    """
+    from napari_colorgan.core.infer.tile_cache import TileKey
+    from napari_colorgan.core.infer.tile_levels import nearest
+
+    found, covered = [], False
+    h, w = sizes[level]
+    for coarse in range(len(sizes) - 1, level, -1):
+        hc, wc = sizes[coarse]
+        iy, ix = nearest(ys.start, ys.stop, h, hc), nearest(xs.start, xs.stop, w, wc)
+        rows = (int(iy[0]), int(iy[-1]) + 1)
+        cols = (int(ix[0]), int(ix[-1]) + 1)
+        meeting = source.covering(coarse, rows, cols)
+        before = len(found)
+        for r, c in meeting:
+            key = TileKey(coarse, plane, r, c)
+            tile = cache.get(key)
+            if tile is None:
+                continue
+            y0, y1, x0, x1 = source.region(key)
+            a, b = (int(i) for i in np.searchsorted(iy, (y0, y1)))  # our rows in the tile
+            cc, d = (int(i) for i in np.searchsorted(ix, (x0, x1)))
+            found.append((key, tile, (a, b, cc, d), iy[a:b] - y0, ix[cc:d] - x0))
+        covered = covered or len(found) - before == len(meeting)
+    return found, covered

@@ -20,7 +20,7 @@ import numpy as np
 
 from napari_colorgan._widgets._grey import GreyPlaceholder
 from napari_colorgan._widgets._level_view import LevelView
-from napari_colorgan._widgets._shown import Blank, Shown
+from napari_colorgan._widgets._shown import Blank, Shown, coarser_tiles
 
 #: Bytes of colour tiles kept (the user can set it).
 CACHE_BYTES = 512 << 20
@@ -83,6 +83,7 @@ class TiledColour:
         self.label_dtype = np.dtype(np.uint8)
         self.palette: dict[int, tuple[int, int, int]] = {}  # label id: RGB, as painted
         self.levels = [LevelView(self, i) for i in range(len(self.gray))]
+        self._sizes = [tuple(level.shape[-2:]) for level in self.gray]  # (y, x) of each level
         self.asked: list[Any] = []  # the tiles the latest view was missing
         self._shown: OrderedDict[tuple[Any, ...], Shown] = OrderedDict()
         self._reading = threading.Lock()  # one read at a time composes and keeps regions
@@ -191,7 +192,7 @@ class TiledColour:
         """
         level, plane, y0, y1, x0, x1 = region
         ys, xs = range(y0, y1), range(x0, x1)
-        coarse, covered = self._coarser_tiles(level, plane, ys, xs)
+        coarse, covered = self._coarser(level, plane, ys, xs)
         if old.coarse == frozenset(k for k, *_ in coarse) and not (
             old.blank and any(k not in old.fine and k in self.cache for k in old.keys)
         ):
@@ -305,7 +306,7 @@ class TiledColour:
         """
         coarse, covered = None, False
         if coarse_now:
-            coarse, covered = self._coarser_tiles(level, plane, ys, xs)
+            coarse, covered = self._coarser(level, plane, ys, xs)
         shown = self._kept(level, plane, ys, xs, coarse, covered)
         shown.keys = keys
         self._paste_fine(shown, ys, xs)
@@ -371,38 +372,8 @@ class TiledColour:
         shown.paint(where, tile[a - y0 : b - y0, c - x0 : d - x0])
         return True
 
-    def _coarser_tiles(
-        self, level: int, plane: tuple[int, ...], ys: range, xs: range
-    ) -> tuple[list[tuple[Any, np.ndarray, tuple[int, int, int, int], Any, Any]], bool]:
-        """Cached tiles of coarser levels over a region, coarsest first, to upsample.
-
-        Each: key, tile, where it goes in the region (a, b, c, d), and the tile's rows and
-        columns to take for it (nearest neighbour). Also whether the coarsest level's tiles
-        cover the whole region.
-        """
-        from napari_colorgan.core.infer.tile_cache import TileKey
-        from napari_colorgan.core.infer.tile_levels import nearest
-
-        found, covered = [], False
-        h, w = self.gray[level].shape[-2:]
-        for coarse in range(len(self.levels) - 1, level, -1):
-            hc, wc = self.gray[coarse].shape[-2:]
-            iy, ix = nearest(ys.start, ys.stop, h, hc), nearest(xs.start, xs.stop, w, wc)
-            rows = (int(iy[0]), int(iy[-1]) + 1)
-            cols = (int(ix[0]), int(ix[-1]) + 1)
-            meeting = self.source.covering(coarse, rows, cols)
-            before = len(found)
-            for r, c in meeting:
-                key = TileKey(coarse, plane, r, c)
-                tile = self.cache.get(key)
-                if tile is None:
-                    continue
-                y0, y1, x0, x1 = self.source.region(key)
-                a, b = (int(i) for i in np.searchsorted(iy, (y0, y1)))  # our rows in the tile
-                cc, d = (int(i) for i in np.searchsorted(ix, (x0, x1)))
-                found.append((key, tile, (a, b, cc, d), iy[a:b] - y0, ix[cc:d] - x0))
-            covered = covered or len(found) - before == len(meeting)
-        return found, covered
+    def _coarser(self, level: int, plane: tuple[int, ...], ys: range, xs: range) -> Any:
+        return coarser_tiles(self.source, self.cache, self._sizes, level, plane, ys, xs)
 
     def coarsest(self, plane: tuple[int, ...]) -> list[Any]:
         """Every tile of ``plane`` at the coarsest level: small, and shown when zoomed out."""
