@@ -44,6 +44,14 @@ def test_a_part_is_converted_once_until_the_next_paint(rng):
     again.convert_parts(shown)  # a composition replacing it converts what was read of it
     assert len(calls) == 2 and "classes" in again.parts
     assert shown.as_part("classes", classes) is not first and len(calls) == 3  # painted since
+    # The worker painted and converts next: napari's read meanwhile takes what was converted.
+    kept = shown.as_part("classes", classes)
+    shown.paint((4, 8, 4, 8), rng.integers(0, 256, (4, 4, 5)).astype(np.uint8))
+    shown.converting = True
+    assert shown.as_part("classes", classes) is kept and len(calls) == 3
+    shown.convert_parts()
+    assert not shown.converting and len(calls) == 4
+    np.testing.assert_array_equal(shown.as_part("classes", classes), shown.out[..., 3])
 
 
 def test_unpainted_see_through_regions_share_one_read_only_blank(rng):
@@ -64,5 +72,12 @@ def test_unpainted_see_through_regions_share_one_read_only_blank(rng):
         Shown(None, s, frozenset(), True, blank).out for s in ((512, 512, 4), (8, 8, 4))
     )
     assert np.shares_memory(large, small) and not large.any()
-    classes = Shown(None, (8, 8, 6), frozenset(), True, blank)  # a class model's: its own
-    assert not classes.blank and (classes.out[..., 3] == 255).all()
+    # A class model's: its class map (as label ids), confidence and colour are zeros too.
+    classes = Shown(None, (8, 8, 6), frozenset(), True, blank)
+    assert classes.blank and (classes.pixels()[..., 3] == 255).all()
+    ids = classes.as_part("classes", lambda out: np.take(np.zeros(256, np.uint16), out[..., 3]))
+    assert ids.shape == (8, 8) and ids.dtype == np.uint16 and not ids.any()
+    assert np.shares_memory(ids, large)
+    classes.paint((0, 2, 0, 2), rng.integers(0, 256, (2, 2, 5)).astype(np.uint8))
+    assert not classes.blank and (classes.out[2:, :, 3] == 255).all()
+    assert (classes.out[:2, :2, 5] == 255).all() and not classes.out[2:, :, 5].any()

@@ -19,7 +19,9 @@ class Shown:
     """A region's composed tiles: its grey, and which tiles were painted on it.
 
     Channels as the tiles': RGB, then for a class model the class index (:data:`NOT_YET`
-    until a tile comes) and the confidence (0).
+    until a tile comes) and the confidence (0). A see-through region given a ``blank`` is
+    *blank* until painted on: its pixels, and every part converted from them, are zeros shared
+    with other regions (its class index reads 0 then, not :data:`NOT_YET`: use :meth:`pixels`).
     """
 
     def __init__(
@@ -31,11 +33,11 @@ class Shown:
         blank: Blank | None = None,
     ) -> None:
         self.grey = grey  # None where coarser colour covers the whole region
-        if see_through and blank is not None and shape[-1] == 4:
-            self.out = blank.take(shape)  # its own buffer once painted on
-        elif see_through:  # transparent (last channel 0) until tiles are pasted
-            self.out = np.zeros(shape, np.uint8)
-            self.out[..., 3:-1] = (NOT_YET, 0)[: shape[-1] - 4]
+        self._blank = blank if see_through else None
+        if self._blank is not None:
+            self.out = self._blank.take(shape)  # its own buffer once painted on
+        elif see_through:
+            self.out = transparent(shape)
         else:
             self.out = np.empty(shape, np.uint8)
         if grey is not None:
@@ -48,8 +50,12 @@ class Shown:
         # and alpha into the 4th took 40-120 ms for a 2048² view, on napari's thread.
         self._pixels = self.out.view(np.uint32)[..., 0] if shape[-1] == 4 else None
         if self.blank:
-            self._pixels = None
+            self._pixels = None  # until it has its own
         self.version = 0  # paints so far: a conversion made before the last one is stale
+        # The worker converts the parts again after its paint: napari's reads meanwhile take
+        # them as they were (the newest tiles missing until the next refresh), not convert
+        # on napari's thread (a class map of a 2048² view: up to 100 ms).
+        self.converting = False
         #: Per part (class map, confidence...): (version, converted, how to convert).
         self.parts: dict[str, tuple[int, Any, Callable[[np.ndarray], Any]]] = {}
 
@@ -61,8 +67,24 @@ class Shown:
     def _own(self) -> None:
         """A buffer of its own instead of the shared blank one, before the first paint."""
         if self.blank:
-            self.out = np.zeros(self.out.shape, np.uint8)
-            self._pixels = self.out.view(np.uint32)[..., 0]
+            self.out = transparent(self.out.shape)
+            self._pixels = self.out.view(np.uint32)[..., 0] if self.out.shape[-1] == 4 else None
+
+    def pixels(self) -> np.ndarray:
+        """A copy of the composed channels (a blank region's class index :data:`NOT_YET`)."""
+        return transparent(self.out.shape) if self.blank else self.out.copy()
+
+    def _converted(self, convert: Callable[[np.ndarray], Any]) -> Any:
+        """``convert(out)``; of a blank region, shared zeros as one pixel's conversion is shaped.
+
+        Zeros are a blank region's every part (transparent, label 0, confidence 0): a new
+        2048² view of a class model was converted for three layers on napari's thread, up to
+        100 ms.
+        """
+        if self._blank is None or not self.blank:
+            return convert(self.out)
+        one = np.asarray(convert(transparent((1, 1, self.out.shape[-1]))))
+        return self._blank.take((*self.out.shape[:2], *one.shape[2:]), one.dtype)
 
     def as_part(self, part: str, convert: Callable[[np.ndarray], Any]) -> Any:
         """``convert(out)``, kept until the next paint.
@@ -71,8 +93,8 @@ class Shown:
         its three layers took up to 90 ms a read.
         """
         kept = self.parts.get(part)
-        if kept is None or kept[0] != self.version:
-            kept = (self.version, convert(self.out), convert)
+        if kept is None or (kept[0] != self.version and not self.converting):
+            kept = (self.version, self._converted(convert), convert)
             self.parts[part] = kept
         return kept[1]
 
@@ -88,10 +110,12 @@ class Shown:
                 version, kept = self.version, self.parts.get(part)
             if kept is not None and kept[0] == version:
                 continue
-            converted = convert(self.out)
+            converted = self._converted(convert)
             with lock:
                 if self.version == version:
                     self.parts[part] = (version, converted, convert)
+        with lock:
+            self.converting = False
 
     def paint(self, where: tuple[int, int, int, int], tile: np.ndarray) -> None:
         """Paint tile channels (y, x, 3 or 5) on rows ``a:b``, columns ``c:d``, opaque."""
@@ -135,11 +159,19 @@ class Blank:
         if self._zeros.size < nbytes:
             self._zeros = zero_pages(nbytes)
 
-    def take(self, shape: tuple[int, ...]) -> np.ndarray:
-        """Zeros of ``shape`` (uint8, read-only, contiguous: uploaded to OpenGL as they are)."""
-        n = int(np.prod(shape))
+    def take(self, shape: tuple[int, ...], dtype: Any = np.uint8) -> np.ndarray:
+        """Read-only zeros of ``shape``, ``dtype``: contiguous, uploaded to OpenGL as they are."""
+        dtype = np.dtype(dtype)
+        n = int(np.prod(shape)) * dtype.itemsize
         self.reserve(n + n // 4)  # a larger view: room for views a little larger still
-        return self._zeros[:n].reshape(shape)
+        return self._zeros[:n].view(dtype).reshape(shape)
+
+
+def transparent(shape: tuple[int, ...]) -> np.ndarray:
+    """See-through channels of nothing computed: alpha 0, class index :data:`NOT_YET`."""
+    out = np.zeros(shape, np.uint8)
+    out[..., 3:-1] = (NOT_YET, 0)[: shape[-1] - 4]
+    return out
 
 
 def zero_pages(nbytes: int) -> np.ndarray:

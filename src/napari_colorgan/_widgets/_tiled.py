@@ -173,16 +173,20 @@ class TiledColour:
             # Made outside the lock napari's reads take: composing a 2048² region anew (its
             # coarser colour changed) held it up to 68 ms, napari's thread waiting.
             fresh = self._recomposed(region, old)
+            if fresh is not None:
+                fresh.convert_parts(old)  # before napari can read it
             with self._reading:
                 if self._shown.get(region) is not old:
                     continue  # left behind meanwhile
                 shown = old if fresh is None else fresh
                 self._shown[region] = shown
+                before = shown.version
                 self._paste_fine(shown, range(*region[2:4]), range(*region[4:6]))
-            composed.append((shown, old))
-        # Converted outside the lock too: napari's reads meanwhile convert only what they need.
-        for new, old in composed:
-            new.convert_parts(old, self._reading)
+                shown.converting = shown.converting or shown.version != before
+            composed.append(shown)
+        # Converted outside the lock too: napari's reads meanwhile take the parts as they were.
+        for shown in composed:
+            shown.convert_parts(lock=self._reading)
 
     def _recomposed(self, region: tuple[Any, ...], old: Shown) -> Shown | None:
         """``region`` composed anew with its level's cached tiles, or None.
@@ -263,7 +267,7 @@ class TiledColour:
             shown = self._read(level, plane, ys, xs, ask)
             if convert is not None:
                 return shown.as_part(part, convert)
-        return shown.out.copy()
+        return shown.pixels()
 
     def _read(self, level: int, plane: tuple[int, ...], ys: range, xs: range, ask: bool) -> Shown:
         source = self.source
