@@ -92,7 +92,7 @@ def train_and_watch(root: Path, minutes: float) -> tuple[Ticks, StackSampler, fl
 
 
 def _cores() -> int:
-    from napari_colorgan._widgets._train_worker import usable_cores
+    from napari_colorgan._widgets._cores import usable_cores
 
     return usable_cores()
 

@@ -10,8 +10,7 @@ import threading
 import pytest
 import torch
 
-from napari_colorgan._widgets import TrainWidget
-from napari_colorgan._widgets import _train_worker as _train
+from napari_colorgan._widgets import TrainWidget, _cores
 from napari_colorgan.core.train import loop
 
 from .conftest import tiny_training
@@ -19,17 +18,17 @@ from .conftest import tiny_training
 
 @pytest.mark.parametrize(("cores", "expected"), [(1, 1), (2, 1), (4, 3)])
 def test_training_threads_are_one_fewer_than_the_cores_and_restored(monkeypatch, cores, expected):
-    monkeypatch.setattr(_train, "usable_cores", lambda: cores)
+    monkeypatch.setattr(_cores, "usable_cores", lambda: cores)
     monkeypatch.setattr(torch, "get_num_threads", lambda: 64)  # torch's default: all cores
     calls = []
     monkeypatch.setattr(torch, "set_num_threads", calls.append)
-    with _train.leaving_a_core_to_napari() as threads:
+    with _cores.leaving_a_core_to_napari() as threads:
         assert threads == expected
     assert calls == [expected, 64]  # capped while training, torch's own count afterwards
 
 
 def test_the_widget_trains_with_a_core_left_to_the_gui_thread(viewer, qtbot, monkeypatch):
-    monkeypatch.setattr(_train, "usable_cores", lambda: 2)
+    monkeypatch.setattr(_cores, "usable_cores", lambda: 2)
     seen = []
     real_step = loop._one_step
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from napari_colorgan._widgets._cores import leaving_a_core_to_napari
 from napari_colorgan._widgets._grey import GreyPlaceholder
 from napari_colorgan._widgets._level_view import LevelView
 from napari_colorgan._widgets._shown import Blank, Shown, coarser_tiles
@@ -145,13 +146,14 @@ class TiledColour:
         """
         from napari_colorgan.core.infer.tiles import compute_queued
 
-        source = self.ready_source()
-        yield []
-        # One tile at a time: a new view waits for one tile at most, and each tile shows as
-        # soon as it is done.
-        for keys in compute_queued(source, self.cache, self.queue, most=1):
-            self.prepare(keys)
-            yield keys
+        with leaving_a_core_to_napari():  # else napari's refreshes wait behind torch's threads
+            source = self.ready_source()
+            yield []
+            # One tile at a time: a new view waits for one tile at most, and each tile shows as
+            # soon as it is done.
+            for keys in compute_queued(source, self.cache, self.queue, most=1):
+                self.prepare(keys)
+                yield keys
 
     def prepare(self, keys: list[Any]) -> None:
         """Paint tiles just cached onto the kept views of their plane (call it in the worker).
