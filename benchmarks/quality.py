@@ -92,6 +92,7 @@ from _quality_common import (
     with_chroma,
 )
 from _quality_peer import asinh_stretch, peer_em, peer_sdss, sdss_lightness
+from _quality_plain import train_plain
 from _quality_report import em_grid, merge_results, plot_f1, plot_grid, print_strokes, print_table
 from _quality_scores import (
     ClassDecoder,
@@ -262,6 +263,12 @@ def run_sdss(
     }
     ours = {}
     for minutes in args.budgets:
+        if args.method == "plain":  # the plain L1 U-Net in place of ours
+            preds[f"ours@{minutes:g}"], info = train_plain(s, minutes, args.seed)
+            scores = colour_scores(preds[f"ours@{minutes:g}"].rgb, s.test_truth, args.ssim)
+            ours[minutes] = scores | info
+            print(f"  [{name}] plain U-Net@{minutes:g} min: {info['steps']} steps", flush=True)
+            continue
         model, info = train_ours(s.train_input, minutes, args.config, target=s.train_truth)
         info.update(normalization=model.normalization.to_dict())
         ours[minutes], rgb = score_ours(
@@ -317,6 +324,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--seed", type=int, default=0, help="strokes and pixel sampling")
     p.add_argument(
+        "--method",
+        choices=("ours", "plain"),
+        default="ours",
+        help="plain: a plain L1 U-Net (lightness to chroma) in place of ours, colour settings only",
+    )
+    p.add_argument(
         "--flips",
         type=int,
         default=1,
@@ -331,6 +344,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if not isinstance(args.config, dict):
         p.error("--config must be a JSON object")
+    if args.method == "plain" and set(args.settings) - set(COLOUR_SETTINGS):
+        p.error("--method plain applies to the colour settings (sdss, hubble) only")
     if args.smoke:
         args.budgets = [0.1] if args.budgets == [1.0, 5.0, 10.0] else args.budgets
     args.budgets = sorted(set(args.budgets))
