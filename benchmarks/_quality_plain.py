@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from _quality_common import Prediction, SDSSSetting, Timer, lab_to_rgb, rgb_to_lab
-from _quality_peer import asinh_stretch, sdss_lightness
+from _quality_peer import asinh_stretch
 
 CROP, BATCH, LR, WIDTH, DEPTH = 64, 8, 1e-3, 16, 4
 AB_SCALE = 100.0  # CIE a, b span about +-100
@@ -70,8 +70,11 @@ def normalised(s: SDSSSetting) -> tuple[np.ndarray, np.ndarray]:
     return ((train - low) * scale).astype(np.float32), ((test - low) * scale).astype(np.float32)
 
 
-def train_plain(s: SDSSSetting, minutes: float, seed: int) -> tuple[Prediction, dict[str, Any]]:
-    """Train the plain U-Net for ``minutes`` of wall clock; its held-out RGB and what it did."""
+def train_plain(
+    s: SDSSSetting, lightness: np.ndarray, minutes: float, seed: int
+) -> tuple[Prediction, dict[str, Any]]:
+    """Train the plain U-Net for ``minutes`` of wall clock; its held-out RGB (on the baselines'
+    held-out ``lightness``) and what it did."""
     import torch
 
     torch.manual_seed(seed)
@@ -100,7 +103,6 @@ def train_plain(s: SDSSSetting, minutes: float, seed: int) -> tuple[Prediction, 
     model.eval()
     with torch.no_grad():
         chroma = model(torch.from_numpy(test)[None, None])[0].numpy()
-    lightness, _ = sdss_lightness(s)
     lab = np.concatenate([lightness[..., None], np.moveaxis(chroma, 0, -1) * AB_SCALE], -1)
     info = {"steps": steps, "train_s": t.wall, "train_cpu_s": t.cpu, "method": "plain U-Net"}
     return Prediction(lab_to_rgb(lab), t.wall, info), info

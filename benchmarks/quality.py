@@ -264,7 +264,7 @@ def run_sdss(
     ours = {}
     for minutes in args.budgets:
         if args.method == "plain":  # the plain L1 U-Net in place of ours
-            preds[f"ours@{minutes:g}"], info = train_plain(s, minutes, args.seed)
+            preds[f"ours@{minutes:g}"], info = train_plain(s, lightness, minutes, args.seed)
             scores = colour_scores(preds[f"ours@{minutes:g}"].rgb, s.test_truth, args.ssim)
             ours[minutes] = scores | info
             print(f"  [{name}] plain U-Net@{minutes:g} min: {info['steps']} steps", flush=True)

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 _LOCK = threading.Lock()
-#: Workers holding the cap now, and torch's thread count before the first of them.
-_HELD = {"workers": 0, "before": 0}
+#: Workers holding the cap now, torch's thread count before the first of them, the cap.
+_HELD = {"workers": 0, "before": 0, "threads": 1}
 
 
 def usable_cores() -> int:
@@ -43,9 +43,10 @@ def leaving_a_core_to_napari() -> Iterator[int]:
     with _LOCK:
         if _HELD["workers"] == 0:
             _HELD["before"] = torch.get_num_threads()
-            torch.set_num_threads(max(1, min(_HELD["before"], usable_cores() - 1)))
+            _HELD["threads"] = max(1, min(_HELD["before"], usable_cores() - 1))
+            torch.set_num_threads(_HELD["threads"])
         _HELD["workers"] += 1
-        threads = max(1, min(_HELD["before"], usable_cores() - 1))
+        threads = _HELD["threads"]
     try:
         yield threads
     finally:

@@ -48,9 +48,7 @@ class Shown:
         self.keys: list[Any] = []  # the tiles of its own level that cover it
         # RGBA of a colour model: painted as 4-byte pixels. Writing RGB into every 4 bytes
         # and alpha into the 4th took 40-120 ms for a 2048² view, on napari's thread.
-        self._pixels = self.out.view(np.uint32)[..., 0] if shape[-1] == 4 else None
-        if self.blank:
-            self._pixels = None  # until it has its own
+        self._pixels = None if self.blank else _as_pixels(self.out)  # blank: until its own
         self.version = 0  # paints so far: a conversion made before the last one is stale
         # The worker converts the parts again after its paint: napari's reads meanwhile take
         # them as they were (the newest tiles missing until the next refresh), not convert
@@ -68,7 +66,7 @@ class Shown:
         """A buffer of its own instead of the shared blank one, before the first paint."""
         if self.blank:
             self.out = transparent(self.out.shape)
-            self._pixels = self.out.view(np.uint32)[..., 0] if self.out.shape[-1] == 4 else None
+            self._pixels = _as_pixels(self.out)
 
     def pixels(self) -> np.ndarray:
         """A copy of the composed channels (a blank region's class index :data:`NOT_YET`)."""
@@ -165,6 +163,11 @@ class Blank:
         n = int(np.prod(shape)) * dtype.itemsize
         self.reserve(n + n // 4)  # a larger view: room for views a little larger still
         return self._zeros[:n].view(dtype).reshape(shape)
+
+
+def _as_pixels(out: np.ndarray) -> np.ndarray | None:
+    """RGBA ``out`` (y, x, 4) as (y, x) uint32 pixels sharing its memory; else None."""
+    return out.view(np.uint32)[..., 0] if out.shape[-1] == 4 else None
 
 
 def transparent(shape: tuple[int, ...]) -> np.ndarray:
