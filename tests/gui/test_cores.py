@@ -47,3 +47,15 @@ def test_the_colour_layers_tiles_are_computed_with_a_core_left(monkeypatch, rng)
         worker.join(10)
     assert seen[0] == 1 and not worker.is_alive()
     assert torch.get_num_threads() == before
+
+
+def test_a_colour_worker_left_at_a_yield_holds_no_cap(rng):
+    # A layer's worker generator dropped between tiles (never run to its end) kept torch capped
+    # for the rest of the process, and later workers found the cap already taken.
+    from tests.gui.test_tiled import CPU, pyramid, tiny
+
+    tiled = TiledColour(pyramid(rng, planes=1, side=256), tiny, CPU)
+    work = tiled.work()
+    assert next(work) == []  # the model is ready: the worker waits at its first yield
+    assert _cores._HELD["workers"] == 0
+    tiled.close()

@@ -146,14 +146,22 @@ class TiledColour:
         """
         from napari_colorgan.core.infer.tiles import compute_queued
 
-        with leaving_a_core_to_napari():  # else napari's refreshes wait behind torch's threads
+        # torch runs with a core left to napari's refreshes, only while this worker runs: a
+        # worker dropped at a yield would otherwise keep the (process-wide) cap for good.
+        with leaving_a_core_to_napari():
             source = self.ready_source()
-            yield []
-            # One tile at a time: a new view waits for one tile at most, and each tile shows as
-            # soon as it is done.
-            for keys in compute_queued(source, self.cache, self.queue, most=1):
-                self.prepare(keys)
-                yield keys
+        yield []
+        # One tile at a time: a new view waits for one tile at most, and each tile shows as
+        # soon as it is done.
+        tiles = compute_queued(source, self.cache, self.queue, most=1)
+        while True:
+            with leaving_a_core_to_napari():
+                keys = next(tiles, None)
+                if keys is not None:
+                    self.prepare(keys)
+            if keys is None:
+                return
+            yield keys
 
     def prepare(self, keys: list[Any]) -> None:
         """Paint tiles just cached onto the kept views of their plane (call it in the worker).
