@@ -36,6 +36,9 @@ def test_class_map_and_confidence_layers_show_what_classify_gives(make_napari_vi
     assert classes._type_string == "labels" and classes.multiscale
     assert classes.data[0].shape == (2, 2048, 2048) and classes.data[0].dtype == np.uint8
     assert confidence.data[0].dtype == np.float32
+    # Opaque over the colour and class map, and a third texture for napari to upload at each
+    # move: shown when asked for, as the OME-Zarr reader opens it.
+    assert classes.visible and not confidence.visible
     tiled = layer.metadata["colorgan_tiles"]
     qtbot.waitUntil(lambda: bool(level0_keys(tiled)) and not tiled.queue.pending(), timeout=60_000)
     computed = level0_keys(tiled)  # one cache: the three layers ask for the same tiles

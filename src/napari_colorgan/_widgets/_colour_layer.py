@@ -59,8 +59,9 @@ def add_colour_layer(
     classes, confidence
         For a model trained on labels: also add its class map (a Labels layer ``NAME
         classes``, label ids and colours as painted) and its confidence (an image ``NAME
-        confidence``, the top class probability, 0-1), computed with the colour from the same
-        tiles, as :func:`~napari_colorgan.classify` gives them.
+        confidence``, the top class probability, 0-1; added hidden: tick its eye to see it),
+        computed with the colour from the same tiles, as :func:`~napari_colorgan.classify`
+        gives them.
     see_through
         When ``data`` is a layer of this viewer: RGBA, transparent (that layer showing) where no
         colour is computed yet. False: RGB, the input's grey there.
@@ -126,9 +127,11 @@ def _add_part(
             data, multiscale=len(levels) > 1, name=name, colormap=colours, opacity=0.5, **place
         )
     else:
+        # Hidden, as the OME-Zarr reader opens it: opaque, it would cover the colour and class
+        # map, and napari slices and uploads a visible layer at every move (not a hidden one).
         layer = viewer.add_image(
             data, multiscale=len(levels) > 1, name=name, colormap="magma",
-            contrast_limits=(0.0, 1.0), **place,
+            contrast_limits=(0.0, 1.0), visible=False, **place,
         )  # fmt: skip
     layer.metadata["colorgan_tiles"] = tiled
     return layer
