@@ -220,6 +220,7 @@ def test_the_level_matching_the_models_training_pixels_is_called_exact(
     make_napari_viewer, qtbot, rng
 ):
     from napari_colorgan._widgets._colour_layer import add_colour_layer
+    from napari_colorgan._widgets._level_view import describe
     from napari_colorgan.core.model.colorizer import Colorizer
     from napari_colorgan.core.model.config import InputNormalization, ModelConfig
 
@@ -236,8 +237,8 @@ def test_the_level_matching_the_models_training_pixels_is_called_exact(
     tiled = layer.metadata["colorgan_tiles"]
     qtbot.waitUntil(lambda: tiled.source is not None, timeout=30_000)
     assert tiled.pixel == (2.0, "nanometer") and tiled.exact == 2
-    assert tiled.describe(2) == "colour: the exact colorization (level 2, the model's pixel size)"
-    assert "finer than the pixels the model was trained on" in tiled.describe(0)
+    assert describe(tiled, 2) == "colour: the exact colorization (level 2, the model's pixel size)"
+    assert "finer than the pixels the model was trained on" in describe(tiled, 0)
     layer.refresh()
     qtbot.waitUntil(lambda: tiled.source.exact == 2, timeout=10_000)
     shown = tiled.source.assemble(0, (), (0, 64, 0, 64), tiled.cache)  # level 0, as shown

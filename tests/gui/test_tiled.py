@@ -5,6 +5,7 @@ import threading
 import numpy as np
 import pytest
 
+from napari_colorgan._widgets._level_view import colorized
 from napari_colorgan._widgets._tiled import TiledColour
 from napari_colorgan.core.infer.config import ColorizeConfig
 from napari_colorgan.core.infer.graph import colorize
@@ -100,7 +101,7 @@ def test_over_its_own_input_layer_the_colour_is_rgba_and_reads_no_grey(rng, monk
     view = np.asarray(tiled.levels[0][0, : y1 + 8, : x1 + 8])
     np.testing.assert_array_equal(view[:y1, :x1, :3], tiled.cache.get(key))
     assert (view[:y1, :x1, 3] == 255).all() and not view[y1:, :, 3].any()
-    assert np.asarray(tiled.colorized()[0, :8, :8]).shape == (8, 8, 3)  # exports stay RGB
+    assert np.asarray(colorized(tiled)[0, :8, :8]).shape == (8, 8, 3)  # exports stay RGB
 
 
 def test_a_see_through_view_leaves_coarser_colour_to_the_worker(rng):

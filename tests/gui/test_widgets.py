@@ -10,6 +10,7 @@ from napari.utils.notifications import notification_manager  # noqa: E402
 
 from napari_colorgan._sample_data import hubble_sample  # noqa: E402
 from napari_colorgan._widgets import ColorizeWidget, EvaluateWidget, TrainWidget  # noqa: E402
+from napari_colorgan._widgets._level_view import colorized  # noqa: E402
 from napari_colorgan._widgets._recent import remember  # noqa: E402
 from napari_colorgan._widgets._view_region import view_camera  # noqa: E402
 
@@ -299,7 +300,7 @@ def test_browsing_a_colour_layer_never_runs_the_model_on_the_gui_thread(
         qtbot.waitUntil(lambda z=z: plane_done(z), timeout=60_000)
     assert threads and threading.main_thread() not in threads
     final = np.asarray(layer.data[4])
-    np.testing.assert_array_equal(final[..., :3], np.asarray(tiles.colorized()[4]))  # as shown
+    np.testing.assert_array_equal(final[..., :3], np.asarray(colorized(tiles)[4]))  # as shown
 
 
 def test_training_progress_shows_in_the_activity_dock(viewer, qtbot, monkeypatch):

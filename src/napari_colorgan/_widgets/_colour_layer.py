@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from napari_colorgan._widgets._level_view import describe
 from napari_colorgan._widgets._tiled import CACHE_BYTES, TiledColour
 
 #: Least time between two refreshes of the layer, in milliseconds.
@@ -280,7 +281,7 @@ def _connect(viewer: Any, parts: list[Any], tiled: TiledColour) -> None:
         level = added.data_level if added.multiscale else 0
         if level != due["level"]:  # say whether the view shows a preview or the exact colour
             due["level"] = level
-            added.help = tiled.describe(level)
+            added.help = describe(tiled, level)
         # At the coarsest level napari slices its own copy of it and reads nothing from us.
         if level == top:
             tiled.want_coarsest(current_plane_index(viewer, added.ndim))

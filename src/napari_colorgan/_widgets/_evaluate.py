@@ -24,6 +24,7 @@ from napari_colorgan._widgets._common import (
     palette_from_colormap,
     stream_in_worker,
 )
+from napari_colorgan._widgets._level_view import colorized
 from napari_colorgan.core.io.selection import parse_slices, select_planes
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ def full_resolution(layer: Any) -> Any:
     tiles = layer.metadata.get("colorgan_tiles")
     if tiles is None:
         return level0(layer)
-    return tiles.colorized("classes" if is_labels(layer) else "colour")
+    return colorized(tiles, "classes" if is_labels(layer) else "colour")
 
 
 def is_labels(layer: Any) -> bool:

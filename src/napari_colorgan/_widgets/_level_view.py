@@ -146,3 +146,50 @@ def _local(a: Any, span: range) -> Any:
     start = a.start - span.start
     stop = start + len(a) * a.step
     return slice(start, stop if stop >= 0 else None, a.step)
+
+
+def colorized(tiled: Any, part: str = "colour") -> Any:
+    """``tiled``'s full-resolution colour (..., y, x, 3) as a dask array, one chunk per plane.
+
+    Computed from the same tiles the view shows (taken from the cache where there): what
+    Evaluate scores is what the user saw. ``part="classes"``: the class map (..., y, x)
+    of label ids instead. Compute it in a worker.
+    """
+    import dask.array as da
+
+    plane_shape = tuple(tiled.gray[0].shape)
+    lead = plane_shape[:-2]
+    view = LevelView(tiled, 0, part)
+
+    def plane(block_id: tuple[int, ...]) -> np.ndarray:
+        source = tiled.ready_source()
+        where = tuple(block_id[: len(lead)])
+        tiles = source.assemble(0, where, (0, plane_shape[-2], 0, plane_shape[-1]), tiled.cache)
+        return view.convert(tiles)[(None,) * len(lead)]
+
+    rgb = part == "colour"
+    chunks = (
+        *((1,) * n for n in lead),
+        *((n,) for n in plane_shape[-2:]),
+        *((3,) if rgb else ()),
+    )
+    meta = np.empty((0,) * len(chunks), view.dtype)
+    return da.map_blocks(plane, chunks=chunks, dtype=view.dtype, meta=meta)
+
+
+def describe(tiled: Any, level: int) -> str:
+    """What the colour of ``tiled`` at ``level`` is, for the status bar."""
+    exact = tiled.exact
+    if level == exact:
+        at = "full resolution" if exact == 0 else f"level {exact}, the model's pixel size"
+        return f"colour: the exact colorization ({at})"
+    factor = tiled.gray[0].shape[-1] / tiled.gray[level].shape[-1]
+    if level < exact:
+        return (
+            f"colour: the exact colorization of level {exact} (the model's pixel size), "
+            f"upsampled: level {level} is finer than the pixels the model was trained on"
+        )
+    return (
+        f"colour: a preview, colorized at level {level} (1/{factor:.0f} resolution); "
+        "zoom in for the exact colorization"
+    )

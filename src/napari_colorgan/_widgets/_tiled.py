@@ -222,34 +222,6 @@ class TiledColour:
         self.cache.close()
         self._shown.clear()
 
-    def colorized(self, part: str = "colour") -> Any:
-        """Full-resolution colour (..., y, x, 3) as a dask array, one chunk per plane.
-
-        Computed from the same tiles the view shows (taken from the cache where there): what
-        Evaluate scores is what the user saw. ``part="classes"``: the class map (..., y, x)
-        of label ids instead. Compute it in a worker.
-        """
-        import dask.array as da
-
-        plane_shape = tuple(self.gray[0].shape)
-        lead = plane_shape[:-2]
-        view = LevelView(self, 0, part)
-
-        def plane(block_id: tuple[int, ...]) -> np.ndarray:
-            source = self.ready_source()
-            where = tuple(block_id[: len(lead)])
-            tiles = source.assemble(0, where, (0, plane_shape[-2], 0, plane_shape[-1]), self.cache)
-            return view.convert(tiles)[(None,) * len(lead)]
-
-        rgb = part == "colour"
-        chunks = (
-            *((1,) * n for n in lead),
-            *((n,) for n in plane_shape[-2:]),
-            *((3,) if rgb else ()),
-        )
-        meta = np.empty((0,) * len(chunks), view.dtype)
-        return da.map_blocks(plane, chunks=chunks, dtype=view.dtype, meta=meta)
-
     def read(
         self,
         level: int,
@@ -402,23 +374,6 @@ class TiledColour:
     def want_coarsest(self, plane: tuple[int, ...]) -> None:
         """Queue the coarsest level of ``plane``: napari shows it without reading us anew."""
         self.queue.add(self.coarsest(plane), skip=self.cache)
-
-    def describe(self, level: int) -> str:
-        """What the colour at ``level`` is, for the status bar."""
-        exact = self.exact
-        if level == exact:
-            at = "full resolution" if exact == 0 else f"level {exact}, the model's pixel size"
-            return f"colour: the exact colorization ({at})"
-        factor = self.gray[0].shape[-1] / self.gray[level].shape[-1]
-        if level < exact:
-            return (
-                f"colour: the exact colorization of level {exact} (the model's pixel size), "
-                f"upsampled: level {level} is finer than the pixels the model was trained on"
-            )
-        return (
-            f"colour: a preview, colorized at level {level} (1/{factor:.0f} resolution); "
-            "zoom in for the exact colorization"
-        )
 
     def _grey(self, level: int, plane: tuple[int, ...], ys: range, xs: range) -> np.ndarray:
         """The input's grey (y, x, 1) uint8 of a region, from :class:`GreyPlaceholder`."""

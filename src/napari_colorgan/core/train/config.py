@@ -28,6 +28,7 @@ ColorSpaceChoice = Literal["auto", "lab", "rgb"]
 NormalizeChoice = Literal["auto", "percentile", "minmax", "asinh", "none"]
 PresetName = Literal["small", "medium", "pix2pix"]
 FitLoss = Literal["l1", "l2", "huber"]
+FitSpace = Literal["output", "rgb"]
 Sampling = Literal["uniform", "signal"]
 
 
@@ -54,6 +55,10 @@ class TrainConfig(Settings):
         colour, which PSNR rewards; +1.4 dB over L1 on SDSS at equal steps, equal on the
         Hubble Deep Field), ``"l1"`` (pix2pix's: the median, which hedges to grey) or
         ``"huber"``. Class models use cross entropy instead.
+    fit_space
+        Where that term compares colours: ``"output"`` (the model's own output: CIE a, b for a
+        Lab model) or ``"rgb"`` (the RGB the model shows, its lightness the input's: the
+        space PSNR is measured in, where chroma errors of bright pixels weigh more).
     sampling
         Where colour-target patches are centred: ``"uniform"`` (anywhere) or ``"signal"`` (half
         of them on the most colourful pixels of the target: rare bright sources are seen as often
@@ -124,6 +129,7 @@ class TrainConfig(Settings):
     # λ of pix2pix: the L1 term outweighs the adversarial one a hundred times.
     lambda_l1: float = 100.0
     fit_loss: FitLoss = "l2"
+    fit_space: FitSpace = "output"
     sampling: Sampling = "uniform"
     gan_mode: GanMode = "vanilla"
     adversarial: bool = False
@@ -154,6 +160,7 @@ class TrainConfig(Settings):
             "objective",
             "precision",
             "fit_loss",
+            "fit_space",
             "sampling",
         ):
             allowed = self.choices(name)
