@@ -46,6 +46,9 @@ class TrainConfig(Settings):
         Wall-clock budget instead of ``steps``; the learning rate then decays over time.
     tile
         Patch side in pixels (default: the preset's); a multiple of ``2**num_downs``.
+    head
+        Width of the generator's full-resolution head (``ModelConfig.head``; default: the
+        preset's, 0: pix2pix's U-Net without one).
     batch_size
         Patches per step.
     gamma, lambda_l1
@@ -123,6 +126,7 @@ class TrainConfig(Settings):
     steps: int = 2000
     minutes: float | None = None
     tile: int | None = None
+    head: int | None = None
     batch_size: int = 8
     # γ = 0.9 keeps pix2pix's balance dominant while (1 − γ) adds the perceptual term.
     gamma: float = 0.9
@@ -238,6 +242,8 @@ class TrainConfig(Settings):
         overrides: dict[str, Any] = {"color_space": space, "context": self.context}
         if self.tile is not None:
             overrides["tile"] = self.tile
+        if self.head is not None:
+            overrides["head"] = self.head
         if palette is not None and self.uses_classes(palette):
             overrides["classes"] = tuple((k, *palette[k]) for k in sorted(palette))
         return preset(self.preset, **overrides)
