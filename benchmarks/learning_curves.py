@@ -78,6 +78,27 @@ def _order(method: str) -> tuple[int, str]:
     return ({"ours": 0, "plain U-Net": 1}.get(method, 2), method)
 
 
+def _points(setting: str, slot: dict[str, Any], method: str, flips: bool) -> dict[float, list]:
+    """``{minutes: [score of each seed]}`` of one method, one pass or with test-time flips."""
+    points: dict[float, list[float]] = {}
+    for (m, _seed, minutes), run in slot["runs"].items():
+        scored = run.get("flips") if flips else run
+        if m == method and scored is not None:
+            points.setdefault(minutes, []).append(score(setting, slot["reference"], scored))
+    return points
+
+
+def _curve(ax: Any, points: dict[float, list[float]], colour: str, style: str, name: str) -> None:
+    """Each seed a dot, a line through their means."""
+    if not points:
+        return
+    xs = sorted(points)
+    for x in xs:
+        ax.plot([x] * len(points[x]), points[x], ".", color=colour, alpha=0.6)
+    means = [sum(points[x]) / len(points[x]) for x in xs]
+    ax.plot(xs, means, style, color=colour, label=name)
+
+
 def plot(curves: dict[str, Any], out: Path) -> None:
     """One panel per setting: a line per method through the seeds' mean, each seed a dot."""
     import matplotlib
@@ -93,17 +114,10 @@ def plot(curves: dict[str, Any], out: Path) -> None:
         slot = curves[setting]
         ref = slot["reference"]
         for method, colour in colours.items():
-            points: dict[float, list[float]] = {}
-            for (m, _seed, minutes), run in slot["runs"].items():
-                if m == method:
-                    points.setdefault(minutes, []).append(score(setting, ref, run))
-            if not points:
-                continue
-            xs = sorted(points)
-            for x in xs:
-                ax.plot([x] * len(points[x]), points[x], ".", color=colour, alpha=0.6)
-            means = [sum(points[x]) / len(points[x]) for x in xs]
-            ax.plot(xs, means, "-", color=colour, label=method)
+            for flips, style in ((False, "-"), (True, "--")):
+                points = _points(setting, slot, method, flips)
+                name = f"{method} + 8 flips" if flips else method
+                _curve(ax, points, colour, style, name)
         ax.axhline(score(setting, ref, ref["peer (RF)"]), color="k", ls="--", lw=1,
                    label="peer forest")  # fmt: skip
         ax.axhline(GOALS[setting], color="C2", ls=":", lw=1, label="issue 26 goal")
