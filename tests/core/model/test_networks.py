@@ -42,25 +42,6 @@ def test_unet_receptive_field_matches_the_config_formula(num_downs):
     assert gradient_support(net, channels=1, size=16 * 2**num_downs) == (expected, expected)
 
 
-@pytest.mark.parametrize("num_downs", [3, 4])
-def test_a_full_resolution_head_widens_the_receptive_field_by_its_two_convs(num_downs):
-    net = UNetGenerator(1, 2, num_downs=num_downs, ngf=4, dropout=False, head=4)
-    expected = ModelConfig(num_downs=num_downs, tile=2**num_downs, head=4).receptive_field
-    plain = ModelConfig(num_downs=num_downs, tile=2**num_downs).receptive_field
-    assert expected == plain + 2 * 2**num_downs
-    assert gradient_support(net, channels=1, size=16 * 2**num_downs) == (expected, expected)
-
-
-@pytest.mark.parametrize("out_channels", [2, 3, 5])
-def test_a_head_keeps_the_output_shape_and_range(out_channels):
-    net = UNetGenerator(1, out_channels, num_downs=4, ngf=8, head=8).eval()
-    y = net(torch.randn(2, 1, 32, 48) * 10)
-    assert y.shape == (2, out_channels, 32, 48)
-    assert y.abs().max() <= 1
-    with pytest.raises(ValueError, match="head must be >= 0"):
-        ModelConfig(head=-1)
-
-
 def test_preset_receptive_fields():
     assert {k: v.receptive_field for k, v in PRESETS.items()} == {
         "small": 126,

@@ -322,7 +322,6 @@ def build_generator(config: ModelConfig) -> UNetGenerator:
         ngf=config.ngf,
         norm=config.norm,
         dropout=config.dropout,
-        head=config.head,
     )
 
 

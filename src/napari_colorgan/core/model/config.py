@@ -40,9 +40,6 @@ class ModelConfig:
         a fixed per-channel affine map, so tiles computed separately agree exactly.
     dropout
         Dropout (p = 0.5) in the innermost decoder blocks, as in pix2pix.
-    head
-        Width of a full-resolution head after the U-Net (0: none, pix2pix's generator): two 3x3
-        convs over the decoder's last features and the input itself.
     ndf
         Discriminator filters in its first layer.
     n_layers
@@ -71,7 +68,6 @@ class ModelConfig:
     ngf: int = 64
     norm: NormKind = "batch"
     dropout: bool = True
-    head: int = 0
     ndf: int = 64
     n_layers: int = 3
     tile: int = 256
@@ -105,8 +101,6 @@ class ModelConfig:
             raise ValueError("a class model paints exact tints: chroma_gain must be 1")
         if self.context < 0:
             raise ValueError(f"context must be >= 0, got {self.context}")
-        if self.head < 0:
-            raise ValueError(f"head must be >= 0 (0: none), got {self.head}")
         if self.tile < 2**self.num_downs:
             raise ValueError(
                 f"tile {self.tile} must be at least 2**num_downs = {2**self.num_downs} px"
@@ -133,12 +127,10 @@ class ModelConfig:
 
     @property
     def receptive_field(self) -> int:
-        """The generator's receptive field (px): ``4 * 2**n - 2``, ``6 * 2**n - 2`` with a head."""
+        """Receptive field of the generator in pixels (``4 * 2**num_downs - 2``)."""
         # The 4x4 stride-2 convs reach 3 * 2**n - 2 px on the way down; the 4x4 transposed convs
-        # on the way up widen it by 2**n - 1 more. The head's 3x3 convs reach 2 px to each side,
-        # into neighbouring cells of the 2**n grid, whose fields lie 2**n further out. Checked
-        # against gradient support in the tests.
-        return (6 if self.head else 4) * 2**self.num_downs - 2
+        # on the way up widen it by 2**n - 1 more. Checked against gradient support in the tests.
+        return 4 * 2**self.num_downs - 2
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""

@@ -50,11 +50,6 @@ class UNetGenerator(nn.Module):
     dropout
         Dropout p = 0.5 in the decoder blocks of the ``num_downs - 5`` innermost 8·ngf levels
         below the bottleneck, as in pix2pix (its source of generator noise).
-    head
-        Width of a full-resolution head (0: none, pix2pix's U-Net). pix2pix's last layer is a
-        transposed conv from half resolution and no layer sees the input at full resolution;
-        the head takes the decoder's full-resolution features beside the input itself through
-        two 3x3 convs, for colour that changes at pixel scale (stars, membranes).
 
     Notes
     -----
@@ -69,7 +64,6 @@ class UNetGenerator(nn.Module):
         ngf: int = 64,
         norm: NormKind = "batch",
         dropout: bool = True,
-        head: int = 0,
     ) -> None:
         super().__init__()
         if num_downs < 2:
@@ -97,10 +91,6 @@ class UNetGenerator(nn.Module):
         for level in range(num_downs):
             # Every decoder but the innermost sees its own output concatenated with the skip.
             c_in = ch[level] if level == inner else 2 * ch[level]
-            if level == 0 and head:  # full-resolution features for the head
-                convt = nn.ConvTranspose2d(c_in, head, 4, stride=2, padding=1, bias=use_bias)
-                up.append(nn.Sequential(nn.ReLU(True), convt, norm_cls(head), nn.ReLU(True)))
-                continue
             if level == 0:
                 convt = nn.ConvTranspose2d(c_in, out_channels, 4, stride=2, padding=1)
                 up.append(nn.Sequential(nn.ReLU(True), convt, nn.Tanh()))
@@ -112,7 +102,6 @@ class UNetGenerator(nn.Module):
                 layers.append(nn.Dropout(0.5))
             up.append(nn.Sequential(*layers))
         self.up = nn.ModuleList(up)
-        self.head = _full_resolution_head(in_channels, head, out_channels, norm) if head else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map ``x`` (b, in_channels, h, w) to (b, out_channels, h, w) in (-1, 1)."""
@@ -131,27 +120,7 @@ class UNetGenerator(nn.Module):
         for level in range(self.num_downs - 2, -1, -1):
             # Skip first, then the deeper path: the reference's channel order, so weights port.
             h = self.up[level](torch.cat([skips[level], h], dim=1))
-        if self.head is not None:  # (b, head + in_channels, h, w) -> (b, out_channels, h, w)
-            h = self.head(torch.cat([x, h], dim=1))
         return h
-
-
-def _full_resolution_head(
-    in_channels: int, width: int, out_channels: int, norm: NormKind
-) -> nn.Module:
-    """Two 3x3 conv-norm-ReLU on [input, decoder features] at full resolution; 1x1, Tanh."""
-    norm_cls = norm_layer(norm)
-    use_bias = norm != "batch"
-    return nn.Sequential(
-        nn.Conv2d(in_channels + width, width, 3, padding=1, bias=use_bias),
-        norm_cls(width),
-        nn.ReLU(True),
-        nn.Conv2d(width, width, 3, padding=1, bias=use_bias),
-        norm_cls(width),
-        nn.ReLU(True),
-        nn.Conv2d(width, out_channels, 1),
-        nn.Tanh(),
-    )
 
 
 class PatchDiscriminator(nn.Module):

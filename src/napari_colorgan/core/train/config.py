@@ -28,7 +28,6 @@ ColorSpaceChoice = Literal["auto", "lab", "rgb"]
 NormalizeChoice = Literal["auto", "percentile", "minmax", "asinh", "none"]
 PresetName = Literal["small", "medium", "pix2pix"]
 FitLoss = Literal["l1", "l2", "huber"]
-FitSpace = Literal["output", "rgb"]
 Sampling = Literal["uniform", "signal"]
 
 
@@ -46,9 +45,6 @@ class TrainConfig(Settings):
         Wall-clock budget instead of ``steps``; the learning rate then decays over time.
     tile
         Patch side in pixels (default: the preset's); a multiple of ``2**num_downs``.
-    head
-        Width of the generator's full-resolution head (``ModelConfig.head``; default: the
-        preset's, 0: pix2pix's U-Net without one).
     batch_size
         Patches per step.
     gamma, lambda_l1
@@ -58,10 +54,6 @@ class TrainConfig(Settings):
         colour, which PSNR rewards; +1.4 dB over L1 on SDSS at equal steps, equal on the
         Hubble Deep Field), ``"l1"`` (pix2pix's: the median, which hedges to grey) or
         ``"huber"``. Class models use cross entropy instead.
-    fit_space
-        Where that term compares colours: ``"output"`` (the model's own output: CIE a, b for a
-        Lab model) or ``"rgb"`` (the RGB the model shows, its lightness the input's: the
-        space PSNR is measured in, where chroma errors of bright pixels weigh more).
     sampling
         Where colour-target patches are centred: ``"uniform"`` (anywhere) or ``"signal"`` (half
         of them on the most colourful pixels of the target: rare bright sources are seen as often
@@ -126,14 +118,12 @@ class TrainConfig(Settings):
     steps: int = 2000
     minutes: float | None = None
     tile: int | None = None
-    head: int | None = None
     batch_size: int = 8
     # γ = 0.9 keeps pix2pix's balance dominant while (1 − γ) adds the perceptual term.
     gamma: float = 0.9
     # λ of pix2pix: the L1 term outweighs the adversarial one a hundred times.
     lambda_l1: float = 100.0
     fit_loss: FitLoss = "l2"
-    fit_space: FitSpace = "output"
     sampling: Sampling = "uniform"
     gan_mode: GanMode = "vanilla"
     adversarial: bool = False
@@ -164,7 +154,6 @@ class TrainConfig(Settings):
             "objective",
             "precision",
             "fit_loss",
-            "fit_space",
             "sampling",
         ):
             allowed = self.choices(name)
@@ -242,8 +231,6 @@ class TrainConfig(Settings):
         overrides: dict[str, Any] = {"color_space": space, "context": self.context}
         if self.tile is not None:
             overrides["tile"] = self.tile
-        if self.head is not None:
-            overrides["head"] = self.head
         if palette is not None and self.uses_classes(palette):
             overrides["classes"] = tuple((k, *palette[k]) for k in sorted(palette))
         return preset(self.preset, **overrides)

@@ -183,9 +183,6 @@ class Pix2PixStep(nn.Module):
             g_ce = class_cross_entropy(raw, classes, self.class_weights)
             with torch.no_grad():  # L1 is only reported for a class model: no graph for it
                 g_l1 = masked_l1(fake_out, real_out, mask)
-        elif self.config.fit_space == "rgb":  # as shown: (b, 3, h, w) in [0, 1]
-            shown = self.colorizer.output_to_rgb(fake_out, x)
-            g_l1 = masked_fit(shown, target_rgb, mask, self.config.fit_loss)
         else:
             g_l1 = masked_fit(fake_out, real_out, mask, self.config.fit_loss)
         if self.perceptual.enabled and self.config.gamma < 1:
