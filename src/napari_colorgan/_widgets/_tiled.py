@@ -157,10 +157,9 @@ class TiledColour:
         while True:
             with leaving_a_core_to_napari():
                 keys = next(tiles, None)
-                if keys is not None:
-                    self.prepare(keys)
-            if keys is None:
-                return
+                if keys is None:
+                    return
+                self.prepare(keys)
             yield keys
 
     def prepare(self, keys: list[Any]) -> None:
