@@ -57,15 +57,15 @@ def test_steps_reach_the_plot_in_order_when_the_progress_bar_runs_the_event_loop
     def step(n):
         return StepDone(step=n, total_steps=10, losses=losses, lr=1e-4, elapsed=float(n))
 
-    real = w._advance_bar
+    real = w._activity.advance
     pending = [step(2), step(3)]
 
-    def pumping(event):  # napari's progress bar processes events: the next step comes in here
-        real(event)
+    def pumping(event, minutes):  # napari's bar processes events: the next step comes in here
+        real(event, minutes)
         if pending:
             w._on_event(pending.pop(0))
 
-    w._advance_bar = pumping
+    w._activity.advance = pumping
     w._on_event(step(1))
     assert [h["step"] for h in w.history] == [1, 2, 3]
     assert list(w.plot._steps) == [1, 2, 3]  # nothing dropped as a rewind

@@ -319,7 +319,7 @@ def test_training_progress_shows_in_the_activity_dock(viewer, qtbot, monkeypatch
     train._start.changed.emit(True)
     qtbot.waitUntil(lambda: train.model is not None and train._start.enabled, timeout=60_000)
     assert len(bars) == 1 and bars[0].total == 3 and bars[0].n == 3
-    assert train._bar is None  # closed with the run
+    assert train._activity.bar is None  # closed with the run
 
 
 @pytest.mark.parametrize("action", ["preview", "colorize", "export"])

@@ -19,6 +19,7 @@ from magicgui.widgets import (
     SpinBox,
 )
 
+from napari_colorgan._widgets._activity_bar import ActivityBar
 from napari_colorgan._widgets._colour_layer import layer_pixel_size
 from napari_colorgan._widgets._common import (
     SESSION,
@@ -130,8 +131,7 @@ class TrainWidget(Container):
         self._view: ViewRegion | None = None
         self._live: LiveLabels | None = None  # follows the Labels target while training
         self._warned_labels: set[int] = set()
-        self._bar: Any = None  # napari.utils.progress in the activity dock, while training
-        self._bar_in_seconds = False
+        self._activity = ActivityBar()  # napari's activity dock, while training
         keep_choices_fresh(viewer, self)
 
     def _advanced_settings(self) -> list[Any]:
@@ -308,7 +308,7 @@ class TrainWidget(Container):
             # Last: napari's progress bar runs the event loop, which hands over the next
             # steps inside this call; before, they reached the plot ahead of this one, which
             # took them for a rewind and dropped points.
-            self._advance_bar(event)
+            self._activity.advance(event, self._minutes.value)
         elif isinstance(event, Preview):
             self._show_preview(event.prediction)
         elif isinstance(event, RegionPreview):
@@ -359,26 +359,12 @@ class TrainWidget(Container):
         theme = get_theme(self._viewer.theme)
         self.plot.set_theme(theme.background.as_hex(), theme.text.as_hex())
 
-    def _advance_bar(self, event: Any) -> None:
-        """Napari's activity dock: steps done, or seconds spent of a time budget."""
-        from napari.utils import progress
-
-        if self._bar is None:
-            # Decided once per run: the budget box may change while training.
-            seconds = round(self._minutes.value * 60) if self._minutes.value else 0
-            self._bar = progress(total=seconds or event.total_steps, desc="training colorizer")
-            self._bar_in_seconds = bool(seconds)
-        done = min(round(event.elapsed), self._bar.total) if self._bar_in_seconds else event.step
-        self._bar.update(done - self._bar.n)
-
     def _on_finished(self) -> None:
         self._running["worker"] = None
         if self._live is not None:
             self._live.close()
             self._live = None
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        self._activity.close()
         if self._view is not None:
             self._view.close()
             self._view = None
