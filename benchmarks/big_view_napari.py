@@ -89,7 +89,7 @@ def time_reads() -> None:
 
 def view_keys(layer: Any, tiled: Any, plane: tuple[int, ...]) -> list[Any]:
     """The tiles of the level napari shows that meet the canvas."""
-    from napari_colorgan.core.infer.tiles import TileKey
+    from napari_colorgan.core.infer.tile_cache import TileKey  # no torch on napari's thread
 
     level = layer.data_level
     (_, y0, x0), (_, y1, x1) = layer.corner_pixels
@@ -247,20 +247,38 @@ def late_frames(sampler: StackSampler, top: int = 12) -> list[tuple[str, int]]:
     return counts.most_common(top)
 
 
+class _TorchOnMain:
+    """Says so if torch is ever imported on napari's thread (it should load in workers)."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "torch" and threading.current_thread() is threading.main_thread():
+            print("WARNING: torch imported on napari's thread", file=sys.stderr)
+
+
 def child(
-    path: Path, shots: Path, model: Path | None, classes: bool, see_through: bool = True
+    path: Path,
+    shots: Path,
+    model: Path | None,
+    classes: bool,
+    see_through: bool = True,
+    cold: bool = False,
 ) -> None:
     import dask.array as da
     import napari
     import zarr
     from qtpy.QtWidgets import QApplication
 
-    from napari_colorgan import ColorizeConfig, Colorizer, add_colour_layer, preset
+    from napari_colorgan import ColorizeConfig, add_colour_layer
+
+    if cold and model is None:
+        sys.exit("--cold needs --model: random weights are made with torch")
 
     group = zarr.open_group(str(path), mode="r")
     levels = [da.from_zarr(group[str(i)]) for i in range(len(list(group.array_keys())))]
     side, planes = levels[0].shape[-1], levels[0].shape[0]
     if model is None:  # random weights: the same speed, but no picture to look at
+        from napari_colorgan import Colorizer, preset
+
         painted = ((1, 230, 60, 60), (2, 60, 200, 60), (3, 60, 90, 230)) if classes else ()
         model = Colorizer.from_config(preset("small", classes=painted), seed=0).save(
             Path(tempfile.mkdtemp()) / "small.safetensors"
@@ -277,7 +295,8 @@ def child(
     ticks = Ticks()
     ticks.timer.start()
     settle(app, 0.5)
-    rows: dict[str, Any] = {"planes": planes, "side": side}
+    rows: dict[str, Any] = {"planes": planes, "side": side, "cold": "torch" not in sys.modules}
+    sys.meta_path.insert(0, _TorchOnMain())
     rows["napari_alone"] = napari_alone(viewer, app, ticks, side, width)
     rows["napari_add"] = napari_add(viewer, app, ticks, levels)
     rows["napari_repaint_s"] = napari_repaint(app, ticks, gray)
@@ -347,10 +366,15 @@ def main() -> None:
     parser.add_argument(
         "--opaque", action="store_true", help="an RGB colour layer with its own grey"
     )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="torch not imported before the layer is added (a fresh napari session)",
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.child, args.shots, args.model, args.classes, not args.opaque)
+        return child(args.child, args.shots, args.model, args.classes, not args.opaque, args.cold)
     args.shots.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         path = args.out or Path(tmp) / "section.zarr"
@@ -360,14 +384,17 @@ def main() -> None:
         cmd += ["--model", str(args.model)] if args.model else []
         cmd += ["--classes"] if args.classes else []
         cmd += ["--opaque"] if args.opaque else []
+        cmd += ["--cold"] if args.cold else []
         env = {**os.environ, "NAPARI_ASYNC": "1" if args.async_slicing else "0"}
         run = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if run.returncode:
             sys.exit(f"the viewer's process failed ({run.returncode}):\n{run.stderr[-3000:]}")
         out = run.stdout
+        print(*{line for line in run.stderr.splitlines() if "torch imported" in line}, sep="\n")
     rows = json.loads(out.split("RESULT ", 1)[1])
     planes, side = rows.pop("planes"), rows.pop("side")
-    print(f"{planes} x {side}² real ssTEM in napari, small preset, this CPU:")
+    fresh = " (torch first imported by the layer's worker)" if rows.pop("cold") else ""
+    print(f"{planes} x {side}² real ssTEM in napari, small preset, this CPU{fresh}:")
     layers = "three layers (colour, class map, confidence)" if args.classes else "the layer"
     print(
         f"  the call adding {layers} returned in {rows.pop('click_s'):.3f} s (napari's "

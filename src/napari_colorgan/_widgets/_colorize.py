@@ -38,6 +38,7 @@ from napari_colorgan._widgets._common import (
 from napari_colorgan._widgets._export_region import region_choices
 from napari_colorgan._widgets._recent import recent_models, remember
 from napari_colorgan._widgets._tiled import CACHE_BYTES
+from napari_colorgan._widgets._warm import warm_up
 
 if TYPE_CHECKING:
     import napari
@@ -55,6 +56,8 @@ class ColorizeWidget(Container):
         from napari_colorgan.core.infer.config import ColorizeConfig as C
 
         super().__init__()
+        # Torch loads while the user picks layers, not after the first click (_warm.py).
+        warm_up("torch")
         self._viewer = viewer
         self._image = ComboBox(label="image", choices=layer_choices(viewer, ("image",), rgb=False))
         self._recent = ComboBox(label="recent models", choices=self._recent_choices)

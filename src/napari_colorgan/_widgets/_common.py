@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from napari_colorgan._widgets._recent import remember
+from napari_colorgan._widgets._warm import ready_for_torch
 
 if TYPE_CHECKING:
     import napari
@@ -119,6 +120,7 @@ class WorkerFailed(Exception):
 
 
 def _passing_errors(events: Iterator[Any]) -> Iterator[Any]:
+    ready_for_torch()  # in the worker: torch is imported by one thread at a time
     try:
         yield from events
     except Exception as err:
@@ -172,8 +174,12 @@ def call_in_worker(func: Callable[[], Any], on_return: Callable[[Any], Any]) -> 
     """A started worker thread running ``func()``; its result goes to ``on_return``."""
     from napari.qt.threading import create_worker
 
+    def after_warm_up() -> Any:
+        ready_for_torch()  # in the worker: torch is imported by one thread at a time
+        return func()
+
     connect = {"errored": report, "returned": on_return}
-    worker = create_worker(func, _connect=connect, _start_thread=False)
+    worker = create_worker(after_warm_up, _connect=connect, _start_thread=False)
     _quiet_relay(worker)
     worker.start()
     return worker

@@ -25,6 +25,7 @@ from napari_colorgan._widgets._common import (
     stream_in_worker,
 )
 from napari_colorgan._widgets._level_view import colorized
+from napari_colorgan._widgets._warm import warm_up
 from napari_colorgan.core.io.selection import parse_slices, select_planes
 
 if TYPE_CHECKING:
@@ -90,6 +91,8 @@ class EvaluateWidget(Container):
 
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
         super().__init__()
+        # Torch loads while the user picks layers, not after the first click (_warm.py).
+        warm_up("torch")
         self._viewer = viewer
         self._pred = ComboBox(label="prediction (colour or class map)", choices=self._pred_choices)
         self._truth = ComboBox(label="ground truth (RGB or labels)", choices=self._truth_choices)

@@ -47,6 +47,7 @@ from napari_colorgan._widgets._train_worker import (
 )
 from napari_colorgan._widgets._vgg_download import VggDownload
 from napari_colorgan._widgets._view_region import ViewRegion
+from napari_colorgan._widgets._warm import warm_up
 from napari_colorgan.core.io.selection import parse_slices
 from napari_colorgan.core.train.config import TrainConfig
 
@@ -63,6 +64,9 @@ class TrainWidget(Container):
 
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
         super().__init__()
+        # Torch loads while the user picks layers, not after the first click (_warm.py);
+        # torch's optimisers import torch._dynamo when training makes them.
+        warm_up("torch", "torch._dynamo")
         self._viewer = viewer
         self._image = ComboBox(
             label="grayscale", choices=layer_choices(viewer, ("image",), rgb=False)
