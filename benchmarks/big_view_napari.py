@@ -390,7 +390,8 @@ def main() -> None:
         if run.returncode:
             sys.exit(f"the viewer's process failed ({run.returncode}):\n{run.stderr[-3000:]}")
         out = run.stdout
-        print(*{line for line in run.stderr.splitlines() if "torch imported" in line}, sep="\n")
+        for line in {line for line in run.stderr.splitlines() if "torch imported" in line}:
+            print(line)
     rows = json.loads(out.split("RESULT ", 1)[1])
     planes, side = rows.pop("planes"), rows.pop("side")
     fresh = " (torch first imported by the layer's worker)" if rows.pop("cold") else ""
