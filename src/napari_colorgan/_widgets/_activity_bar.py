@@ -33,8 +33,7 @@ class ActivityBar:
             seconds = round(minutes * 60) if minutes else 0
             self.bar = progress(total=seconds or event.total_steps, desc="training colorizer")
             self._in_seconds, self._drawn = bool(seconds), -float("inf")
-        elapsed = min(round(event.elapsed), self.bar.total)
-        self._done = elapsed if self._in_seconds else event.step
+        self._done = min(round(event.elapsed), self.bar.total) if self._in_seconds else event.step
         if time.monotonic() - self._drawn >= BAR_SECONDS:
             self._draw()
 
