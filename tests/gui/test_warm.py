@@ -1,8 +1,11 @@
 """Torch is loaded in the background when a widget opens; workers wait for that import."""
 
+import subprocess
 import sys
 import threading
 import time
+
+import pytest
 
 from napari_colorgan._widgets import _common, _warm
 from napari_colorgan._widgets import _train as train_module
@@ -63,3 +66,58 @@ def test_the_train_widget_loads_torch_and_its_optimisers_imports_when_it_opens(
     monkeypatch.setattr(train_module, "warm_up", lambda *m: asked.append(m))
     train_module.TrainWidget(viewer)
     assert asked == [("torch", "torch._dynamo")]
+
+
+LOAD_LIBRARIES_FIRST = """
+import sys
+from napari_colorgan._widgets._warm import map_torch_libraries
+loaded = map_torch_libraries()
+assert "torch" not in sys.modules
+import torch
+assert float(torch.ones(3).sum()) == 3.0
+print(",".join(loaded))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux wheels' libraries")
+def test_torch_libraries_load_before_torch_and_torch_uses_them():
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD_LIBRARIES_FIRST], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "libtorch_cpu.so" in done.stdout.strip().split(",")
+
+
+def test_once_torch_is_loaded_nothing_is_mapped_and_no_draw_is_waited_for():
+    import torch  # noqa: F401  (this process: loaded)
+
+    never = threading.Event()
+    t0 = time.perf_counter()
+    _warm.ready_for_torch(never)
+    assert time.perf_counter() - t0 < _warm.FIRST_DRAW_WAIT_S
+    assert _warm.map_torch_libraries() == []
+
+
+def test_the_draw_event_comes_once_napari_s_event_loop_ran(qtbot, monkeypatch):
+    monkeypatch.setattr(_warm, "FIRST_DRAW_MS", 50)
+    drawn = _warm.after_napari_draws()
+    assert not drawn.is_set()  # set by the event loop, not at once
+    qtbot.waitUntil(drawn.is_set, timeout=5000)
+
+
+def test_a_worker_loading_torch_first_waits_for_napari_s_draw(monkeypatch):
+    monkeypatch.setattr(_warm, "torch_loaded", lambda: False)  # as in a fresh session
+    monkeypatch.setattr(_warm, "map_torch_libraries", lambda: [])
+    drawn, order = threading.Event(), []
+
+    def events():
+        order.append(("worker starts", drawn.is_set()))
+        yield 1
+
+    worker = threading.Thread(target=lambda: list(_common._passing_errors(events(), drawn)))
+    worker.start()
+    time.sleep(0.1)
+    order.append(("drawn", None))
+    drawn.set()
+    worker.join(10)
+    assert order == [("drawn", None), ("worker starts", True)]

@@ -258,6 +258,7 @@ def _connect(viewer: Any, parts: list[Any], tiled: TiledColour) -> None:
     from qtpy.QtCore import QTimer
 
     from napari_colorgan._widgets._common import current_plane_index, stream_in_worker
+    from napari_colorgan._widgets._warm import after_napari_draws
 
     added = parts[0]
     top = len(tiled.levels) - 1
@@ -323,7 +324,8 @@ def _connect(viewer: Any, parts: list[Any], tiled: TiledColour) -> None:
             if layer in viewer.layers:
                 viewer.layers.remove(layer)
 
-    worker = stream_in_worker(tiled.work(), on_tiles)
+    # In a fresh session the worker loads torch: after napari's first draw of the layer.
+    worker = stream_in_worker(tiled.work(), on_tiles, after_napari_draws())
     worker.errored.connect(drop)
     viewer.layers.events.removed.connect(forget)
     added.events.set_data.connect(sliced)

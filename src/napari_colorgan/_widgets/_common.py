@@ -119,23 +119,27 @@ class WorkerFailed(Exception):
     """
 
 
-def _passing_errors(events: Iterator[Any]) -> Iterator[Any]:
-    ready_for_torch()  # in the worker: torch is imported by one thread at a time
+def _passing_errors(events: Iterator[Any], after: Any = None) -> Iterator[Any]:
+    ready_for_torch(after)  # in the worker: torch is imported by one thread at a time
     try:
         yield from events
     except Exception as err:
         raise WorkerFailed(str(err)) from err
 
 
-def stream_in_worker(events: Iterator[Any], on_event: Callable[[Any], Any]) -> Any:
+def stream_in_worker(
+    events: Iterator[Any], on_event: Callable[[Any], Any], after: Any = None
+) -> Any:
     """A (not yet started) worker thread that yields ``events`` to ``on_event``.
 
-    Errors become notifications, never napari's traceback dialog.
+    Errors become notifications, never napari's traceback dialog. ``after``: a
+    :func:`~napari_colorgan._widgets._warm.after_napari_draws` event the worker waits for
+    before it loads torch, if torch is not loaded yet.
     """
     from napari.qt.threading import create_worker
 
     worker = create_worker(
-        _passing_errors, events, _connect={"errored": report}, _start_thread=False
+        _passing_errors, events, after, _connect={"errored": report}, _start_thread=False
     )
     _quiet_relay(worker)
     worker.yielded.connect(unless_gone(on_event))
