@@ -42,8 +42,9 @@ def warm_up(*modules: str) -> None:
             thread.start()
 
 
-#: torch's own libraries, in the order they depend on each other (Linux wheels).
-TORCH_LIBRARIES = ("libc10.so", "libtorch_cpu.so", "libtorch.so", "libtorch_python.so")
+#: torch's CPU libraries, the bulk of its loading time (Linux wheels). Not those that pull in
+#: CUDA: torch finds its own CUDA libraries in an order of its own.
+TORCH_LIBRARIES = ("libc10.so", "libtorch_cpu.so")
 #: How long napari's event loop runs after a layer is added before its worker may load torch.
 FIRST_DRAW_MS = 250
 #: The longest a worker waits for that (a script may run no event loop at all).
