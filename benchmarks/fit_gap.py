@@ -24,8 +24,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _real_data as rd
-from _quality_common import SDSSSetting, lab_to_rgb, load_sdss_setting, rgb_to_lab, to_uint8
-from _quality_common import with_chroma
+from _quality_common import (
+    SDSSSetting,
+    lab_to_rgb,
+    load_sdss_setting,
+    rgb_to_lab,
+    to_uint8,
+    with_chroma,
+)
 from _quality_peer import sdss_lightness
 from quality import colorize, train_ours
 
