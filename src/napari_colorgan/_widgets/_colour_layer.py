@@ -324,7 +324,7 @@ def _connect(viewer: Any, parts: list[Any], tiled: TiledColour) -> None:
             if layer in viewer.layers:
                 viewer.layers.remove(layer)
 
-    worker = stream_in_worker(tiled.work(), on_tiles, after_napari_draws())  # torch: after
+    worker = stream_in_worker(tiled.work(), on_tiles, after_napari_draws())  # torch, once drawn
     worker.errored.connect(drop)
     viewer.layers.events.removed.connect(forget)
     added.events.set_data.connect(sliced)
