@@ -7,7 +7,7 @@ import torch
 from napari_colorgan.core.annotations import tint
 from napari_colorgan.core.model.colorizer import Colorizer
 from napari_colorgan.core.model.config import InputNormalization, ModelConfig
-from napari_colorgan.core.train.config import TrainConfig
+from napari_colorgan.core.train.config import STROKES_BALANCE, TrainConfig, resolve_balance
 from napari_colorgan.core.train.data import IGNORE, AnnotatedStack
 from napari_colorgan.core.train.loop import train
 from napari_colorgan.core.train.sampler import PatchSampler, split_regions
@@ -75,6 +75,24 @@ def test_class_weights_balance_and_keep_the_loss_scale():
     assert torch.equal(class_weights(np.array([3, 1]), 0.0), torch.ones(2))
 
 
+def test_auto_balance_is_plain_for_dense_labels_and_balanced_for_strokes():
+    dense = np.ones((2, 32, 32), np.uint8)
+    dense[:, :, 16:] = 7
+    strokes = np.zeros((2, 32, 32), np.uint8)
+    strokes[0, 4:6, 2:30], strokes[1, 20:22, 2:30] = 1, 7  # a stroke of 56 px a plane
+    image = np.zeros((2, 32, 32), np.uint8)
+    shares = [
+        AnnotatedStack(image, labels=lab, palette=PALETTE, normalization=NORM).labelled_share
+        for lab in (dense, strokes)
+    ]
+    assert shares == [1.0, pytest.approx(112 / 2048)]
+    assert resolve_balance("auto", shares[0]) == 0.0
+    assert resolve_balance("auto", shares[1]) == STROKES_BALANCE
+    assert resolve_balance(0.25, shares[0]) == 0.25  # a number is kept
+    assert TrainConfig().resolved(True, labelled_share=1.0).class_balance == 0.0
+    assert TrainConfig().resolved(True).class_balance == "auto"  # no data: undecided
+
+
 def test_cross_entropy_ignores_unlabelled_pixels_and_is_zero_without_any():
     logits = torch.randn(1, 2, 4, 4)
     classes = torch.full((1, 4, 4), IGNORE)
@@ -134,8 +152,20 @@ def test_strokes_train_a_class_model_that_separates_two_textures():
     model = train(image, labels=labels, palette=PALETTE, config=config, device="cpu")
     assert model.config.classes
     counts = np.array([(labels == 1).sum(), (labels == 7).sum()])  # both planes train
-    expected = -np.log(class_weights(counts, config.class_balance).numpy())
+    expected = -np.log(class_weights(counts, STROKES_BALANCE).numpy())  # strokes: balanced
     np.testing.assert_allclose(model.config.class_bias, expected, rtol=0.05)
+    assert model.training["class_balance"] == STROKES_BALANCE  # stored as decided
     rgb = model.colorize_plane(image[0])
     left, right = rgb[:, :28].reshape(-1, 3).mean(0), rgb[:, 36:].reshape(-1, 3).mean(0)
     assert left[0] > left[2] and right[2] > right[0]  # reddish left, bluish right
+
+
+def test_dense_labels_train_with_plain_cross_entropy():
+    image = np.where(np.arange(32)[None, :] < 12, 60, 190).repeat(32, 0)[None].astype(np.uint8)
+    labels = np.where(image < 100, 1, 7).astype(np.uint8)  # every pixel: 3/8 and 5/8
+    config = TrainConfig(
+        tile=32, batch_size=2, steps=2, adversarial=False, perceptual_weights="none"
+    )
+    model = train(image, labels=labels, palette=PALETTE, config=config, device="cpu")
+    assert model.training["class_balance"] == 0.0
+    np.testing.assert_allclose(model.config.class_bias, 0.0, atol=1e-6)  # nothing to undo

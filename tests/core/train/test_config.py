@@ -31,6 +31,9 @@ NAN, INF = float("nan"), float("inf")
         ({"beta1": NAN}, "beta1 must lie in \\[0, 1\\)"),
         ({"context": -1}, "context must be >= 0"),
         ({"decay_fraction": NAN}, "decay_fraction must lie in"),
+        ({"class_balance": 1.5}, "class_balance must be 'auto' or lie in"),
+        ({"class_balance": "dense"}, "class_balance must be 'auto' or lie in"),
+        ({"class_balance": NAN}, "class_balance must be 'auto' or lie in"),
     ],
 )
 def test_bad_settings_are_refused_at_construction(settings, message):

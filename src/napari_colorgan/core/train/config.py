@@ -30,6 +30,24 @@ PresetName = Literal["small", "medium", "pix2pix"]
 FitLoss = Literal["l1", "l2", "huber"]
 Sampling = Literal["uniform", "signal"]
 
+#: Share of the annotated planes' pixels from which labels count as dense (``"auto"``).
+DENSE_SHARE = 0.5
+#: The balance ``"auto"`` gives strokes.
+STROKES_BALANCE = 0.5
+
+
+def resolve_balance(balance: float | str, labelled_share: float) -> float:
+    """The class balance of a run: ``balance`` itself, or for ``"auto"`` one by label density.
+
+    Dense labels (``labelled_share`` of the annotated planes' pixels >= :data:`DENSE_SHARE`)
+    get plain cross entropy (0): their class shares are the image's, and patches are already
+    centred class by class. Strokes get :data:`STROKES_BALANCE`. On real ssTEM at equal CPU
+    time (``docs/benchmarks.md``) 0 beat 0.5 on dense labels and lost to it on strokes.
+    """
+    if balance != "auto":
+        return float(balance)
+    return 0.0 if labelled_share >= DENSE_SHARE else STROKES_BALANCE
+
 
 @dataclass(frozen=True)
 class TrainConfig(Settings):
@@ -85,7 +103,9 @@ class TrainConfig(Settings):
         from labels, colour otherwise.
     class_balance
         Class weights of the cross entropy ∝ (class pixel share)^-class_balance: 0 is plain
-        cross entropy, 1 weighs every class equally.
+        cross entropy, 1 weighs every class equally. ``"auto"``: 0 for dense labels (most of
+        each annotated plane labelled), 0.5 for strokes (see
+        :func:`resolve_balance`).
     precision
         ``"auto"``: bf16 mixed precision on CUDA and on CPUs with native bf16, fp32 elsewhere
         (the same rule as inference, :func:`~napari_colorgan.core.devices.compute_dtype`);
@@ -133,7 +153,7 @@ class TrainConfig(Settings):
     normalize: NormalizeChoice = "auto"
     context: int = 0
     objective: Objective = "auto"
-    class_balance: float = 0.5
+    class_balance: float | Literal["auto"] = "auto"
     precision: Precision = "auto"
     seed: int = 0
     lr: float | None = None
@@ -173,8 +193,12 @@ class TrainConfig(Settings):
             raise ValueError(f"decay_fraction must lie in [0, 1], got {self.decay_fraction}")
         if self.lr is not None and not (math.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"lr must be a finite number > 0, got {self.lr}")
-        if not 0 <= self.class_balance <= 1:
-            raise ValueError(f"class_balance must lie in [0, 1], got {self.class_balance}")
+        if self.class_balance != "auto" and not (
+            isinstance(self.class_balance, int | float) and 0 <= self.class_balance <= 1
+        ):
+            raise ValueError(
+                f"class_balance must be 'auto' or lie in [0, 1], got {self.class_balance!r}"
+            )
         if self.objective == "classes" and self.color_space == "rgb":
             raise ValueError("objective 'classes' renders Lab chroma: use color_space 'lab'")
         if not 0 <= self.val_fraction < 1:
@@ -208,7 +232,12 @@ class TrainConfig(Settings):
             raise ValueError("objective 'classes' needs labels with a palette")
         return bool(palette) and self.objective != "color" and self.color_space != "rgb"
 
-    def resolved(self, classes: bool, color_space: ColorSpace = "lab") -> TrainConfig:
+    def resolved(
+        self,
+        classes: bool,
+        color_space: ColorSpace = "lab",
+        labelled_share: float | None = None,
+    ) -> TrainConfig:
         """A copy with every ``auto``/None setting decided, as the run uses and stores it.
 
         Parameters
@@ -217,12 +246,19 @@ class TrainConfig(Settings):
             Whether the run trains a class model (see :meth:`uses_classes`).
         color_space
             What ``color_space="auto"`` became for this data.
+        labelled_share
+            The labelled share of the annotated planes' pixels, which decides
+            ``class_balance="auto"`` (:func:`resolve_balance`); None leaves it undecided.
         """
+        balance = self.class_balance
+        if labelled_share is not None:
+            balance = resolve_balance(balance, labelled_share)
         return dataclasses.replace(
             self,
             objective="classes" if classes else "color",
             lr=self.lr if self.lr is not None else (2e-4 if self.adversarial else 1e-3),
             color_space=color_space if self.color_space == "auto" else self.color_space,
+            class_balance=balance,
         )
 
     def model_config(self, palette: Mapping[int, Any] | None = None) -> ModelConfig:

@@ -157,6 +157,14 @@ class AnnotatedStack:
         """Plane width in pixels."""
         return self.gray_shape[-1]
 
+    @property
+    def labelled_share(self) -> float:
+        """Labelled share of the annotated planes' pixels (1: colour targets, dense labels)."""
+        if self.labels is None:
+            return 1.0
+        pixels = len(self._plane_counts) * self.height * self.width
+        return float(self.class_counts.sum()) / max(pixels, 1)
+
     def _select_planes(self, slices: slice | list[int] | None) -> list[tuple[int, ...]]:
         lead = self.gray_shape[:-2]
         if not lead:

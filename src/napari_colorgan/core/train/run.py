@@ -121,7 +121,8 @@ class Run:
         palette = stack.palette if stack.labels is not None else None
         classes = config.uses_classes(palette)
         if resume is None:
-            config = config.resolved(classes, _color_space(config, stack, classes))
+            space = _color_space(config, stack, classes)
+            config = config.resolved(classes, space, stack.labelled_share)
         self.config, self.device = config, device
         tile = config.model_config().tile
         _check_tile(config, tile, stack)
