@@ -56,7 +56,7 @@ class ModelConfig:
         predictions are as colourful as the annotations (see ``TrainConfig.calibrate``).
     class_bias
         Added to a class model's logits before any decision (one per class, or empty: none).
-        Training weighs rare classes up (``TrainConfig.class_balance``), which teaches the
+        Training on strokes weighs rare classes up (``TrainConfig.class_balance``), teaching the
         network logits shifted by ``log w`` for class weights ``w``; training stores
         ``−log w`` here, so decisions and confidences are those of the painted class
         frequencies (measured on real EM in ``benchmarks/class_prior.py``).
