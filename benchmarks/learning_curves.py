@@ -1,7 +1,8 @@
 """Learning curves of ``quality.py`` runs: held-out quality against training minutes.
 
     .venv/bin/python benchmarks/learning_curves.py \
-        benchmarks/results/quality_issue26_curves.json --out docs/benchmarks/learning_curves.png
+        benchmarks/results/quality_issue26_curves.json \
+        benchmarks/results/quality_issue26_balance.json --out docs/benchmarks/learning_curves.png
 
 Reads the JSON results ``quality.py`` writes (any number of files, later files adding labels).
 A label ``NAME-sS`` is method ``NAME`` at seed ``S`` (``ours-s0``; ``plain-s1`` is the plain L1
@@ -35,11 +36,15 @@ def score(setting: str, ref: dict[str, Any], run: dict[str, Any]) -> float:
     return float(run["class_accuracy"])
 
 
+#: Label prefixes shown under another name.
+NAMES = {"plain": "plain U-Net", "balance0": "ours, plain cross entropy (dense default now)"}
+
+
 def method_and_seed(label: str) -> tuple[str, int]:
     """``"plain-s1"`` -> ``("plain U-Net", 1)``; a label without ``-sS`` is seed 0."""
     found = re.fullmatch(r"(.*?)-s(\d+)", label)
     name, seed = (found.group(1), int(found.group(2))) if found else (label, 0)
-    return ("plain U-Net" if name == "plain" else name), seed
+    return NAMES.get(name, name), seed
 
 
 def collect(paths: list[Path]) -> dict[str, Any]:
@@ -120,7 +125,7 @@ def plot(curves: dict[str, Any], out: Path) -> None:
                 _curve(ax, points, colour, style, name)
         ax.axhline(score(setting, ref, ref["peer (RF)"]), color="k", ls="--", lw=1,
                    label="peer forest")  # fmt: skip
-        ax.axhline(GOALS[setting], color="C2", ls=":", lw=1, label="issue 26 goal")
+        ax.axhline(GOALS[setting], color="C3", ls=":", lw=1, label="issue 26 goal")
         ax.set(
             title=TITLES[setting],
             xlabel="training minutes (2-core CPU)",
