@@ -89,9 +89,19 @@ def test_train_on_labels_and_resume(files, tmp_path, capsys):
     assert code == 0 and "after 5 steps" in out
 
 
+@pytest.mark.parametrize(("given", "stored"), [([], 0.5), (["--class-balance", "0"], 0.0)])
+def test_class_balance_is_decided_by_the_labels_or_given(files, tmp_path, capsys, given, stored):
+    model = tmp_path / "m.safetensors"
+    args = ["train", files["gray"], "--labels", files["labels"], "--palette", files["palette"]]
+    assert run(capsys, *args, "-o", model, *TINY, *given)[0] == 0
+    assert Colorizer.load(model).training["class_balance"] == stored  # strokes: 0.5 by default
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
+        (["--class-balance", "2"], "class_balance must be 'auto' or lie in \\[0, 1\\], got 2.0"),
+        (["--class-balance", "dense"], "--class-balance must be 'auto' or a number, got 'dense'"),
         (["--target", "missing.tif"], "target not found"),
         (["--labels", "{labels}"], "--labels needs --palette"),
         (

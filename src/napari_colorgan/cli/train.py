@@ -36,6 +36,7 @@ CONFIG_OPTIONS = (
     "normalize",
     "context",
     "objective",
+    "class_balance",
     "adversarial",
     "precision",
     "calibrate",
@@ -46,6 +47,16 @@ CONFIG_OPTIONS = (
 
 def _default(name: str) -> str:
     return f"(default {TrainConfig.default(name)})"
+
+
+def _balance(text: str) -> float | str:
+    """``--class-balance``: "auto" or a number (TrainConfig checks its range)."""
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise CLIError(f"--class-balance must be 'auto' or a number, got {text!r}") from None
 
 
 def add_parser(sub: Any) -> None:
@@ -92,6 +103,12 @@ def add_parser(sub: Any) -> None:
         help="classes (labels: a classifier painted with the palette) or color (pix2pix L1) "
         f"{_default('objective')}",
     )
+    p.add_argument(
+        "--class-balance",
+        metavar="B",
+        help="class weights ∝ pixel share^-B for labels: 0 plain cross entropy, 1 every class "
+        "equal; auto: 0 for dense labels, 0.5 for strokes " + _default("class_balance"),
+    )
     p.add_argument("--precision", choices=TrainConfig.choices("precision"))
     p.add_argument(
         "--adversarial",
@@ -129,6 +146,8 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
     """
     given = {name: getattr(args, name) for name in CONFIG_OPTIONS}
     given = {k: v for k, v in given.items() if v is not None}
+    if "class_balance" in given:  # checked here, not by argparse: one line, as other errors
+        given["class_balance"] = _balance(given["class_balance"])
     if getattr(args, "resume", None):
         from napari_colorgan.core.train.resume import checkpoint_config
 
