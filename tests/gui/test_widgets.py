@@ -229,6 +229,13 @@ def test_the_critic_is_one_tick_away_in_the_train_widget(viewer):
     assert w._config().adversarial is True
 
 
+def test_class_balance_is_a_choice_in_the_train_widget(viewer):
+    w = TrainWidget(viewer)
+    assert w._config().class_balance == "auto"  # dense labels 0, strokes 0.5
+    w._balance.value = 0.0
+    assert w._config().class_balance == 0.0
+
+
 def test_start_only_reads_widgets_the_worker_imports_finds_the_palette_and_trains(
     viewer, qtbot, monkeypatch
 ):

@@ -55,6 +55,13 @@ if TYPE_CHECKING:
     import napari
 
 _DEFAULT = TrainConfig.default
+#: Class weights ∝ pixel share^-B of labels (``TrainConfig.class_balance``), as the menu says it.
+BALANCE_CHOICES = [
+    ("auto (dense labels 0, strokes 0.5)", "auto"),
+    ("0: plain cross entropy", 0.0),
+    ("0.5", 0.5),
+    ("1: every class equal", 1.0),
+]
 #: Seconds between training previews (the widget's default cadence).
 PREVIEW_SECONDS = 5.0
 
@@ -154,6 +161,11 @@ class TrainWidget(Container):
         self._critic = CheckBox(
             text="PatchGAN critic (full pix2pix objective)", value=_DEFAULT("adversarial")
         )
+        self._balance = ComboBox(
+            label="class balance (labels)",
+            choices=BALANCE_CHOICES,
+            value=_DEFAULT("class_balance"),
+        )
         self._vgg = ComboBox(
             label="perceptual weights",
             choices=["auto", "imagenet", "random", "none"],
@@ -170,6 +182,7 @@ class TrainWidget(Container):
             self._lambda,
             self._fit,
             self._critic,
+            self._balance,
             self._vgg,
             self._vgg_download,
             self._preview_every,
@@ -192,6 +205,7 @@ class TrainWidget(Container):
             lambda_l1=self._lambda.value,
             fit_loss=self._fit.value,
             adversarial=self._critic.value,
+            class_balance=self._balance.value,
             perceptual_weights=self._vgg.value,
             # Previews on a clock, not every N steps: the first comes seconds after Start
             # whether a step takes 10 ms or 1 s.
