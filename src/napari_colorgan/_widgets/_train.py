@@ -49,7 +49,7 @@ from napari_colorgan._widgets._vgg_download import VggDownload
 from napari_colorgan._widgets._view_region import ViewRegion
 from napari_colorgan._widgets._warm import warm_up
 from napari_colorgan.core.io.selection import parse_slices
-from napari_colorgan.core.train.config import TrainConfig
+from napari_colorgan.core.train.config import STROKES_BALANCE, TrainConfig
 
 if TYPE_CHECKING:
     import napari
@@ -57,9 +57,9 @@ if TYPE_CHECKING:
 _DEFAULT = TrainConfig.default
 #: Class weights ∝ pixel share^-B of labels (``TrainConfig.class_balance``), as the menu says it.
 BALANCE_CHOICES = [
-    ("auto (dense labels 0, strokes 0.5)", "auto"),
+    (f"auto (dense labels 0, strokes {STROKES_BALANCE:g})", "auto"),
     ("0: plain cross entropy", 0.0),
-    ("0.5", 0.5),
+    (f"{STROKES_BALANCE:g}", STROKES_BALANCE),
     ("1: every class equal", 1.0),
 ]
 #: Seconds between training previews (the widget's default cadence).

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from napari_colorgan.cli._common import CLIError, require, require_palette_with_labels
-from napari_colorgan.core.train.config import TrainConfig
+from napari_colorgan.core.train.config import STROKES_BALANCE, TrainConfig
 
 #: Command-line options that map one-to-one onto TrainConfig fields.
 CONFIG_OPTIONS = (
@@ -107,7 +107,8 @@ def add_parser(sub: Any) -> None:
         "--class-balance",
         metavar="B",
         help="class weights ∝ pixel share^-B for labels: 0 plain cross entropy, 1 every class "
-        "equal; auto: 0 for dense labels, 0.5 for strokes " + _default("class_balance"),
+        f"equal; auto: 0 for dense labels, {STROKES_BALANCE:g} for strokes "
+        + _default("class_balance"),
     )
     p.add_argument("--precision", choices=TrainConfig.choices("precision"))
     p.add_argument(
