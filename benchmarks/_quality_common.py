@@ -185,6 +185,7 @@ def load_sdss_setting(args: argparse.Namespace, name: str = "sdss") -> SDSSSetti
 
     ``sdss``: g+r+i as input, the Lupton composite as truth. ``hubble``: the Hubble Deep Field
     (NASA/STScI, the 8-bit RGB shipped with scikit-image) as truth, its CIE lightness as input.
+    ``args.train_columns`` (a share of the width, at most 0.6) trains on fewer columns.
     """
     if name == "hubble":
         from napari_colorgan.core.synthetic import hubble_deep_field
@@ -195,4 +196,6 @@ def load_sdss_setting(args: argparse.Namespace, name: str = "sdss") -> SDSSSetti
         gray = (bands["g"] + bands["r"] + bands["i"]).astype(np.float32)
         truth = rd.lupton_truth(bands)
     cut = round(gray.shape[1] * SDSS_TRAIN_FRACTION)
-    return SDSSSetting(gray[:, :cut], truth[:, :cut], gray[:, cut:], truth[:, cut:], cut)
+    # Fewer training columns (from the left) leave the held-out right 40 % as it is.
+    used = round(gray.shape[1] * getattr(args, "train_columns", SDSS_TRAIN_FRACTION))
+    return SDSSSetting(gray[:, :used], truth[:, :used], gray[:, cut:], truth[:, cut:], cut)

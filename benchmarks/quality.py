@@ -81,6 +81,7 @@ from _quality_common import (
     COLOUR_SETTINGS,
     FIGURES,
     RESULTS,
+    SDSS_TRAIN_FRACTION,
     SETTINGS,
     SMOKE_DIR,
     THREADS,
@@ -251,6 +252,7 @@ def run_sdss(
     """All methods on a colour split: SDSS, or the Hubble Deep Field (``name``)."""
     s = load_sdss_setting(args, name)
     lightness, ab = sdss_lightness(s)
+    used = s.train_input.shape[1]  # training columns, from the left
     preds = {
         "truth": Prediction(s.test_truth),
         "gray": Prediction(with_chroma(lightness, np.zeros(2))),
@@ -266,11 +268,11 @@ def run_sdss(
         if args.method == "plain":  # the plain L1 U-Net in place of ours
             preds[f"ours@{minutes:g}"], info = train_plain(s, lightness, minutes, args.seed)
             scores = colour_scores(preds[f"ours@{minutes:g}"].rgb, s.test_truth, args.ssim)
-            ours[minutes] = scores | info
+            ours[minutes] = scores | info | {"train_columns": used}
             print(f"  [{name}] plain U-Net@{minutes:g} min: {info['steps']} steps", flush=True)
             continue
         model, info = train_ours(s.train_input, minutes, args.config, target=s.train_truth)
-        info.update(normalization=model.normalization.to_dict())
+        info.update(normalization=model.normalization.to_dict(), train_columns=used)
         ours[minutes], rgb = score_ours(
             model,
             s.test_input,
@@ -286,7 +288,7 @@ def run_sdss(
     notes = {
         "input": "CIE L* of the RGB (uint8)" if hubble else "g + r + i (float32 nanomaggies)",
         "truth": "skimage.data.hubble_deep_field() (8-bit RGB)" if hubble else lupton,
-        "split": f"train columns [0, {s.cut}), held out [{s.cut}, {s.cut + s.test_input.shape[1]})",
+        "split": f"train columns [0, {used}), held out [{s.cut}, {s.cut + s.test_input.shape[1]})",
         "baseline_lightness": "isotonic map input -> truth L*, fitted on the training columns",
         "peer_input": "arcsinh(x / MAD of the training columns)",
     }
@@ -336,6 +338,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=(1, 2, 4, 8),
         help="also score each trained model with this many test-time flips",
     )
+    p.add_argument(
+        "--train-columns",
+        type=float,
+        default=SDSS_TRAIN_FRACTION,
+        help="colour settings: train on this share of the columns from the left (at most 0.6; "
+        "the held-out right 40 %% stays the same)",
+    )
     p.add_argument("--save-models", type=Path, default=None, help="folder to save models in")
     p.add_argument("--no-ssim", dest="ssim", action="store_false", help="skip SSIM")
     p.add_argument("--smoke", action="store_true", help="tiny, fast pipeline check")
@@ -346,6 +355,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--config must be a JSON object")
     if args.method == "plain" and set(args.settings) - set(COLOUR_SETTINGS):
         p.error("--method plain applies to the colour settings (sdss, hubble) only")
+    if not 0 < args.train_columns <= SDSS_TRAIN_FRACTION:
+        p.error(f"--train-columns must be in (0, {SDSS_TRAIN_FRACTION}], got {args.train_columns}")
     if args.smoke:
         args.budgets = [0.1] if args.budgets == [1.0, 5.0, 10.0] else args.budgets
     args.budgets = sorted(set(args.budgets))
