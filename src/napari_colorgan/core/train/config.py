@@ -130,8 +130,7 @@ class TrainConfig(Settings):
     calibrate
         After training a colour model, fit ``ModelConfig.chroma_gain`` so its predictions on
         annotated tiles (validation ones when there are) are as colourful as their targets,
-        giving up at most 0.1 dB of their PSNR once they are within 20 % of the targets'
-        colourfulness: regressors hedge towards grey. Class models
+        giving up at most 0.1 dB of their PSNR: regressors hedge towards grey. Class models
         paint exact tints and are not touched.
     """
 
