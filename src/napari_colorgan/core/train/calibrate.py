@@ -8,9 +8,7 @@ models are exempt (they paint exact palette tints).
 
 Matching colourfulness outright cost PSNR where the model is unsure (−1.2 dB on the Hubble Deep
 Field, overshooting its colourfulness by a fifth): the factor now stops where the held-out
-tiles' PSNR would fall by more than :data:`PSNR_TOLERANCE` dB from its best, but not before the
-predictions are within :data:`COLOURFULNESS_MARGIN` of their targets' colourfulness: on the Hubble
-field the PSNR rule alone left some runs a third less colourful than the truth.
+tiles' PSNR would fall by more than :data:`PSNR_TOLERANCE` dB from its best.
 """
 
 from __future__ import annotations
@@ -31,9 +29,6 @@ ITERATIONS = 3
 PSNR_TOLERANCE = 0.1
 #: Factors tried between 1 and the colourfulness-matching one.
 STEPS = 12
-#: The factor goes at least as far as brings the predictions' colourfulness within this share of
-#: their targets' (what looks as colourful as the annotations), whatever the PSNR rule says.
-COLOURFULNESS_MARGIN = 0.2
 
 
 @torch.no_grad()
@@ -92,33 +87,9 @@ def fit_chroma_gain(colorizer: Colorizer, tiles: Sequence[tuple]) -> float:
             gain = 1.0
             break
         gain = float(np.clip(gain * wanted / have, *GAIN_RANGE))
-    gains = np.linspace(1.0, gain, STEPS + 1)  # from 1 towards the matching factor
-    by_psnr = _within_psnr(colorizer, outputs, target, known, gain)
-    at_least = _close_enough(colorizer, outputs, known, gains, wanted)
-    gain = float(gains[max(int(np.argmin(np.abs(gains - by_psnr))), at_least)])
+    gain = _within_psnr(colorizer, outputs, target, known, gain)
     colorizer.set_chroma_gain(gain)
     return gain
-
-
-def _close_enough(
-    colorizer: Colorizer,
-    outputs: list[tuple[torch.Tensor, torch.Tensor]],
-    known: np.ndarray,
-    gains: np.ndarray,
-    wanted: float,
-) -> int:
-    """Index of the first of ``gains`` whose colourfulness is within the margin of ``wanted``.
-
-    Along ``gains`` (from 1 towards the matching factor) the colourfulness moves towards
-    ``wanted``; when no factor gets within :data:`COLOURFULNESS_MARGIN` (the range's bound), the
-    last, nearest one.
-    """
-    for i, g in enumerate(gains):
-        colorizer.set_chroma_gain(float(g))
-        have = metrics.colorfulness(_rgb(colorizer, outputs), known)
-        if abs(have - wanted) <= COLOURFULNESS_MARGIN * wanted:
-            return i
-    return len(gains) - 1
 
 
 def _within_psnr(
