@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import itertools
 
 import _real_data as rd
-from _quality_common import lab_to_rgb, load_sdss_setting, rgb_to_lab
+from _quality_common import load_sdss_setting, rgb_to_lab, with_chroma
 from quality import colorize
 
 BANDS = (0, 2, 5, 10, 20, 40, 60, 80, 101)
@@ -36,16 +36,14 @@ ALPHAS = (0.6, 0.8, 0.9, 1.0, 1.1, 1.2)
 SOURCE_L, TOP = 10.0, 8
 
 
-def squared_error(lab: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    """Per-pixel squared RGB error (y, x) of a Lab image against RGB truth in [0, 1]."""
-    return ((np.clip(lab_to_rgb(lab), 0, 1) - truth) ** 2).sum(-1)
+def shown(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """RGB (y, x, 3) in [0, 1] of L* (y, x) and chroma broadcastable to (y, x, 2)."""
+    return np.clip(with_chroma(lightness, ab), 0, 1)
 
 
-def with_ab(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
-    """Lab (y, x, 3) from L* (y, x) and chroma broadcastable to (y, x, 2)."""
-    out = np.empty((*lightness.shape, 3))
-    out[..., 0], out[..., 1:] = lightness, ab
-    return out
+def squared_error(rgb: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Per-pixel squared RGB error (y, x) against RGB truth in [0, 1]."""
+    return ((rgb - truth) ** 2).sum(-1)
 
 
 def _pair(ab: np.ndarray) -> str:
@@ -54,13 +52,13 @@ def _pair(ab: np.ndarray) -> str:
 
 
 def band_prior(lab: np.ndarray, train_lab: np.ndarray) -> np.ndarray:
-    """Per-band constant chroma: the training columns' mean a, b in each band of L*."""
-    out = with_ab(lab[..., 0], train_lab[..., 1:].reshape(-1, 2).mean(0))
+    """Per-band constant chroma (y, x, 2): the training columns' mean a, b in each band of L*."""
+    out = np.broadcast_to(train_lab[..., 1:].reshape(-1, 2).mean(0), (*lab.shape[:-1], 2)).copy()
     for lo, hi in itertools.pairwise(BANDS):
         here = (lab[..., 0] >= lo) & (lab[..., 0] < hi)
         there = (train_lab[..., 0] >= lo) & (train_lab[..., 0] < hi)
         if there.any():
-            out[here, 1:] = train_lab[there, 1:].mean(0)
+            out[here] = train_lab[there, 1:].mean(0)
     return out
 
 
@@ -87,9 +85,9 @@ def main() -> None:
     rgb, _ = colorize(Colorizer.load(args.model), s.test_input, args.flips)
     pred_ab = rgb_to_lab(rgb)[..., 1:]
     errors = {
-        "mean chroma": squared_error(with_ab(lab[..., 0], mean_ab), truth),
-        "band prior": squared_error(band_prior(lab, train_lab), truth),
-        "model": squared_error(with_ab(lab[..., 0], pred_ab), truth),
+        "mean chroma": squared_error(shown(lab[..., 0], mean_ab), truth),
+        "band prior": squared_error(shown(lab[..., 0], band_prior(lab, train_lab)), truth),
+        "model": squared_error(shown(lab[..., 0], pred_ab), truth),
     }
     total = errors["mean chroma"].sum()
     for name, e in errors.items():
@@ -114,12 +112,11 @@ def main() -> None:
             f"predicted {_pair(pred_ab[here].mean(0))}"
         )
     for alpha in ALPHAS:
-        scaled = with_ab(lab[..., 0], mean_ab + alpha * (pred_ab - mean_ab))
-        shown = np.clip(lab_to_rgb(scaled), 0, 1)
-        gain = 10 * np.log10(total / squared_error(scaled, truth).sum())
+        rgb_scaled = shown(lab[..., 0], mean_ab + alpha * (pred_ab - mean_ab))
+        gain = 10 * np.log10(total / squared_error(rgb_scaled, truth).sum())
         print(
             f"chroma x {alpha:.1f} about the mean: {gain:+.2f} dB, colourfulness "
-            f"{metrics.colorfulness(shown):.1f} (truth {metrics.colorfulness(truth):.1f})"
+            f"{metrics.colorfulness(rgb_scaled):.1f} (truth {metrics.colorfulness(truth):.1f})"
         )
 
 
