@@ -103,8 +103,8 @@ class TrainConfig(Settings):
         from labels, colour otherwise.
     class_balance
         Class weights of the cross entropy ∝ (class pixel share)^-class_balance: 0 is plain
-        cross entropy, 1 weighs every class equally. ``"auto"``: 0 for dense labels (most of
-        each annotated plane labelled), 0.5 for strokes (see
+        cross entropy, 1 weighs every class equally. ``"auto"``: 0 for dense labels (at least
+        half of the annotated planes' pixels labelled), 0.5 for strokes (see
         :func:`resolve_balance`).
     precision
         ``"auto"``: bf16 mixed precision on CUDA and on CPUs with native bf16, fp32 elsewhere
