@@ -11,7 +11,8 @@ in (so only the chroma counts), sources are the connected pixels of L* > 10 grow
   in the background only, sources at their true mean;
 - a guess from each source's shape alone: its mean a, b predicted from its area, peak and mean
   L*, concentration and elongation by the nearest training-column sources (k-NN, fitted on the
-  left 60 %), the background at mean chroma.
+  left 60 %), the background at mean chroma; and that guess halved about the mean (a guess
+  hedged towards grey, as a squared loss would).
 
 The first says how far "every source the right colour" goes; the last how far those colours
 follow from what a source looks like in grey. With ``--model MODEL`` (saved by ``quality.py
@@ -67,7 +68,7 @@ def features(lab: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
 
 
 def mean_chroma(lab: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
-    """Per-source true mean a, b (n, 2)."""
+    """Per-source mean a, b (n, 2) of a CIE Lab image (y, x, 3): the truth's, or a model's."""
     from scipy import ndimage as ndi
 
     ids = np.arange(1, n + 1)
