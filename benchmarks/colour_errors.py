@@ -33,7 +33,7 @@ from quality import colorize
 
 BANDS = (0, 2, 5, 10, 20, 40, 60, 80, 101)
 ALPHAS = (0.6, 0.8, 0.9, 1.0, 1.1, 1.2)
-SOURCE_L, TOP = 10.0, 8
+SOURCE_L, GROW, TOP = 10.0, 2, 8
 
 
 def shown(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
@@ -44,6 +44,14 @@ def shown(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
 def squared_error(rgb: np.ndarray, truth: np.ndarray) -> np.ndarray:
     """Per-pixel squared RGB error (y, x) against RGB truth in [0, 1]."""
     return ((rgb - truth) ** 2).sum(-1)
+
+
+def sources(lightness: np.ndarray) -> tuple[np.ndarray, int]:
+    """Label image (y, x) of the sources in an L* image (pixels above ``SOURCE_L`` grown by
+    ``GROW`` px), and their count."""
+    from scipy import ndimage as ndi
+
+    return ndi.label(ndi.binary_dilation(lightness > SOURCE_L, iterations=GROW))
 
 
 def _pair(ab: np.ndarray) -> str:
@@ -97,14 +105,13 @@ def main() -> None:
         here = (lab[..., 0] >= lo) & (lab[..., 0] < hi)
         shares = "  ".join(f"{e[here].sum() / total:11.3f}" for e in errors.values())
         print(f"[{lo:3d}, {hi:3d})  {here.mean():6.3f}  {shares}")
-    grown = ndi.binary_dilation(lab[..., 0] > SOURCE_L, iterations=2)
-    sources, n = ndi.label(grown)
+    labels, n = sources(lab[..., 0])
     ids = np.arange(1, n + 1)
-    err_model = ndi.sum(errors["model"], sources, ids)
-    err_mean = ndi.sum(errors["mean chroma"], sources, ids)
+    err_model = ndi.sum(errors["model"], labels, ids)
+    err_mean = ndi.sum(errors["mean chroma"], labels, ids)
     print(f"{n} sources hold {err_model.sum() / total:.3f} of mean chroma's error as the model's")
     for i in np.argsort(-err_model)[:TOP]:
-        here = sources == i + 1
+        here = labels == i + 1
         print(
             f"  source at {np.round(ndi.center_of_mass(here)).astype(int).tolist()}, "
             f"{here.sum()} px: model {err_model[i] / total:.3f}, mean chroma "

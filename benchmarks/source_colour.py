@@ -33,17 +33,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _real_data as rd
-from _quality_common import load_sdss_setting, rgb_to_lab, with_chroma
+from _quality_common import load_sdss_setting, rgb_to_lab
+from colour_errors import shown, sources, squared_error
 
-SOURCE_L, GROW, BANDS, NEIGHBOURS = 10.0, 2, (0.0, 20.0, 40.0, 101.0), 5
-
-
-def sources(lightness: np.ndarray) -> tuple[np.ndarray, int]:
-    """Label image (y, x) of the sources in an L* image, and their count."""
-    from scipy import ndimage as ndi
-
-    grown = ndi.binary_dilation(lightness > SOURCE_L, iterations=GROW)
-    return ndi.label(grown)
+BANDS, NEIGHBOURS = (0.0, 20.0, 40.0, 101.0), 5
 
 
 def features(lab: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
@@ -83,11 +76,11 @@ def paint(labels: np.ndarray, per_source: np.ndarray, fill: np.ndarray) -> np.nd
 
 def banded(lab: np.ndarray, labels: np.ndarray, fill: np.ndarray) -> np.ndarray:
     """Oracle chroma (y, x, 2): each source's true mean a, b per band of L* inside it."""
-    out = paint(labels, np.zeros((labels.max(), 2)), fill)
+    n = int(labels.max())
+    out = paint(labels, np.zeros((n, 2)), fill)
     for lo, hi in itertools.pairwise(BANDS):
         band = (lab[..., 0] >= lo) & (lab[..., 0] < hi) & (labels > 0)
         keyed = np.where(band, labels, 0)
-        n = int(labels.max())
         with np.errstate(invalid="ignore"):  # sources with no pixel in this band: unused NaN
             means = mean_chroma(lab, keyed, n)
         out[band] = means[labels[band] - 1]
@@ -154,10 +147,11 @@ def main() -> None:
     train_labels, m = sources(train_lab[..., 0])
     true_ab = mean_chroma(lab, test_labels, n)
 
+    base = squared_error(shown(lab[..., 0], fill), truth).sum()
+
     def gain(ab: np.ndarray) -> tuple[float, float]:
-        rgb = np.clip(with_chroma(lab[..., 0], ab), 0, 1)
-        base = np.clip(with_chroma(lab[..., 0], fill), 0, 1)
-        db = 10 * np.log10(((base - truth) ** 2).sum() / ((rgb - truth) ** 2).sum())
+        rgb = shown(lab[..., 0], ab)
+        db = 10 * np.log10(base / squared_error(rgb, truth).sum())
         return float(db), float(metrics.colorfulness(rgb))
 
     blurred = np.dstack([filters.gaussian(lab[..., c], 2.0) for c in (1, 2)])
